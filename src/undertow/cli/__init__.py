@@ -1,0 +1,12 @@
+"""The ``undertow`` command line: each command is one library call."""
+
+from __future__ import annotations
+
+from undertow.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the ``undertow`` command line."""
+    app()

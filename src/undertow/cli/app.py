@@ -1,0 +1,47 @@
+"""The Typer application and the error handling shared by every command."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from undertow.errors import InputError, UndertowError
+
+__all__ = ["app", "console", "err_console", "handle_errors"]
+
+app = typer.Typer(
+    name="undertow",
+    help="Surface the power-political undercurrents of communities of practice.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn undertow's errors into a one-line message and the documented exit code.
+
+    0 = ok, 1 = analysis or runtime error, 2 = usage or bad input.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (InputError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
+        except UndertowError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+    return wrapper

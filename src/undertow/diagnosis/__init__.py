@@ -1,0 +1,1 @@
+"""The diagnosis: run the registered metrics, derive findings, audit and write outputs."""

@@ -1,0 +1,1 @@
+"""Features shared by several metrics: interaction graph, text preparation, affect, style."""

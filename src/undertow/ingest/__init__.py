@@ -1,0 +1,1 @@
+"""Adapters that turn the files communities leave into the canonical trace."""

@@ -1,0 +1,1 @@
+"""The self-contained HTML report: reads metric tables and findings, never computes."""

@@ -1,0 +1,1 @@
+"""An agent-based community of practice with power politics (Mesa) that emits a trace."""

@@ -1,0 +1,1 @@
+"""T7 · Community practice diverging from organisational practice."""

@@ -1,0 +1,1 @@
+"""T4 · Dominant actors with position power."""

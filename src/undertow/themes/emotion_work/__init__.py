@@ -1,0 +1,1 @@
+"""T5 · Emotional containment and emotion work."""

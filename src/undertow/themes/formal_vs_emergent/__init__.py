@@ -1,0 +1,1 @@
+"""T3 · The emergent community against the formal organisation."""

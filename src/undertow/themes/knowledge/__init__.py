@@ -1,0 +1,1 @@
+"""K · Knowledge creation: resolution, uptake, idea diffusion, artefacts."""

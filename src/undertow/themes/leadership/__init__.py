@@ -1,0 +1,1 @@
+"""T2 · Leaders and managers in managed communities of practice."""

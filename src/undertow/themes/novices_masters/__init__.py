@@ -1,0 +1,1 @@
+"""T6 · Novices and masters: legitimate peripheral participation."""

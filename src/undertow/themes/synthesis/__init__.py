@@ -1,0 +1,1 @@
+"""S · Synthesis: where power limits knowledge creation here."""

@@ -71,7 +71,7 @@ def synthetic_tables(
     people_per_message
         People per message (0.05 → 5,000 people for 100k messages).
     thread_size_exponent
-        Exponent of the Zipf law of thread sizes (2.0 gives a mean of about 4).
+        Exponent of the Zipf law of thread sizes (2.0 gives a mean of about 5).
     max_thread_size
         Largest thread (the Zipf tail is cut there).
     single_thread

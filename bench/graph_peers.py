@@ -71,7 +71,8 @@ def main() -> None:
     print(f"| undertow (DuckDB edges + igraph) | {ours_time:.2f} |")
     print(f"| networkx | {peer_time:.2f} |")
     print(
-        f"\nSpeed-up: **{peer_time / ours_time:.1f}×**. Agreement: max |ΔPageRank| = {rank_gap:.2e}; "
+        f"\nSpeed-up: **{peer_time / ours_time:.1f}×**. "
+        f"Agreement: max |ΔPageRank| = {rank_gap:.2e}; "
         f"coreness equal for {core_agree:.1%} of people.\n"
     )
 

@@ -46,6 +46,8 @@ def _connect_spark() -> Any:
         ) from exc
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # A local session binds to loopback only; a cluster sets its own address.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName("undertow")
     remote = os.environ.get("SPARK_REMOTE")
     if remote:
@@ -58,6 +60,7 @@ def _connect_spark() -> Any:
                 "spark.sql.shuffle.partitions", os.environ.get("UNDERTOW_SPARK_PARTITIONS", "4")
             )
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.memory", os.environ.get("UNDERTOW_SPARK_DRIVER_MEMORY", "4g"))
         )
     session = builder.getOrCreate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
+from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 
 __all__ = ["message_status"]
@@ -72,6 +73,11 @@ def message_status(trace: Trace) -> pa.Table:
                 formal_unit=joined.formal_unit,
             )
         result: pa.Table = table.order_by("message_id").to_pyarrow()
-        return result
+        # Spark returns naive timestamps; the trace's times are UTC.
+        return result.set_column(
+            result.schema.get_field_index("created_at"),
+            "created_at",
+            result["created_at"].cast(TIMESTAMP),
+        )
 
     return trace.cached("message_status", compute)

@@ -44,10 +44,153 @@ _C_INCR = 0.733
 _N_SCALAR = -0.74
 _ALPHA = 15.0
 
-_NEGATE = ["aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt", "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't", "dont", "hadnt", "hasnt", "havent", "isnt", "mightnt", "mustnt", "neither", "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't", "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing", "nowhere", "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent", "oughtn't", "shan't", "shouldn't", "uh-uh", "wasn't", "weren't", "without", "wont", "wouldnt", "won't", "wouldn't", "rarely", "seldom", "despite"]
+_NEGATE = [
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+]
 
-_BOOST_UP = ["absolutely", "amazingly", "awfully", "completely", "considerable", "considerably", "decidedly", "deeply", "effing", "enormous", "enormously", "entirely", "especially", "exceptional", "exceptionally", "extreme", "extremely", "fabulously", "flipping", "flippin", "frackin", "fracking", "fricking", "frickin", "frigging", "friggin", "fully", "fuckin", "fucking", "fuggin", "fugging", "greatly", "hella", "highly", "hugely", "incredible", "incredibly", "intensely", "major", "majorly", "more", "most", "particularly", "purely", "quite", "really", "remarkably", "so", "substantially", "thoroughly", "total", "totally", "tremendous", "tremendously", "uber", "unbelievably", "unusually", "utter", "utterly", "very"]
-_BOOST_DOWN = ["almost", "barely", "hardly", "kinda", "kindof", "kind-of", "less", "little", "marginal", "marginally", "occasional", "occasionally", "partly", "scarce", "scarcely", "slight", "slightly", "somewhat", "sorta", "sortof", "sort-of"]
+_BOOST_UP = [
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerable",
+    "considerably",
+    "decidedly",
+    "deeply",
+    "effing",
+    "enormous",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptional",
+    "exceptionally",
+    "extreme",
+    "extremely",
+    "fabulously",
+    "flipping",
+    "flippin",
+    "frackin",
+    "fracking",
+    "fricking",
+    "frickin",
+    "frigging",
+    "friggin",
+    "fully",
+    "fuckin",
+    "fucking",
+    "fuggin",
+    "fugging",
+    "greatly",
+    "hella",
+    "highly",
+    "hugely",
+    "incredible",
+    "incredibly",
+    "intensely",
+    "major",
+    "majorly",
+    "more",
+    "most",
+    "particularly",
+    "purely",
+    "quite",
+    "really",
+    "remarkably",
+    "so",
+    "substantially",
+    "thoroughly",
+    "total",
+    "totally",
+    "tremendous",
+    "tremendously",
+    "uber",
+    "unbelievably",
+    "unusually",
+    "utter",
+    "utterly",
+    "very",
+]
+_BOOST_DOWN = [
+    "almost",
+    "barely",
+    "hardly",
+    "kinda",
+    "kindof",
+    "kind-of",
+    "less",
+    "little",
+    "marginal",
+    "marginally",
+    "occasional",
+    "occasionally",
+    "partly",
+    "scarce",
+    "scarcely",
+    "slight",
+    "slightly",
+    "somewhat",
+    "sorta",
+    "sortof",
+    "sort-of",
+]
 # Multi-word dampeners, matched on the joined preceding tokens.
 _BOOST_PHRASES = ("just enough", "kind of", "sort of")
 
@@ -64,8 +207,10 @@ _SPECIAL_CASES = {
 }
 
 # Words the rules compare against, coded as small integers for numpy comparisons.
-_WORDS = ("no", "or", "nor", "least", "at", "very", "never", "so", "this", "without", "doubt")
-_WORDS += ("but", "kind", "of")
+_WORDS: tuple[str, ...] = (
+    *("no", "or", "nor", "least", "at", "very", "never", "so", "this", "without", "doubt"),
+    *("but", "kind", "of"),
+)
 _CODE = {word: code for code, word in enumerate(_WORDS)}
 
 
@@ -183,7 +328,9 @@ def vader_scores(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
     texts = pc.fill_null(pc.cast(texts, pa.string()), "")
     texts = pc.utf8_trim_whitespace(_replace_emoji(texts, lex))
     # Arrow's Unicode whitespace split matches Python's str.split().
-    lists = pc.utf8_split_whitespace(texts)
+    # An empty text has no tokens (Arrow would give it one empty token).
+    nonempty = pc.if_else(pc.equal(pc.utf8_length(texts), 0), pa.scalar(None, pa.string()), texts)
+    lists = pc.utf8_split_whitespace(nonempty)
     offsets = lists.offsets.to_numpy().astype(np.int64)
     n_tokens = np.diff(offsets)
     raw = lists.values
@@ -236,7 +383,9 @@ def vader_scores(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
     )
     valence = np.where(no_before, base * _N_SCALAR, valence)
     own_caps = upper[idx] & caps_i
-    valence = np.where(own_caps, np.where(valence > 0, valence + _C_INCR, valence - _C_INCR), valence)
+    valence = np.where(
+        own_caps, np.where(valence > 0, valence + _C_INCR, valence - _C_INCR), valence
+    )
 
     so_this = (_CODE["so"], _CODE["this"])
     for start in range(3):
@@ -301,13 +450,17 @@ def vader_scores(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
     but_msg = _message_of(but_at, offsets)
     np.minimum.at(first_but, but_msg, but_at - offsets[but_msg])
     fb = first_but[msg_i]
-    but_factor = np.where(fb == none, 1.0, np.where(pos_i < fb, 0.5, np.where(pos_i > fb, 1.5, 1.0)))
+    but_factor = np.where(
+        fb == none, 1.0, np.where(pos_i < fb, 0.5, np.where(pos_i > fb, 1.5, 1.0))
+    )
     valence = valence * but_factor
 
     return _score(valence, msg_i, n_tokens, texts)
 
 
-def _message_of(token: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _message_of(
+    token: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
     """Index of the text each flat token position belongs to."""
     result: npt.NDArray[np.int64] = np.searchsorted(offsets, token, side="right") - 1
     return result

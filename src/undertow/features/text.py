@@ -39,7 +39,7 @@ _LINE_RULES = (
 
 
 def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The author's own words: quotes, attributions, signatures, code and patches removed.
+    r"""The author's own words: quotes, attributions, signatures, code and patches removed.
 
     Parameters
     ----------
@@ -54,7 +54,7 @@ def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> mail = "On Mon, Ann wrote:\\n> is it broken?\\nYes, sorry.\\n-- \\nBob, ACME"
+    >>> mail = "On Mon, Ann wrote:\n> is it broken?\nYes, sorry.\n-- \nBob, ACME"
     >>> own_words(pa.array([mail, None])).to_pylist()
     ['Yes, sorry.', None]
     """
@@ -94,4 +94,7 @@ def word_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, npt.NDArra
     lists = pc.utf8_split_whitespace(spaced)
     tokens = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    return tokens, parent
+    # Splitting leaves empty strings where a text starts or ends with a separator.
+    keep = pc.greater(pc.utf8_length(tokens), 0)
+    kept: pa.Array = tokens.filter(keep)
+    return kept, parent[keep.to_numpy(zero_copy_only=False)]

@@ -66,9 +66,8 @@ class Trace:
         self._arrow: dict[str, pa.Table] = {
             name: validate_table(name, table) for name, table in tables.items()
         }
-        for name, spec in TABLES.items():
-            if spec.required and name not in self._arrow:
-                self._arrow[name] = empty_table(name)
+        self._files: dict[str, Path] = {}
+        self._complete_required()
         self._backend = backend
         self._ibis: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
@@ -88,16 +87,31 @@ class Trace:
             raise FileNotFoundError(f"{folder}: not a trace folder (no messages.parquet)")
         manifest_path = folder / "manifest.json"
         manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
-        tables = {
-            name: pq.read_table(folder / f"{name}.parquet")
-            for name in TABLES
-            if (folder / f"{name}.parquet").is_file()
-        }
-        return cls(tables, engine=engine, manifest=manifest, path=folder)
+        trace = cls({}, engine=engine, manifest=manifest, path=folder)
+        # The writer validated the tables; opening checks only that each file has the
+        # canonical schema, and reads rows lazily (out-of-core on the engine).
+        for name, spec in TABLES.items():
+            file = folder / f"{name}.parquet"
+            if not file.is_file():
+                continue
+            found = pq.read_schema(file)
+            for field in spec.schema:
+                if field.name not in found.names or found.field(field.name).type != field.type:
+                    raise ValueError(f"{file}: column {field.name!r} missing or not {field.type}")
+            trace._arrow.pop(name, None)
+            trace._files[name] = file
+        return trace
 
     def with_engine(self, engine: Engine) -> Trace:
         """Return the same trace on another engine."""
+        if self.path is not None and self._files:
+            return Trace.open(self.path, engine=engine)
         return Trace(self._arrow, engine=engine, manifest=self.manifest, path=self.path)
+
+    def _complete_required(self) -> None:
+        for name, spec in TABLES.items():
+            if spec.required and name not in self._arrow and name not in self._files:
+                self._arrow[name] = empty_table(name)
 
     # -- access -----------------------------------------------------------------------------
 
@@ -110,12 +124,25 @@ class Trace:
 
     def has(self, name: str, column: str | None = None) -> bool:
         """Whether table ``name`` is present with at least one row (and ``column`` non-null)."""
+        if name in self._files:
+            return self._file_has(self._files[name], column)
         table = self._arrow.get(name)
         if table is None or table.num_rows == 0:
             return False
         if column is None:
             return True
         return column in table.column_names and table.column(column).null_count < table.num_rows
+
+    def _file_has(self, file: Path, column: str | None) -> bool:
+        metadata = pq.read_metadata(file)
+        if metadata.num_rows == 0:
+            return False
+        if column is None:
+            return True
+        if column not in metadata.schema.names:
+            return False
+        nulls = pq.read_table(file, columns=[column]).column(column).null_count
+        return bool(nulls < metadata.num_rows)
 
     def missing(self, requirement: str) -> str | None:
         """Return why ``requirement`` (``"roles"`` or ``"roles.unit"``) is unmet, or ``None``."""
@@ -130,6 +157,8 @@ class Trace:
 
     def arrow(self, name: str) -> pa.Table:
         """Return table ``name`` as an Arrow table (empty with the right schema if absent)."""
+        if name not in self._arrow and name in self._files:
+            self._arrow[name] = pq.read_table(self._files[name]).cast(TABLES[name].schema)
         table = self._arrow.get(name)
         return table if table is not None else empty_table(name)
 
@@ -138,11 +167,15 @@ class Trace:
         if name not in TABLES:
             raise MissingInput(f"unknown trace table {name!r}")
         if name not in self._ibis:
-            self._ibis[name] = self._register(name, self.arrow(name))
+            self._ibis[name] = self._register(name)
         return self._ibis[name]
 
-    def _register(self, name: str, table: pa.Table) -> Any:
+    def _register(self, name: str) -> Any:
         backend = self.backend
+        file = self._files.get(name)
+        if file is not None:
+            return backend.read_parquet(str(file), table_name=f"trace_{name}")
+        table = self.arrow(name)
         if self.engine == "duckdb":
             # Zero-copy: DuckDB scans the Arrow table in place.
             backend.con.register(f"trace_{name}", table)
@@ -163,8 +196,12 @@ class Trace:
     @property
     def n_messages(self) -> int:
         """Number of messages."""
+        if "messages" in self._files and "messages" not in self._arrow:
+            return int(pq.read_metadata(self._files["messages"]).num_rows)
         return int(self.arrow("messages").num_rows)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{name}={table.num_rows}" for name, table in self._arrow.items())
+        rows = {name: table.num_rows for name, table in self._arrow.items()}
+        rows.update({name: pq.read_metadata(f).num_rows for name, f in self._files.items()})
+        counts = ", ".join(f"{name}={rows[name]}" for name in TABLES if name in rows)
         return f"Trace({counts}, engine={self.engine!r})"

@@ -1,0 +1,235 @@
+"""Run every benchmark and write BENCHMARKS.md (machine, date, wall time and peak RSS per stage).
+
+    python bench/run.py                       # 100k messages end to end + the peer benchmarks
+    python bench/run.py --sizes 100k,1M,10M   # the scale targets (10M takes a while)
+    python bench/run.py --no-peers            # stages only
+
+Each stage runs in its own process, so its peak RSS is its own (``os.wait4``):
+
+- ``generate``: the synthetic trace (``undertow.synthetic``) written as one Parquet input file;
+- ``ingest``: ``undertow ingest input.parquet --format table`` (identities, validation,
+  atomic write);
+- ``features``: the shared features (interaction edges, formal status, newcomers, core, affect,
+  politeness) on the opened trace;
+- ``theme:<name>``: every registered metric of one theme (on a fresh process, features included);
+- ``analyze``: the whole diagnosis, ``undertow analyze TRACE -o OUT`` (metrics, findings, report);
+- ``long-thread``: the whole diagnosis on one thread of 100k messages (memory must not blow up).
+
+Peer benchmarks are the scripts beside this one (``graph_peers.py``, ``affect.py``,
+``coordination.py``, ``ingest.py``, ...); their markdown output is copied into BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+UNDERTOW = str(Path(PYTHON).with_name("undertow"))
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
+
+#: Peer benchmarks: script, arguments, and the size they compare at.
+PEERS = (
+    ("graph_peers.py", ["--messages", "1000000"]),
+    ("affect.py", []),
+    ("coordination.py", []),
+    ("ingest.py", []),
+    ("ingest_stackexchange.py", []),
+)
+
+GENERATE = """
+import sys, pyarrow as pa, pyarrow.parquet as pq
+from undertow.synthetic import synthetic_tables
+n, single, out = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+m = synthetic_tables(n, seed=0, single_thread=single)["messages"]
+raw = pa.table({"message_id": m["message_id"], "thread_id": m["thread_id"],
+                "parent_id": m["parent_id"], "author": m["author_id"],
+                "created_at": m["created_at"], "text": m["text"]})
+pq.write_table(raw, out)
+"""
+
+FEATURES = """
+import sys, importlib
+from undertow.model.trace import Trace
+trace = Trace.open(sys.argv[1])
+calls = [("undertow.features.graph", "reply_edges"),
+         ("undertow.features.status", "message_status"),
+         ("undertow.features.newcomers", "first_messages"),
+         ("undertow.features.core", "core_membership"),
+         ("undertow.features.affect", "message_affect"),
+         ("undertow.features.politeness", "message_politeness"),
+         ("undertow.features.support", "message_support")]
+for module, name in calls:
+    try:
+        getattr(importlib.import_module(module), name)(trace)
+    except ImportError:
+        print("missing", module, name)
+"""
+
+THEME = """
+import sys
+import undertow.themes
+from undertow.themes.registry import REGISTRY, MetricSkipped
+from undertow.model.trace import Trace
+trace = Trace.open(sys.argv[1])
+for spec in sorted(REGISTRY.values(), key=lambda s: s.name):
+    if spec.theme != sys.argv[2] or spec.missing(trace) is not None:
+        continue
+    try:
+        spec(trace, seed=0)
+    except MetricSkipped:
+        pass
+"""
+
+
+@dataclass
+class Stage:
+    """One measured stage."""
+
+    size: str
+    name: str
+    seconds: float
+    peak_rss_mib: float
+    ok: bool
+    note: str = ""
+
+
+def run_stage(size: str, name: str, argv: list[str], log: Path) -> Stage:
+    """Run ``argv`` in its own process; return its wall time and peak RSS."""
+    start = time.perf_counter()
+    with log.open("ab") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    ok = os.waitstatus_to_exitcode(status) == 0
+    stage = Stage(size, name, seconds, usage.ru_maxrss / 1024, ok, "" if ok else f"see {log.name}")
+    mark = "ok" if ok else "FAILED"
+    print(f"  {size:>5} {name:<28} {seconds:8.1f} s {stage.peak_rss_mib:9.0f} MiB  {mark}")
+    return stage
+
+
+def themes() -> list[str]:
+    """Themes with registered metrics."""
+    import undertow.themes
+    from undertow.themes.registry import REGISTRY
+
+    del undertow.themes
+    return sorted({spec.theme for spec in REGISTRY.values()})
+
+
+def stages_for(size: str, n: int, work: Path, log: Path, *, single_thread: bool) -> list[Stage]:
+    """Every stage for one size."""
+    label = "long-thread" if single_thread else size
+    raw = work / f"input-{label}.parquet"
+    trace = work / f"trace-{label}"
+    out = work / f"out-{label}"
+    flag = "1" if single_thread else "0"
+    results = [run_stage(label, "generate", [PYTHON, "-c", GENERATE, str(n), flag, str(raw)], log)]
+    ingest = [UNDERTOW, "ingest", str(raw), "--format", "table", "-o", str(trace)]
+    results.append(run_stage(label, "ingest", ingest, log))
+    if not single_thread:
+        results.append(run_stage(label, "features", [PYTHON, "-c", FEATURES, str(trace)], log))
+        for theme in themes():
+            argv = [PYTHON, "-c", THEME, str(trace), theme]
+            results.append(run_stage(label, f"theme:{theme}", argv, log))
+    analyze = [UNDERTOW, "analyze", str(trace), "-o", str(out)]
+    results.append(run_stage(label, "analyze (end to end)", analyze, log))
+    size_of = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) if out.exists() else 0
+    results[-1].note = f"outputs {size_of / 2**20:.1f} MiB" if results[-1].ok else results[-1].note
+    shutil.rmtree(work / f"out-{label}", ignore_errors=True)
+    raw.unlink(missing_ok=True)
+    return results
+
+
+def peers(log: Path) -> list[str]:
+    """Run the peer benchmarks; return their markdown output."""
+    sections = []
+    for script, args in PEERS:
+        path = HERE / script
+        if not path.is_file():
+            sections.append(f"## {script}\n\nnot present in this checkout.\n")
+            continue
+        print(f"  peer {script} ...", flush=True)
+        done = subprocess.run(
+            [PYTHON, str(path), *args], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        with log.open("a") as sink:
+            sink.write(done.stderr)
+        if done.returncode == 0:
+            sections.append(done.stdout)
+        else:
+            tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+            sections.append(f"## {script}\n\nfailed: `{tail[0]}`\n")
+    return sections
+
+
+def machine() -> str:
+    """A one-paragraph description of the machine."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def write_report(stages: list[Stage], peer_sections: list[str], target: Path) -> None:
+    """Write BENCHMARKS.md."""
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine()}. Date: {dt.date.today().isoformat()}. "
+        "Command: `python bench/run.py " + " ".join(sys.argv[1:]) + "`.",
+        "",
+        "Each stage runs in its own process; peak RSS is that process's maximum resident set.",
+        "Synthetic traces come from `undertow.synthetic` (Zipf activity, heavy-tailed threads).",
+        "",
+        "| size | stage | wall time (s) | peak RSS (MiB) | ok | note |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    for s in stages:
+        ok = "yes" if s.ok else "**no**"
+        lines.append(
+            f"| {s.size} | {s.name} | {s.seconds:.1f} | {s.peak_rss_mib:.0f} | {ok} | {s.note} |"
+        )
+    lines += ["", *peer_sections]
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    """Parse arguments, run the stages and peers, write BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100k", help="comma-separated: 10k,100k,1M,10M")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--no-long-thread", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="undertow-bench-"))
+    log = args.output.with_suffix(".log")
+    log.write_text("")
+    stages: list[Stage] = []
+    try:
+        for size in args.sizes.split(","):
+            stages += stages_for(size, SIZES[size], work, log, single_thread=False)
+        if not args.no_long_thread:
+            stages += stages_for("100k", 100_000, work, log, single_thread=True)
+        peer_sections = [] if args.no_peers else peers(log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_report(stages, peer_sections, args.output)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

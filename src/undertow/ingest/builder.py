@@ -1,0 +1,1011 @@
+"""Build a trace from any source: the one API every adapter writes to.
+
+An adapter opens a :class:`TraceBuilder`, asks it for a :class:`SourceLog` per input
+file (or archive member), and for every record it reads calls ``log.read()`` and
+then exactly one of ``builder.add_message(log, ...)`` (accepted), ``log.reject(...)``
+(malformed) or ``log.exclude(...)`` (out of scope, e.g. a join notice). At
+:meth:`TraceBuilder.write` the builder merges identities, pseudonymises them,
+resolves threads, masks addresses and names in text, validates and writes the
+trace atomically with its manifest. ``read == accepted + rejected + excluded`` is
+checked for every source; an adapter that breaks it fails loudly.
+
+Raw identities and raw text never leave the builder except into the quarantine
+file of rejected records (``<trace>.quarantine.jsonl`` beside the trace folder,
+mode 0600) and the optional identity map the owner asks for.
+
+Example
+-------
+>>> import tempfile, pathlib
+>>> from datetime import datetime, UTC
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> builder = TraceBuilder(folder / "trace", key_file=folder / "key")
+>>> log = builder.source("inline")
+>>> log.read()
+>>> builder.add_message(log, source_message_id="1", author=RawIdentity(email="ann@x.org"),
+...                     created_at=datetime(2024, 1, 1, tzinfo=UTC), kind="post", text="hi")
+>>> builder.write()["tables"]["messages"]
+1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.errors import InputError, UndertowError
+from undertow.identity.audit import audit_table
+from undertow.identity.keys import fingerprint, load_or_create_key
+from undertow.identity.merge import DELETED, IdentityGraph, RawIdentity
+from undertow.identity.normalize import identifier_from_text
+from undertow.identity.pseudonyms import keyed_ids, pseudonym
+from undertow.identity.scrub import AMBIGUOUS, IdentityTokens, Scrubber, identity_tokens
+from undertow.model.schema import MESSAGE_KINDS, OUTCOME_KINDS, TABLES, TIMESTAMP
+from undertow.model.writer import MANIFEST, package_versions, write_private_file, write_trace
+
+__all__ = [
+    "BATCH_COLUMNS",
+    "EARLIEST",
+    "LATEST",
+    "RawIdentity",
+    "SourceLog",
+    "TraceBuilder",
+    "quarantine_path",
+]
+
+#: Times before this are rejected (``implausible_date``): 1970-01-01 is the usual "no date" default.
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+#: Times from this on are rejected (``implausible_date``).
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+_IDENTITY_FIELDS = ("email", "name", "handle", "source_id", "is_bot", "is_deleted")
+
+#: The column contract of :meth:`TraceBuilder.add_messages` (name -> Arrow type).
+#: Only ``source_message_id`` and ``created_at`` are required; ``created_at`` may be
+#: any timestamp type (naive = UTC, counted as ``naive_timestamp``); ``kind`` defaults
+#: to ``post`` without a parent and ``reply`` with one; absent author columns make
+#: the author the shared deleted/unknown account.
+BATCH_COLUMNS: dict[str, pa.DataType] = {
+    "source_message_id": pa.string(),
+    "created_at": TIMESTAMP,
+    "kind": pa.string(),
+    "author_email": pa.string(),
+    "author_name": pa.string(),
+    "author_handle": pa.string(),
+    "author_source_id": pa.string(),
+    "author_is_bot": pa.bool_(),
+    "author_is_deleted": pa.bool_(),
+    "text": pa.string(),
+    "quoted_text": pa.string(),
+    "parent_source_id": pa.string(),
+    "thread_source_id": pa.string(),
+    "addressee_email": pa.string(),
+    "addressee_name": pa.string(),
+    "addressee_handle": pa.string(),
+    "addressee_source_id": pa.string(),
+    "addressee_is_bot": pa.bool_(),
+    "addressee_is_deleted": pa.bool_(),
+    "space": pa.string(),
+    "has_patch": pa.bool_(),
+    "has_signature": pa.bool_(),
+    "source_ref": pa.string(),
+}
+_RAW_SCHEMA = pa.schema([*BATCH_COLUMNS.items(), ("log", pa.int32())])
+_FLUSH_ROWS = 50_000
+
+
+def quarantine_path(out: Path) -> Path:
+    """Return where rejected raw records of trace ``out`` go: beside it, never inside.
+
+    Examples
+    --------
+    >>> quarantine_path(Path("runs/trace")).name
+    'trace.quarantine.jsonl'
+    """
+    return out.parent / f"{out.name}.quarantine.jsonl"
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class SourceLog:
+    """Accounting of one input file (or archive member).
+
+    ``read`` counts records seen; each must end in exactly one of ``accepted``
+    (counted by :meth:`TraceBuilder.add_message`), ``rejected`` or ``excluded``.
+    ``notes`` counts repairs that kept a record (e.g. ``naive_timestamp``).
+    """
+
+    path: str
+    member: str | None
+    sha256: str | None
+    index: int
+    builder: TraceBuilder = field(repr=False)
+    n_read: int = 0
+    n_accepted: int = 0
+    n_rejected: int = 0
+    n_excluded: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def name(self) -> str:
+        """``path`` or ``path!member``, as locations are reported."""
+        return self.path if self.member is None else f"{self.path}!{self.member}"
+
+    def read(self, n: int = 1) -> None:
+        """Count ``n`` records read from the source."""
+        self.n_read += n
+
+    def reject(self, reason: str, location: str, raw: str | bytes | None = None) -> None:
+        """Count one malformed record; its raw form goes to the quarantine file.
+
+        Raises
+        ------
+        InputError
+            In strict mode, naming the file and location.
+        """
+        self.reject_many(reason, [location], [raw])
+
+    def reject_many(
+        self, reason: str, locations: list[str], raws: list[str | bytes | None] | None = None
+    ) -> None:
+        """Count several malformed records at once (the vectorised form of :meth:`reject`)."""
+        if not locations:
+            return
+        if self.builder.strict:
+            raise InputError(f"rejected record ({reason}) at {locations[0]}", path=self.name)
+        self.n_rejected += len(locations)
+        self.reasons[reason] += len(locations)
+        raws = raws if raws is not None else [None] * len(locations)
+        for location, raw in zip(locations, raws, strict=True):
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8", errors="backslashreplace")
+            self.builder._quarantine.append(
+                {"source": self.name, "location": location, "reason": reason, "raw": raw}
+            )
+
+    def exclude(self, reason: str, location: str) -> None:
+        """Count one record left out on purpose (opt-out, bot, out of scope)."""
+        self.exclude_many(reason, 1)
+
+    def exclude_many(self, reason: str, n: int) -> None:
+        """Count ``n`` records left out on purpose for ``reason``."""
+        self.n_excluded += n
+        self.reasons[reason] += n
+
+    def note(self, code: str, n: int = 1) -> None:
+        """Count a repair that kept the record (shown in the manifest, not a rejection)."""
+        self.notes[code] += n
+
+    def summary(self) -> dict[str, Any]:
+        """Return the manifest entry of this source."""
+        return {
+            "path": self.path,
+            "member": self.member,
+            "sha256": self.sha256,
+            "read": self.n_read,
+            "accepted": self.n_accepted,
+            "rejected": self.n_rejected,
+            "excluded": self.n_excluded,
+            "reasons": dict(sorted(self.reasons.items())),
+            "notes": dict(sorted(self.notes.items())),
+        }
+
+
+def _identity_row(prefix: str, identity: RawIdentity | None) -> dict[str, Any]:
+    if identity is None:
+        return {f"{prefix}_{name}": None for name in _IDENTITY_FIELDS}
+    return {f"{prefix}_{name}": getattr(identity, name) for name in _IDENTITY_FIELDS}
+
+
+def _as_utc(value: datetime) -> tuple[datetime, bool]:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC), True
+    return value.astimezone(UTC), False
+
+
+class TraceBuilder:
+    """Collect records from adapters and write one pseudonymous, validated trace.
+
+    Parameters
+    ----------
+    out
+        The trace folder to write.
+    key_file
+        The project key (default ``$UNDERTOW_KEY_FILE`` or ``./.undertow/key``; created if absent).
+    aliases
+        CSV of ``identifier,alias`` rows declaring two identifiers the same person.
+    opt_out
+        Text file, one identifier (address, name, ``ns:id``) per line; those people's
+        messages are excluded (``opt_out``) and they are kept out of every table.
+    strict
+        Make any rejection fatal (:class:`~undertow.errors.InputError`).
+    identity_map
+        If given, also write raw identifier -> pseudonym there (CSV, or Parquet by
+        suffix), mode 0600. Keep it outside the trace folder.
+    seeds
+        Seeds used by the adapter, recorded in the manifest.
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        *,
+        key_file: Path | None = None,
+        aliases: Path | None = None,
+        opt_out: Path | None = None,
+        strict: bool = False,
+        identity_map: Path | None = None,
+        seeds: Mapping[str, int] | None = None,
+    ) -> None:
+        self.out = Path(out)
+        self.strict = strict
+        self.key = load_or_create_key(key_file)
+        self.aliases = None if aliases is None else Path(aliases)
+        self.opt_out = None if opt_out is None else Path(opt_out)
+        self.identity_map = None if identity_map is None else Path(identity_map)
+        self.seeds = dict(seeds or {})
+        self._logs: dict[str, SourceLog] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._batches: list[pa.Table] = []
+        self._roles: list[dict[str, Any]] = []
+        self._spaces: dict[str, dict[str, Any]] = {}
+        self._outcomes: list[dict[str, Any]] = []
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._links: list[tuple[RawIdentity, RawIdentity]] = []
+        self._quarantine: list[dict[str, Any]] = []
+        self._extra_inputs: dict[str, str | None] = {}
+
+    # -- adapters' API ----------------------------------------------------------------------
+
+    def source(self, path: Path | str, *, member: str | None = None) -> SourceLog:
+        """Return the accounting log of one input (created once per path and member)."""
+        name = str(path) if member is None else f"{path}!{member}"
+        log = self._logs.get(name)
+        if log is None:
+            sha = _sha256(Path(path)) if member is None else self._member_hash(Path(path))
+            log = SourceLog(str(path), member, sha, len(self._logs), self)
+            self._logs[name] = log
+        return log
+
+    def _member_hash(self, archive: Path) -> str | None:
+        # An archive is hashed once as a whole; its members share that hash.
+        for log in self._logs.values():
+            if log.path == str(archive):
+                return log.sha256
+        return _sha256(archive)
+
+    def add_message(
+        self,
+        log: SourceLog,
+        *,
+        source_message_id: str,
+        author: RawIdentity,
+        created_at: datetime,
+        kind: str,
+        text: str | None = None,
+        quoted_text: str | None = None,
+        parent_source_id: str | None = None,
+        thread_source_id: str | None = None,
+        addressee: RawIdentity | None = None,
+        space: str | None = None,
+        has_patch: bool = False,
+        has_signature: bool = False,
+        location: str = "",
+    ) -> None:
+        """Accept one message (or reject it with a reason if it cannot be one).
+
+        ``source_message_id`` must be unique within the trace (namespace it, e.g.
+        ``se:123``); a later duplicate is rejected (``duplicate_id``) at write.
+        ``created_at`` without time zone is taken as UTC and counted
+        (``naive_timestamp``); times before 1971 or from 2100 on are rejected
+        (``implausible_date``). ``location`` (``file:line``) becomes ``source_ref``.
+        """
+        where = location or log.name
+        if not source_message_id:
+            log.reject("missing_id", where, repr(text)[:200])
+            return
+        if kind not in MESSAGE_KINDS:
+            log.reject("bad_kind", where, kind)
+            return
+        if not isinstance(created_at, datetime):
+            log.reject("bad_date", where, repr(created_at))
+            return
+        when, naive = _as_utc(created_at)
+        if not EARLIEST <= when < LATEST:
+            log.reject("implausible_date", where, when.isoformat())
+            return
+        if naive:
+            log.note("naive_timestamp")
+        row: dict[str, Any] = {
+            "source_message_id": source_message_id,
+            "created_at": when,
+            "kind": kind,
+            "text": text,
+            "quoted_text": quoted_text,
+            "parent_source_id": parent_source_id,
+            "thread_source_id": thread_source_id,
+            "space": space,
+            "has_patch": has_patch,
+            "has_signature": has_signature,
+            "source_ref": where,
+            "log": log.index,
+        }
+        row.update(_identity_row("author", author))
+        row.update(_identity_row("addressee", addressee))
+        self._rows.append(row)
+        log.n_accepted += 1
+        if len(self._rows) >= _FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._batches.append(pa.Table.from_pylist(self._rows, schema=_RAW_SCHEMA))
+            self._rows = []
+
+    def add_messages(self, log: SourceLog, batch: pa.Table) -> None:
+        """Accept a table of messages at once (vectorised; see :data:`BATCH_COLUMNS`).
+
+        Rows are validated like :meth:`add_message`: a missing id (``missing_id``),
+        a null or implausible time (``bad_date`` / ``implausible_date``) or an
+        unknown kind (``bad_kind``) rejects the row, with ``source_ref`` (default:
+        ``<source>#<row number>``) as its location. The caller counts ``read``.
+        """
+        n = batch.num_rows
+        unknown = set(batch.column_names) - set(BATCH_COLUMNS)
+        if unknown:
+            raise ValueError(f"add_messages: unknown column(s) {sorted(unknown)}")
+        columns: dict[str, pa.Array] = {}
+        for name, dtype in BATCH_COLUMNS.items():
+            if name in batch.column_names:
+                columns[name] = batch.column(name).combine_chunks()
+            else:
+                columns[name] = pa.nulls(n, dtype)
+        if "source_ref" not in batch.column_names:
+            columns["source_ref"] = pa.array([f"{log.name}#{i + 1}" for i in range(n)])
+        created = columns["created_at"]
+        if not pa.types.is_timestamp(created.type):
+            raise ValueError("add_messages: created_at must be a timestamp column")
+        if created.type.tz is None:
+            naive = n - created.null_count
+            if naive:
+                log.note("naive_timestamp", naive)
+            created = pc.assume_timezone(created, "UTC")
+        created = created.cast(TIMESTAMP)
+        columns["created_at"] = created
+        kind = columns["kind"]
+        default_kind = pc.if_else(pc.is_null(columns["parent_source_id"]), "post", "reply")
+        columns["kind"] = pc.coalesce(kind.cast(pa.string()), default_kind)
+        for flag in ("author_is_bot", "author_is_deleted", "has_patch", "has_signature"):
+            columns[flag] = pc.fill_null(columns[flag].cast(pa.bool_()), False)
+        for name, dtype in BATCH_COLUMNS.items():
+            if columns[name].type != dtype:
+                columns[name] = columns[name].cast(dtype)
+        table = pa.table(columns)
+        ids = table.column("source_message_id")
+        checks = [
+            ("missing_id", pc.or_kleene(pc.is_null(ids), pc.equal(ids, ""))),
+            ("bad_date", pc.is_null(created)),
+            (
+                "implausible_date",
+                pc.or_(
+                    pc.less(created, pa.scalar(EARLIEST, TIMESTAMP)),
+                    pc.greater_equal(created, pa.scalar(LATEST, TIMESTAMP)),
+                ),
+            ),
+            ("bad_kind", pc.invert(pc.is_in(table.column("kind"), pa.array(MESSAGE_KINDS)))),
+        ]
+        bad_any = pa.array(np.zeros(n, dtype=bool))
+        for reason, mask in checks:
+            mask = pc.and_(pc.fill_null(mask, False), pc.invert(bad_any))
+            rejected = table.filter(mask)
+            if rejected.num_rows:
+                log.reject_many(
+                    reason,
+                    rejected.column("source_ref").to_pylist(),
+                    [json.dumps(r, default=str) for r in rejected.drop(["source_ref"]).to_pylist()],
+                )
+            bad_any = pc.or_(bad_any, mask)
+        kept = table.filter(pc.invert(bad_any))
+        kept = kept.append_column("log", pa.array(np.full(kept.num_rows, log.index, np.int32)))
+        self._flush()
+        self._batches.append(kept.select(_RAW_SCHEMA.names).cast(_RAW_SCHEMA))
+        log.n_accepted += kept.num_rows
+
+    def add_role(
+        self,
+        person: RawIdentity,
+        *,
+        role: str,
+        rank: int,
+        unit: str | None = None,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        source_ref: str = "",
+    ) -> None:
+        """Record a formal role held by ``person`` (kept even if they never post)."""
+        self._roles.append(
+            {
+                "person": person,
+                "role": role,
+                "rank": int(rank),
+                "unit": unit,
+                "valid_from": None if valid_from is None else _as_utc(valid_from)[0],
+                "valid_to": None if valid_to is None else _as_utc(valid_to)[0],
+                "source_ref": source_ref or None,
+            }
+        )
+
+    def add_space(
+        self, space: str, *, name: str | None = None, governance: str = "unknown"
+    ) -> None:
+        """Describe a space (channel, list, category, repository) messages refer to by ``space``."""
+        if governance not in ("official", "emergent", "unknown"):
+            raise ValueError(f"unknown governance {governance!r}")
+        self._spaces[space] = {"space_id": space, "name": name, "governance": governance}
+
+    def add_outcome(
+        self,
+        *,
+        thread_source_id: str | None = None,
+        message_source_id: str | None = None,
+        kind: str,
+        created_at: datetime | None = None,
+        actor: RawIdentity | None = None,
+        source_ref: str = "",
+    ) -> None:
+        """Record knowledge created in a thread (accepted answer, merge, resolution).
+
+        The thread is taken from ``message_source_id``'s message when known, else
+        from ``thread_source_id``; outcomes that match no message in the trace are
+        dropped at write and counted (``outcomes_unresolved``).
+        """
+        if kind not in OUTCOME_KINDS:
+            raise ValueError(f"unknown outcome kind {kind!r}; expected one of {OUTCOME_KINDS}")
+        if thread_source_id is None and message_source_id is None:
+            raise ValueError("add_outcome needs thread_source_id or message_source_id")
+        self._outcomes.append(
+            {
+                "thread_source_id": thread_source_id,
+                "message_source_id": message_source_id,
+                "kind": kind,
+                "created_at": None if created_at is None else _as_utc(created_at)[0],
+                "actor": actor,
+                "source_ref": source_ref or None,
+            }
+        )
+
+    def add_document(
+        self,
+        *,
+        document_id: str,
+        text: str,
+        title: str | None = None,
+        valid_from: datetime | None = None,
+        kind: str | None = None,
+    ) -> None:
+        """Add an official text of the organisation (names in it are masked at write)."""
+        self._documents[document_id] = {
+            "document_id": document_id,
+            "title": title,
+            "valid_from": None if valid_from is None else _as_utc(valid_from)[0],
+            "kind": kind,
+            "text": text,
+        }
+
+    def link(self, a: RawIdentity, b: RawIdentity) -> None:
+        """Declare two records the same person (IRC nick change, git ``.mailmap``)."""
+        self._links.append((a, b))
+
+    def note_input(self, path: Path | str) -> None:
+        """Record a side input (roster, aliases, documents) and its hash in the manifest."""
+        self._extra_inputs[str(path)] = _sha256(Path(path))
+
+    # -- write ------------------------------------------------------------------------------
+
+    def write(self) -> dict[str, Any]:
+        """Resolve identities and threads, scrub, validate and write; return the manifest."""
+        return _Writer(self).run()
+
+
+class _Writer:
+    """The write step, split into small stages over Arrow tables."""
+
+    def __init__(self, builder: TraceBuilder) -> None:
+        self.b = builder
+        self.key = builder.key
+        self.stats: dict[str, int] = {}
+        self.logs = sorted(builder._logs.values(), key=lambda log: log.index)
+
+    # identity -------------------------------------------------------------------------------
+
+    def _identity_records(self, messages: pa.Table) -> list[RawIdentity]:
+        records: set[RawIdentity] = set()
+        for prefix in ("author", "addressee"):
+            cols = [f"{prefix}_{name}" for name in _IDENTITY_FIELDS]
+            unique = messages.select(cols).group_by(cols, use_threads=False).aggregate([])
+            for row in unique.to_pylist():
+                values = {name: row[f"{prefix}_{name}"] for name in _IDENTITY_FIELDS}
+                if (
+                    prefix == "addressee"
+                    and all(values[k] is None for k in ("email", "name", "handle", "source_id"))
+                    and not values["is_deleted"]
+                ):
+                    continue
+                values["is_bot"] = bool(values["is_bot"])
+                values["is_deleted"] = bool(values["is_deleted"])
+                records.add(RawIdentity(**values))
+        records.update(role["person"] for role in self.b._roles)
+        records.update(o["actor"] for o in self.b._outcomes if o["actor"] is not None)
+        for a, b in self.b._links:
+            records.update((a, b))
+        return sorted(records, key=lambda r: tuple(str(v) for v in asdict(r).values()))
+
+    def _resolve_identities(self, records: list[RawIdentity]) -> None:
+        graph = IdentityGraph()
+        firsts = {record: graph.add(record)[0] for record in records}
+        for a, b in self.b._links:
+            graph.link(a, b)
+        if self.b.aliases is not None:
+            for line_no, (left, right) in _read_pairs(self.b.aliases):
+                ids_a, ids_b = identifier_from_text(left), identifier_from_text(right)
+                if not ids_a or not ids_b:
+                    raise InputError(
+                        "empty identifier in aliases", path=self.b.aliases, line=line_no
+                    )
+                graph.link_identifiers(ids_a, ids_b)
+            self.b.note_input(self.b.aliases)
+        opted: set[str] = set()
+        if self.b.opt_out is not None:
+            for _, line in _read_lines(self.b.opt_out):
+                opted.update(graph.canonical(i) for i in identifier_from_text(line) if i in graph)
+            self.b.note_input(self.b.opt_out)
+        self.canonical = {record: graph.canonical(firsts[record]) for record in records}
+        self.opted_out = opted
+        self.pseudonyms = {
+            canonical: pseudonym(self.key, canonical) for canonical in set(self.canonical.values())
+        }
+        self.bots = {self.canonical[r] for r in records if r.is_bot}
+        self.components = graph.components()
+
+    def _person_of(self, record: RawIdentity | None) -> str | None:
+        if record is None:
+            return None
+        canonical = self.canonical[record]
+        return None if canonical in self.opted_out else self.pseudonyms[canonical]
+
+    def _map_people(self, table: pa.Table, prefix: str) -> tuple[pa.Array, pa.Array]:
+        """Return (pseudonym, opted-out flag) per row for the ``prefix`` identity columns."""
+        keys = _identity_keys(table, prefix)
+        lookup: dict[str, tuple[str | None, bool]] = {}
+        for record, canonical in self.canonical.items():
+            key = _identity_key_of(record)
+            opted = canonical in self.opted_out
+            lookup[key] = (None if opted else self.pseudonyms[canonical], opted)
+        ordered = sorted(lookup)
+        index = pc.index_in(keys, value_set=pa.array(ordered, pa.string()))
+        ids = pc.take(pa.array([lookup[k][0] for k in ordered], pa.string()), index)
+        opted_flags = pc.fill_null(
+            pc.take(pa.array([lookup[k][1] for k in ordered], pa.bool_()), index), False
+        )
+        return ids, opted_flags
+
+    # stages -------------------------------------------------------------------------------
+
+    def _account(self, table: pa.Table, mask: pa.Array, reason: str, *, reject: bool) -> None:
+        dropped = table.filter(mask)
+        if dropped.num_rows == 0:
+            return
+        counts = pc.value_counts(dropped.column("log")).to_pylist()
+        refs_by_log: dict[int, list[str]] = {}
+        if reject:
+            for log_index, ref in zip(
+                dropped.column("log").to_pylist(),
+                dropped.column("source_ref").to_pylist(),
+                strict=True,
+            ):
+                refs_by_log.setdefault(log_index, []).append(ref)
+        for item in counts:
+            log = self.logs[item["values"]]
+            n = int(item["counts"])
+            log.n_accepted -= n
+            if reject:
+                log.reject_many(reason, refs_by_log[item["values"]])
+            else:
+                log.exclude_many(reason, n)
+
+    def _messages(self, raw: pa.Table) -> pa.Table:
+        raw = raw.append_column("_row", pa.array(np.arange(raw.num_rows, dtype=np.int64)))
+        first = raw.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
+        duplicate = pc.invert(pc.is_in(raw.column("_row"), first.column("_row_min")))
+        self._account(raw, duplicate, "duplicate_id", reject=True)
+        raw = raw.filter(pc.invert(duplicate))
+
+        author_id, author_opted = self._map_people(raw, "author")
+        self._account(raw, author_opted, "opt_out", reject=False)
+        keep = pc.invert(author_opted)
+        raw = raw.filter(keep)
+        author_id = author_id.filter(keep)
+        addressee_id, _ = self._map_people(raw, "addressee")
+
+        message_id = keyed_ids(self.key, raw.column("source_message_id"))
+        parent_key = raw.column("parent_source_id")
+        parent_idx = pc.index_in(parent_key, value_set=raw.column("source_message_id"))
+        has_parent = pc.is_valid(parent_key)
+        unresolved = pc.and_(has_parent, pc.is_null(parent_idx))
+        self.stats["unresolved_parents"] = int(pc.sum(unresolved).as_py() or 0)
+        parents = np.asarray(pc.fill_null(parent_idx, -1).to_numpy(zero_copy_only=False), np.int64)
+        roots, n_cycles = _roots(parents)
+        self.stats["parent_cycles"] = n_cycles
+        parent_col = pc.if_else(
+            pa.array(parents >= 0),
+            pc.take(message_id, pa.array(np.maximum(parents, 0))),
+            pa.scalar(None, pa.string()),
+        )
+        # A message's thread: its own declared thread, else its root's declared thread,
+        # else its root message (so thread_id equals the first message's id).
+        thread_source = raw.column("thread_source_id").combine_chunks()
+        root_index = pa.array(roots)
+        thread_key = pc.coalesce(
+            thread_source,
+            pc.take(thread_source, root_index),
+            pc.take(raw.column("source_message_id"), root_index),
+        )
+        thread_id = keyed_ids(self.key, thread_key)
+        self.thread_of_source = dict(
+            zip(raw.column("source_message_id").to_pylist(), thread_id.to_pylist(), strict=True)
+        )
+        self.message_of_source = dict(
+            zip(raw.column("source_message_id").to_pylist(), message_id.to_pylist(), strict=True)
+        )
+        scrub = self.scrubber
+        messages = pa.table(
+            {
+                "message_id": message_id,
+                "thread_id": thread_id,
+                "parent_id": parent_col,
+                "addressee_id": addressee_id,
+                "author_id": author_id,
+                "created_at": raw.column("created_at"),
+                "space_id": scrub(raw.column("space")),
+                "kind": raw.column("kind"),
+                "text": scrub(raw.column("text")),
+                "quoted_text": scrub(raw.column("quoted_text")),
+                "has_patch": raw.column("has_patch"),
+                "has_signature": raw.column("has_signature"),
+                "source_ref": scrub(raw.column("source_ref")),
+            }
+        )
+        return messages.sort_by([("created_at", "ascending"), ("message_id", "ascending")])
+
+    def _build_scrubber(self) -> None:
+        by_canonical: dict[str, set[str]] = {}
+        capital: dict[str, set[str]] = {}
+        for record, canonical in self.canonical.items():
+            tokens = identity_tokens(record)
+            by_canonical.setdefault(canonical, set()).update(tokens.anywhere)
+            capital.setdefault(canonical, set()).update(tokens.capitalised)
+        people = []
+        self.audit_tokens: set[str] = set()
+        for canonical in sorted(by_canonical):
+            replacement = AMBIGUOUS if canonical in self.opted_out else self.pseudonyms[canonical]
+            tokens = IdentityTokens(
+                frozenset(by_canonical[canonical]), frozenset(capital[canonical])
+            )
+            people.append((tokens, replacement))
+            self.audit_tokens.update(tokens.all)
+        self.scrubber = Scrubber(people)
+
+    def _people(self, messages: pa.Table, extra_ids: set[str]) -> pa.Table:
+        grouped = messages.group_by("author_id", use_threads=False).aggregate(
+            [("created_at", "min"), ("created_at", "max"), ("message_id", "count")]
+        )
+        seen = set(grouped.column("author_id").to_pylist())
+        others = sorted(extra_ids - seen)
+        person_ids = grouped.column("author_id").to_pylist() + others
+        deleted = self.pseudonyms.get(DELETED)
+        bots = {self.pseudonyms[c] for c in self.bots if c not in self.opted_out}
+        people = pa.table(
+            {
+                "person_id": pa.array(person_ids, pa.string()),
+                "first_seen_at": pa.concat_arrays(
+                    [
+                        grouped.column("created_at_min").combine_chunks().cast(TIMESTAMP),
+                        pa.nulls(len(others), TIMESTAMP),
+                    ]
+                ),
+                "last_seen_at": pa.concat_arrays(
+                    [
+                        grouped.column("created_at_max").combine_chunks().cast(TIMESTAMP),
+                        pa.nulls(len(others), TIMESTAMP),
+                    ]
+                ),
+                "n_messages": pa.array(
+                    grouped.column("message_id_count").to_pylist() + [0] * len(others), pa.int64()
+                ),
+                "is_deleted_account": pa.array([p == deleted for p in person_ids], pa.bool_()),
+                "is_bot": pa.array([p in bots for p in person_ids], pa.bool_()),
+            }
+        )
+        self.stats["people_without_messages"] = len(others)
+        return people.sort_by("person_id")
+
+    def _roles(self, posting: set[str]) -> pa.Table:
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        dropped_opt_out = duplicates = 0
+        for role in self.b._roles:
+            person = self._person_of(role["person"])
+            if person is None:
+                dropped_opt_out += 1
+                continue
+            row = {**{k: v for k, v in role.items() if k != "person"}, "person_id": person}
+            key = (person, role["role"], role["unit"], role["valid_from"])
+            if key in rows:
+                duplicates += 1
+                continue
+            rows[key] = row
+        table = pa.Table.from_pylist(list(rows.values()), schema=TABLES["roles"].schema)
+        holders = set(table.column("person_id").to_pylist())
+        self.stats["roles_opt_out"] = dropped_opt_out
+        self.stats["roles_duplicate"] = duplicates
+        self.stats["role_holders_without_messages"] = len(holders - posting)
+        return table.sort_by([("person_id", "ascending"), ("role", "ascending")])
+
+    def _outcomes(self) -> pa.Table:
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        unresolved = 0
+        for outcome in self.b._outcomes:
+            message = outcome["message_source_id"]
+            thread = self.thread_of_source.get(message) if message is not None else None
+            if thread is None and outcome["thread_source_id"] is not None:
+                source = outcome["thread_source_id"]
+                thread = self.thread_of_source.get(source)
+                if thread is None and source in self._thread_keys:
+                    thread = self._thread_keys[source]
+            message_id = self.message_of_source.get(message) if message is not None else None
+            if thread is None or (message is not None and message_id is None):
+                unresolved += 1
+                continue
+            row = {
+                "thread_id": thread,
+                "message_id": message_id,
+                "kind": outcome["kind"],
+                "created_at": outcome["created_at"],
+                "actor_id": self._person_of(outcome["actor"]),
+                "source_ref": outcome["source_ref"],
+            }
+            rows.setdefault((thread, message_id, outcome["kind"]), row)
+        self.stats["outcomes_unresolved"] = unresolved
+        table = pa.Table.from_pylist(list(rows.values()), schema=TABLES["outcomes"].schema)
+        return table.sort_by([("thread_id", "ascending"), ("kind", "ascending")])
+
+    def run(self) -> dict[str, Any]:
+        b = self.b
+        b._flush()
+        raw = pa.concat_tables(b._batches) if b._batches else _RAW_SCHEMA.empty_table()
+        self._resolve_identities(self._identity_records(raw))
+        self._build_scrubber()
+        thread_sources = raw.column("thread_source_id").drop_null().unique()
+        self._thread_keys = dict(
+            zip(
+                thread_sources.to_pylist(),
+                keyed_ids(self.key, thread_sources).to_pylist(),
+                strict=True,
+            )
+        )
+        messages = self._messages(raw)
+        posting = set(messages.column("author_id").to_pylist())
+        tables: dict[str, pa.Table] = {"messages": messages}
+        roles = self._roles(posting)
+        outcomes = self._outcomes()
+        referenced = set(roles.column("person_id").to_pylist())
+        referenced.update(messages.column("addressee_id").drop_null().to_pylist())
+        referenced.update(outcomes.column("actor_id").drop_null().to_pylist())
+        tables["people"] = self._people(messages, referenced)
+        if roles.num_rows:
+            tables["roles"] = roles
+        if outcomes.num_rows:
+            tables["outcomes"] = outcomes
+        spaces = self._spaces(messages)
+        if spaces.num_rows:
+            tables["spaces"] = spaces
+        if b._documents:
+            docs = pa.Table.from_pylist(
+                [b._documents[k] for k in sorted(b._documents)], schema=TABLES["documents"].schema
+            )
+            docs = docs.set_column(4, "text", self.scrubber(docs.column("text")))
+            docs = docs.set_column(1, "title", self.scrubber(docs.column("title")))
+            tables["documents"] = docs
+        for log in self.logs:
+            total = log.n_accepted + log.n_rejected + log.n_excluded
+            if total != log.n_read:
+                raise UndertowError(
+                    f"{log.name}: read {log.n_read} but accepted {log.n_accepted} + rejected "
+                    f"{log.n_rejected} + excluded {log.n_excluded} = {total} (adapter bug)"
+                )
+        manifest = self._manifest(tables)
+        self._write_quarantine()
+        self._write_identity_map()
+        write_trace(
+            b.out,
+            tables,
+            manifest=manifest,
+            extras={"audit": audit_table(self.audit_tokens, self.key)},
+        )
+        written: dict[str, Any] = json.loads((b.out / MANIFEST).read_text("utf-8"))
+        return written
+
+    def _spaces(self, messages: pa.Table) -> pa.Table:
+        rows = {}
+        for space, row in self.b._spaces.items():
+            scrubbed = self.scrubber(pa.array([space, row["name"]], pa.string())).to_pylist()
+            rows[scrubbed[0]] = {
+                "space_id": scrubbed[0],
+                "name": scrubbed[1],
+                "governance": row["governance"],
+            }
+        for space in messages.column("space_id").drop_null().unique().to_pylist():
+            rows.setdefault(space, {"space_id": space, "name": None, "governance": "unknown"})
+        return pa.Table.from_pylist([rows[k] for k in sorted(rows)], schema=TABLES["spaces"].schema)
+
+    def _manifest(self, tables: Mapping[str, pa.Table]) -> dict[str, Any]:
+        b = self.b
+        people = tables["people"]
+        return {
+            "sources": [log.summary() for log in self.logs],
+            "inputs": dict(sorted(b._extra_inputs.items())),
+            "totals": {
+                bucket: sum(getattr(log, f"n_{bucket}") for log in self.logs)
+                for bucket in ("read", "accepted", "rejected", "excluded")
+            },
+            "identity": {
+                "records": len(self.canonical),
+                "people": people.num_rows,
+                "merged_components": len(self.components),
+                "opted_out_people": len(self.opted_out),
+                "bots": int(pc.sum(people.column("is_bot")).as_py() or 0),
+                "audit_tokens": len(self.audit_tokens),
+            },
+            "stats": dict(sorted(self.stats.items())),
+            "seeds": dict(sorted(b.seeds.items())),
+            "key_fingerprint": fingerprint(self.key),
+            "quarantine": quarantine_path(b.out).name if b._quarantine else None,
+            "packages": package_versions(),
+        }
+
+    def _write_quarantine(self) -> None:
+        path = quarantine_path(self.b.out)
+        if not self.b._quarantine:
+            if path.exists():
+                path.unlink()
+            return
+        lines = "".join(
+            json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+            for entry in self.b._quarantine
+        )
+        write_private_file(path, lines.encode("utf-8"))
+
+    def _write_identity_map(self) -> None:
+        target = self.b.identity_map
+        if target is None:
+            return
+        rows: dict[tuple[str, str], str] = {}
+        for record, canonical in self.canonical.items():
+            if canonical in self.opted_out:
+                continue
+            for kind in ("email", "name", "handle", "source_id"):
+                value = getattr(record, kind)
+                if value:
+                    rows[(kind, value)] = self.pseudonyms[canonical]
+            if record.is_deleted:
+                rows[("deleted", "deleted account")] = self.pseudonyms[canonical]
+        ordered = sorted(rows)
+        table = pa.table(
+            {
+                "kind": [k for k, _ in ordered],
+                "identifier": [v for _, v in ordered],
+                "person_id": [rows[k] for k in ordered],
+            }
+        )
+        if target.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink, compression="zstd")
+            write_private_file(target, sink.getvalue().to_pybytes())
+        else:
+            import pyarrow.csv as pacsv
+
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(table, sink)
+            write_private_file(target, sink.getvalue().to_pybytes())
+
+
+def _identity_keys(table: pa.Table, prefix: str) -> pa.Array:
+    parts = []
+    for name in _IDENTITY_FIELDS:
+        column = table.column(f"{prefix}_{name}")
+        if name.startswith("is_"):
+            parts.append(pc.if_else(pc.fill_null(column, False), "1", "0"))
+        else:
+            parts.append(pc.fill_null(column.cast(pa.string()), "\x02"))
+    joined = pc.binary_join_element_wise(*parts, "\x1f")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _identity_key_of(record: RawIdentity) -> str:
+    parts = []
+    for name in _IDENTITY_FIELDS:
+        value = getattr(record, name)
+        if name.startswith("is_"):
+            parts.append("1" if value else "0")
+        else:
+            parts.append("\x02" if value is None else str(value))
+    return "\x1f".join(parts)
+
+
+def _roots(parents: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return the root of each node's parent chain by pointer jumping; cycles are cut.
+
+    Nodes on (or hanging from) a cycle get themselves as root and lose their parent.
+    """
+    n = len(parents)
+    idx = np.arange(n)
+    pointer = np.where(parents >= 0, parents, idx)
+    for _ in range(64):
+        nxt = pointer[pointer]
+        if np.array_equal(nxt, pointer):
+            break
+        pointer = nxt
+    stuck = pointer[pointer] != pointer
+    if stuck.any():
+        # A cycle never converges: cut those chains at each node.
+        parents[stuck] = -1
+        pointer[stuck] = idx[stuck]
+        return _roots(parents)[0], int(stuck.sum())
+    return pointer, 0
+
+
+def _read_lines(path: Path) -> list[tuple[int, str]]:
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: a directory, expected a text file")
+    text = path.read_text("utf-8-sig")
+    return [
+        (i, line.strip())
+        for i, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def _read_pairs(path: Path) -> list[tuple[int, tuple[str, str]]]:
+    import csv
+
+    pairs = []
+    for line_no, line in _read_lines(path):
+        row = next(csv.reader([line]))
+        if len(row) != 2:
+            raise InputError(
+                f"expected 2 columns (identifier,alias), got {len(row)}", path=path, line=line_no
+            )
+        if line_no == 1 and [c.strip().lower() for c in row] == ["identifier", "alias"]:
+            continue
+        pairs.append((line_no, (row[0], row[1])))
+    return pairs

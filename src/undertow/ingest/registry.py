@@ -1,0 +1,38 @@
+"""Input formats by name: ``undertow ingest --format NAME`` dispatches through :data:`ADAPTERS`.
+
+An adapter is a function ``adapter(builder, paths, **options)`` that reads ``paths``
+and feeds the :class:`~undertow.ingest.builder.TraceBuilder` (it must not call
+``builder.write()``; the caller does). ``options`` carries format-specific CLI
+options (e.g. ``mapping`` for ``table``); adapters accept ``**options`` and ignore
+what they do not use. Each adapter registers itself with one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from undertow.ingest.builder import TraceBuilder
+
+__all__ = ["ADAPTERS", "Adapter", "register"]
+
+Adapter = Callable[..., None]
+
+#: Adapter functions by ``--format`` name.
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(name: str, adapter: Callable[..., None]) -> None:
+    """Make ``adapter`` available as ``--format name``.
+
+    Examples
+    --------
+    >>> def echo(builder: TraceBuilder, paths: list[Path], **options: Any) -> None:
+    ...     pass
+    >>> register("echo-example", echo)
+    >>> "echo-example" in ADAPTERS
+    True
+    >>> del ADAPTERS["echo-example"]
+    """
+    ADAPTERS[name] = adapter

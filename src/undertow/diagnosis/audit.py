@@ -1,0 +1,103 @@
+"""The output audit: no e-mail address and no raw identifier may leave in any output file.
+
+RELIABILITY.md §2: the audit runs at the end of every analysis, over every file the run
+wrote (Parquet string columns, JSON, HTML), and fails the run if anything that looks like
+an e-mail address, or any raw identifier the caller knows about, appears in it. A leak is
+reported by file, kind and count, never by the leaked value itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["EMAIL_PATTERN", "Leak", "audit_outputs", "audit_text", "output_text"]
+
+#: E-mail addresses, ``mailto:`` links and pipermail's ``user at example.org`` form.
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+    r"|\b[A-Za-z0-9._%+\-]+ at [A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
+    r"\.(?:com|org|net|edu|gov|io|de|fr|uk)\b"
+)
+
+# Identifiers shorter than this are common words or digits; matching them would flag
+# every report, so they are left to the keyed-digest audit of the identity layer.
+_MIN_IDENTIFIER = 4
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One kind of leak in one output file (the leaked value is deliberately absent)."""
+
+    path: str
+    kind: str
+    count: int
+
+
+def output_text(path: Path) -> str:
+    """The text of an output file an auditor must read (Parquet: every string cell)."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        parts = [" ".join(table.column_names)]
+        for field in table.schema:
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                values = table.column(field.name).drop_null().to_pylist()
+                parts.append("\n".join(str(value) for value in values))
+        return "\n".join(parts)
+    return path.read_text("utf-8", errors="replace")
+
+
+def _identifier_patterns(identifiers: Iterable[str]) -> Iterator[re.Pattern[str]]:
+    usable = sorted(
+        {value.strip() for value in identifiers if len(value.strip()) >= _MIN_IDENTIFIER},
+        key=lambda value: (-len(value), value),
+    )
+    for start in range(0, len(usable), _CHUNK):
+        alternatives = "|".join(re.escape(value) for value in usable[start : start + _CHUNK])
+        # Whole tokens only: a pseudonym may contain a short name by chance.
+        yield re.compile(rf"(?<![\w@.])(?:{alternatives})(?![\w@])", re.IGNORECASE)
+
+
+def audit_text(text: str, identifiers: Iterable[str] = ()) -> dict[str, int]:
+    """Count e-mail patterns and raw identifiers in ``text``.
+
+    Examples
+    --------
+    >>> audit_text("mail ann@example.org or bob at lists.example.org")
+    {'email': 2}
+    >>> audit_text("p-3f2a said hi to Ann Smith", identifiers=["Ann Smith"])
+    {'identifier': 1}
+    """
+    counts: dict[str, int] = {}
+    emails = len(EMAIL_PATTERN.findall(text))
+    if emails:
+        counts["email"] = emails
+    found = sum(len(pattern.findall(text)) for pattern in _identifier_patterns(identifiers))
+    if found:
+        counts["identifier"] = found
+    return counts
+
+
+def audit_outputs(folder: Path, identifiers: Iterable[str] = ()) -> list[Leak]:
+    """Audit every file under ``folder``; return the leaks found (empty list: clean).
+
+    Parameters
+    ----------
+    folder
+        The output folder of a run.
+    identifiers
+        Raw identifiers (names, addresses, handles) that must not appear.
+    """
+    known = list(identifiers)
+    leaks: list[Leak] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        counts = audit_text(output_text(path), known)
+        for kind, count in sorted(counts.items()):
+            leaks.append(Leak(path=path.relative_to(folder).as_posix(), kind=kind, count=count))
+    return leaks

@@ -1,0 +1,204 @@
+"""The diagnosis pipeline: run every registered metric, derive findings, write audited outputs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+import undertow.themes  # noqa: F401 - importing the themes registers every metric and rule
+from undertow.diagnosis.findings import collect_findings
+from undertow.diagnosis.output import write_outputs
+from undertow.diagnosis.privacy import (
+    MIN_SAFE_K,
+    merge_rare_roles,
+    rare_roles,
+    suppress_small_cells,
+)
+from undertow.diagnosis.results import Diagnosis, MetricRun
+from undertow.engine import ENGINES, Engine
+from undertow.errors import InputError
+from undertow.model.trace import Trace
+from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
+
+__all__ = ["analyze", "publish_table"]
+
+
+def _sortable(field: pa.Field) -> bool:
+    kind = field.type
+    return not (pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or pa.types.is_null(kind))
+
+
+def publish_table(table: pa.Table, *, k: int, rare: Iterable[str] = ()) -> pa.Table:
+    """The table as it may be shown: stable row order, small cells suppressed, rare roles merged.
+
+    Rows are sorted by every sortable column in column order, so the published bytes do
+    not depend on the order an engine happened to return the rows in.
+
+    Examples
+    --------
+    >>> t = pa.table({"group": ["b", "a"], "n_people": [7, 2], "n": [7, 2], "x": [0.5, 0.1]})
+    >>> publish_table(t, k=5).to_pydict()["x"]
+    [None, None]
+    """
+    keys = [(f.name, "ascending") for f in table.schema if _sortable(f)]
+    if keys and table.num_rows > 1:
+        table = table.sort_by(keys)
+    table = merge_rare_roles(table, rare)
+    return suppress_small_cells(table, k)
+
+
+def _run_metric(spec: MetricSpec, trace: Trace, seed: int) -> MetricRun:
+    reason = spec.missing(trace)
+    if reason is not None:
+        return MetricRun(spec=spec, status="skipped", reason=reason)
+    started = time.perf_counter()
+    try:
+        table = spec(trace, seed=seed)
+        if not isinstance(table, pa.Table):
+            raise TypeError(f"metric returned {type(table).__name__}, not a pyarrow.Table")
+    except MetricSkipped as signal:
+        return MetricRun(
+            spec=spec,
+            status="skipped",
+            reason=signal.reason,
+            seconds=time.perf_counter() - started,
+        )
+    except Exception as exc:  # noqa: BLE001 - one metric must not sink the run
+        return MetricRun(
+            spec=spec,
+            status="failed",
+            reason=f"{type(exc).__name__}: {str(exc)[:300]}",
+            error_type=type(exc).__name__,
+            seconds=time.perf_counter() - started,
+        )
+    return MetricRun(spec=spec, status="ok", table=table, seconds=time.perf_counter() - started)
+
+
+def _ordered_specs() -> list[MetricSpec]:
+    order = {theme: position for position, theme in enumerate(THEMES)}
+    return sorted(REGISTRY.values(), key=lambda s: (order.get(s.theme, 99), s.name))
+
+
+def analyze(
+    trace_or_path: Trace | str | Path,
+    out: str | Path | None = None,
+    *,
+    k: int = 5,
+    seed: int = 0,
+    engine: Engine = "duckdb",
+    progress: bool = True,
+    allow_small_k: bool = False,
+    identifiers: Iterable[str] = (),
+) -> Diagnosis:
+    """Diagnose a community: every registered metric, the findings, and (with ``out``) the report.
+
+    Metrics whose declared inputs are missing, or that raise
+    :class:`~undertow.themes.registry.MetricSkipped`, are skipped with the reason. A metric
+    or finding rule that raises anything else is recorded as *failed* with its error type;
+    the run goes on (``Diagnosis.ok`` is then ``False`` and the CLI exits 1).
+
+    Parameters
+    ----------
+    trace_or_path
+        A :class:`~undertow.model.trace.Trace` or the path of a trace folder.
+    out
+        Output folder (see ``docs/outputs.md``); nothing is written when ``None``.
+    k
+        Small-cell threshold: group statistics resting on fewer than ``k`` people are
+        suppressed and rarer roles merged. Below 5 only with ``allow_small_k``.
+    seed
+        Seed passed to every metric (bootstraps, permutations).
+    engine
+        ``duckdb`` or ``spark``.
+    progress
+        Draw a Rich progress bar on standard error.
+    allow_small_k
+        Permit ``k < 5`` (the report is stamped).
+    identifiers
+        Raw identifiers (names, addresses, handles) the output audit must not find.
+
+    Returns
+    -------
+    Diagnosis
+        Every metric's status and published table, and the ranked findings.
+
+    Raises
+    ------
+    InputError
+        On an invalid ``k`` or engine.
+    undertow.diagnosis.output.OutputAuditError
+        If an output file would contain an e-mail pattern or raw identifier.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> diagnosis = analyze(tiny_trace(), progress=False)
+    >>> diagnosis.k, len(diagnosis.runs) == len(REGISTRY)
+    (5, True)
+    """
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    if k < MIN_SAFE_K and not allow_small_k:
+        raise InputError(
+            f"k={k} is below {MIN_SAFE_K}: small groups could identify people; "
+            "pass allow_small_k=True (--allow-small-k) to accept that"
+        )
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if isinstance(trace_or_path, Trace):
+        trace = (
+            trace_or_path if trace_or_path.engine == engine else trace_or_path.with_engine(engine)
+        )
+    else:
+        trace = Trace.open(trace_or_path, engine=engine)
+
+    diagnosis = Diagnosis(trace=trace, k=k, seed=seed, engine=engine, allow_small_k=allow_small_k)
+    rare = rare_roles(trace.arrow("roles"), k)
+    specs = _ordered_specs()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not progress,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("metrics", total=len(specs))
+        for spec in specs:
+            bar.update(task, description=f"{spec.theme} · {spec.name}")
+            run = _run_metric(spec, trace, seed)
+            if run.table is not None:
+                run.table = publish_table(run.table, k=k, rare=rare)
+            diagnosis.runs[spec.name] = run
+            bar.advance(task)
+        bar.update(task, description="metrics")
+        timings["metrics"] = time.perf_counter() - started
+
+        finding_task = bar.add_task("findings", total=1)
+        mark = time.perf_counter()
+        diagnosis.findings, diagnosis.rule_failures = collect_findings(diagnosis)
+        timings["findings"] = time.perf_counter() - mark
+        bar.advance(finding_task)
+
+        if out is not None:
+            from undertow.report import render_report
+
+            report_task = bar.add_task("report and audit", total=1)
+            mark = time.perf_counter()
+            html = render_report(diagnosis)
+            timings["report"] = time.perf_counter() - mark
+            folder = Path(out)
+            diagnosis.out = folder
+            mark = time.perf_counter()
+            timings["total"] = time.perf_counter() - started
+            write_outputs(diagnosis, folder, html, timings=timings, identifiers=identifiers)
+            bar.advance(report_task)
+    return diagnosis

@@ -1,0 +1,272 @@
+"""Render a diagnosis as one self-contained, script-safe HTML file.
+
+Safety (RELIABILITY.md §3): Jinja2 autoescaping everywhere; data reaches the page's
+script only as JSON inside ``<script type="application/json">`` with ``<``, ``>``,
+``&``, U+2028 and U+2029 escaped, so no value can close the element or start markup;
+a Content-Security-Policy allows nothing but the page's own inline style and script,
+named by their SHA-256 hashes. No network, no CDN, no inline event handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import jinja2
+import pyarrow as pa
+import pyarrow.compute as pc
+from markupsafe import Markup
+
+from undertow import __version__
+from undertow.diagnosis.privacy import MIN_SAFE_K
+from undertow.diagnosis.results import Diagnosis, finding_record
+from undertow.report.data import chart_payload, format_value, table_preview
+from undertow.themes.registry import THEMES, Finding
+
+__all__ = ["csp_hash", "render_report", "script_json"]
+
+SEVERITY_LABELS = {"severe": "Severe", "moderate": "Moderate", "low": "Low", "info": "Info"}
+_SYNTHESIS_METRIC = "power_knowledge_model"
+
+
+def script_json(value: Any) -> Markup:
+    r"""JSON that is safe inside ``<script type="application/json">``.
+
+    Examples
+    --------
+    >>> print(script_json({"a": "</script><b>&\u2028"}))
+    {"a":"\u003c/script\u003e\u003cb\u003e\u0026\u2028"}
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, escaped)
+    return Markup(text)  # noqa: S704 - every character that could end the element is escaped
+
+
+def csp_hash(content: str) -> str:
+    """The CSP source expression (``'sha256-…'``) allowing exactly this inline block."""
+    digest = hashlib.sha256(content.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def _static(name: str) -> str:
+    return resources.files("undertow.report").joinpath("static", name).read_text("utf-8")
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("undertow.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _number(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return format_value(float(value)) if isinstance(value, float) else format_value(value)
+
+
+def _finding_view(finding: Finding, index: int) -> dict[str, Any]:
+    record = finding_record(finding)
+    has_ci = record["ci_low"] is not None and record["ci_high"] is not None
+    return {
+        **record,
+        "id": f"finding-{index + 1}",
+        "severity_label": SEVERITY_LABELS.get(finding.severity, finding.severity),
+        "theme_title": THEMES.get(finding.theme, finding.theme),
+        "estimate_text": _number(record["estimate"]),
+        "ci_text": f"{_number(record['ci_low'])} to {_number(record['ci_high'])}"
+        if has_ci
+        else None,
+        "n_text": format_value(int(finding.n)),
+        "subjects_text": ", ".join(finding.subjects[:8])
+        + (f" and {len(finding.subjects) - 8} more" if len(finding.subjects) > 8 else ""),
+    }
+
+
+def _trace_summary(diagnosis: Diagnosis) -> dict[str, Any]:
+    trace = diagnosis.trace
+    messages = trace.arrow("messages")
+    summary: dict[str, Any] = {
+        "messages": format_value(messages.num_rows),
+        "people": format_value(trace.arrow("people").num_rows),
+        "threads": format_value(
+            pc.count_distinct(messages.column("thread_id")).as_py() if messages.num_rows else 0
+        ),
+        "span": None,
+        "inputs": [
+            name for name in ("roles", "spaces", "outcomes", "documents") if trace.has(name)
+        ],
+    }
+    if messages.num_rows:
+        bounds = pc.min_max(messages.column("created_at")).as_py()
+        first, last = bounds["min"], bounds["max"]
+        if isinstance(first, datetime) and isinstance(last, datetime):
+            summary["span"] = f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    return summary
+
+
+def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
+    """The answer to "Where is power limiting knowledge creation here?" from the tables."""
+    synthesis = [f for f in findings if f.theme == "synthesis"]
+    limiting = [f for f in findings if f.direction == "limits" and f.theme != "synthesis"]
+    supporting = [f for f in findings if f.direction == "supports" and f.theme != "synthesis"]
+    sentences: list[str] = [f.statement for f in synthesis[:1]]
+    model = diagnosis.get(_SYNTHESIS_METRIC)
+    if not synthesis:
+        run = diagnosis.runs.get(_SYNTHESIS_METRIC)
+        if run is None:
+            sentences.append("No thread-level model of knowledge outcomes is registered.")
+        elif run.status != "ok":
+            sentences.append(
+                "The thread-level model of knowledge outcomes could not be fitted here "
+                f"({run.reason})."
+            )
+    if limiting:
+        sentences.append(
+            "The strongest signs of power limiting knowledge creation: "
+            + "; ".join(f.title.rstrip(".") for f in limiting[:3])
+            + "."
+        )
+    elif findings:
+        sentences.append(
+            "No theme found power limiting knowledge creation clearly beyond chance; "
+            "the findings below describe the community's power structure."
+        )
+    else:
+        sentences.append("No theme produced a finding on this trace.")
+    if supporting:
+        sentences.append(
+            "Where power appears to help: "
+            + "; ".join(f.title.rstrip(".") for f in supporting[:2])
+            + "."
+        )
+    return {"sentences": sentences, "has_model": model is not None}
+
+
+def render_report(diagnosis: Diagnosis) -> str:
+    """The report of ``diagnosis`` as one HTML document (a string).
+
+    Examples
+    --------
+    >>> from undertow.diagnosis import analyze
+    >>> from undertow.testing import tiny_trace
+    >>> html = render_report(analyze(tiny_trace(), progress=False))
+    >>> html.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in html
+    True
+    """
+    findings = list(diagnosis.findings)
+    finding_views = [_finding_view(f, i) for i, f in enumerate(findings)]
+    charts: dict[str, Any] = {}
+    themes: list[dict[str, Any]] = []
+    computed = {run.spec.name: run for run in diagnosis.computed}
+    for theme, heading in THEMES.items():
+        metrics = []
+        for run in diagnosis.computed:
+            if run.spec.theme != theme or run.table is None:
+                continue
+            spec = run.spec
+            chart_id = None
+            table: pa.Table = run.table
+            if spec.chart is not None and table.num_rows > 0:
+                chart_id = f"chart-{spec.theme}-{spec.name}"
+                marks = {
+                    mark.partition(":")[0]: diagnosis.get(mark.partition(":")[0])
+                    for mark in spec.chart.marks
+                }
+                try:
+                    charts[chart_id] = chart_payload(table, spec.chart, marks)
+                except (KeyError, pa.ArrowException, ValueError):
+                    # A chart spec that names absent columns is the metric's bug; the
+                    # table preview still shows the numbers.
+                    chart_id = None
+            n_suppressed = (
+                int(pc.sum(table.column("suppressed")).as_py() or 0)
+                if "suppressed" in table.column_names
+                else 0
+            )
+            metrics.append(
+                {
+                    "id": f"metric-{spec.name}",
+                    "name": spec.name,
+                    "description": spec.description,
+                    "source": spec.source,
+                    "chart_id": chart_id,
+                    "chart_title": spec.chart.title if spec.chart else "",
+                    "preview": table_preview(table),
+                    "n_suppressed": n_suppressed,
+                    "file": f"metrics/{spec.theme}/{spec.name}.parquet",
+                }
+            )
+        theme_findings = [v for v in finding_views if v["theme"] == theme]
+        skipped = [
+            {"name": run.spec.name, "reason": run.reason or "", "status": run.status}
+            for run in (*diagnosis.skipped, *diagnosis.failed)
+            if run.spec.theme == theme
+        ]
+        if not metrics and not theme_findings and not skipped:
+            continue
+        themes.append(
+            {
+                "key": theme,
+                "id": f"theme-{theme}",
+                "heading": heading,
+                "metrics": metrics,
+                "findings": theme_findings,
+                "skipped": skipped,
+            }
+        )
+    methods = [
+        {
+            "name": run.spec.name,
+            "theme": THEMES.get(run.spec.theme, run.spec.theme),
+            "description": run.spec.description,
+            "source": run.spec.source,
+            "requires": ", ".join(run.spec.requires),
+            "status": run.status,
+        }
+        for run in diagnosis._ordered()
+    ]
+    css = _static("report.css")
+    js = _static("report.js")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        version=__version__,
+        css=Markup(css),  # noqa: S704 - the package's own stylesheet
+        js=Markup(js),  # noqa: S704 - the package's own script
+        csp=f"default-src 'none'; script-src {csp_hash(js)}; style-src {csp_hash(css)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'",
+        data=script_json({"charts": charts}),
+        summary=_trace_summary(diagnosis),
+        opening=_opening(diagnosis, findings),
+        findings=finding_views,
+        themes=themes,
+        methods=methods,
+        failures=[
+            {"name": run.spec.name, "theme": run.spec.theme, "reason": run.reason or ""}
+            for run in diagnosis.failed
+        ]
+        + [
+            {"name": f.rule, "theme": f.theme, "reason": f"{f.error_type}: {f.message}"}
+            for f in diagnosis.rule_failures
+        ],
+        k=diagnosis.k,
+        small_k=diagnosis.k < MIN_SAFE_K,
+        seed=diagnosis.seed,
+        n_computed=len(computed),
+        n_skipped=len(diagnosis.skipped),
+    )

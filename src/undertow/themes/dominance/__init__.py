@@ -1,1 +1,12 @@
 """T4 · Dominant actors with position power."""
+
+from undertow.themes.dominance import (
+    concentration,
+    findings,
+    floor,
+    replies,
+    silencing,
+    status_uptake,
+)
+
+__all__ = ["concentration", "findings", "floor", "replies", "silencing", "status_uptake"]

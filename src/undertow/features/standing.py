@@ -1,0 +1,110 @@
+"""A message author's standing when they wrote it: formal role, core membership, tenure.
+
+Aligned with :func:`undertow.features.threads.message_arrays`, so power metrics can
+split any message-level quantity by the author's status without a join per metric.
+Core membership comes from :func:`undertow.features.core.core_membership` (per
+quarter); tenure is the time since the author's first message in the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.features.core import core_membership
+from undertow.features.threads import message_arrays
+from undertow.model.trace import Trace
+
+__all__ = ["Standing", "message_standing"]
+
+_DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Per-message standing of the author, in :func:`message_arrays` order.
+
+    Attributes
+    ----------
+    is_formal
+        The author held a formal role (rank > 0) at the time.
+    is_core
+        The author was in the core of the interaction network that quarter.
+    tenure_days
+        Days since the author's first message (0 for the first message).
+    is_first_message
+        The message is the author's first in the trace.
+    """
+
+    is_formal: npt.NDArray[np.bool_]
+    is_core: npt.NDArray[np.bool_]
+    tenure_days: npt.NDArray[np.float64]
+    is_first_message: npt.NDArray[np.bool_]
+
+
+def message_standing(trace: Trace) -> Standing:
+    """The standing of each message's author at the time (memoised on the trace).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> standing = message_standing(tiny_trace())
+    >>> int(standing.is_formal.sum()), int(standing.is_first_message.sum())
+    (3, 5)
+    """
+
+    def compute() -> Standing:
+        arrays = message_arrays(trace)
+        n = arrays.n
+        first_seen = np.full(max(arrays.n_people, 1), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_seen, arrays.author, arrays.created)
+        tenure = (arrays.created - first_seen[arrays.author]) / _DAY_US if n else np.zeros(0)
+        # The earliest message of each author (ties broken by thread order) is the first.
+        order = np.lexsort((np.arange(n), arrays.created, arrays.author))
+        first = np.zeros(n, dtype=bool)
+        if n:
+            starts = np.r_[True, arrays.author[order][1:] != arrays.author[order][:-1]]
+            first[order[starts]] = True
+        return Standing(
+            is_formal=arrays.formal_rank > 0,
+            is_core=_core_at_time(trace),
+            tenure_days=np.asarray(tenure, dtype=np.float64),
+            is_first_message=first,
+        )
+
+    return trace.cached("message_standing", compute)
+
+
+def _core_at_time(trace: Trace) -> npt.NDArray[np.bool_]:
+    arrays = message_arrays(trace)
+    if arrays.n == 0:
+        return np.zeros(0, dtype=bool)
+    core = core_membership(trace, window="quarter")
+    created = pa.array(arrays.created, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    period = pc.floor_temporal(created, unit="quarter")
+    left = pa.table(
+        {
+            "row": pa.array(np.arange(arrays.n)),
+            "period": period,
+            "person_id": arrays.people.take(pa.array(arrays.author)),
+        }
+    )
+    right = core.select(["period", "person_id", "is_core"]).cast(
+        pa.schema(
+            [
+                pa.field("period", pa.timestamp("us", tz="UTC")),
+                pa.field("person_id", pa.string()),
+                pa.field("is_core", pa.bool_()),
+            ]
+        )
+    )
+    joined = left.join(right, keys=["period", "person_id"], join_type="left outer")
+    joined = joined.sort_by("row")
+    is_core: npt.NDArray[np.bool_] = (
+        joined.column("is_core").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    )
+    return is_core

@@ -1,0 +1,525 @@
+"""Linguistic coordination given and received, and the deference gap toward formal leaders.
+
+Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg (2012), "Echoes of power: language
+effects and power differences in social interaction" (WWW): for a speaker ``a``
+replying to a target ``b`` and a function-word class ``m``,
+``C^m(a, b) = P(a's reply uses m | b's message used m) - P(a's reply uses m)``.
+People with more power *receive* more coordination.
+
+The aggregation follows ConvoKit's ``Coordination`` exactly (its ``summarize`` with
+default thresholds): a reply is an exchange between the reply's author and the
+author of the message it replies to (self-replies dropped); per key (a speaker for
+coordination *given*, a target for coordination *received*, with a person split by
+their status at the time like ConvoKit's ``split_by_attribs``) and marker, counts
+are pooled over all exchanges; a marker is scored only when the target side used it
+at least ``target_thresh`` = 3 times (coordination given) or the speaker side used
+it at least 3 times (received: ConvoKit swaps the thresholds); a key's score is the
+mean over its scored markers (ConvoKit's aggregate 3), over the eight Echoes markers.
+
+Everything is NumPy over arrays of exchanges: one regex pass per marker class, one
+parent lookup, ``bincount`` group sums. Agreement with ConvoKit and the speed-up are
+measured in ``bench/coordination.py`` (``bench/RESULTS-language.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.features.bootstrap import DEFAULT_N_BOOT, percentile_interval
+from undertow.features.function_words import (
+    ECHOES_MARKERS,
+    FUNCTION_WORD_CLASSES,
+    function_word_bits,
+)
+from undertow.features.standing import message_standing
+from undertow.features.text import own_words
+from undertow.features.threads import message_arrays
+from undertow.model.trace import Trace
+from undertow.themes.registry import (
+    Chart,
+    Finding,
+    MetricSkipped,
+    Results,
+    Severity,
+    finding_rule,
+    metric,
+)
+
+__all__ = [
+    "Exchanges",
+    "coordination_by_group",
+    "coordination_by_person",
+    "coordination_scores",
+    "deference_gap",
+    "deference_to_power",
+    "exchanges",
+    "key_coordination",
+]
+
+Focus = Literal["speakers", "targets"]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: ConvoKit's default thresholds (``Coordination.__init__``).
+TARGET_THRESH = 3
+SPEAKER_THRESH = 0
+
+_MARKERS = tuple(FUNCTION_WORD_CLASSES)  # bit order of the marker masks
+
+
+@dataclass(frozen=True)
+class Exchanges:
+    """Reply exchanges as parallel arrays (one row per reply whose parent is known).
+
+    Attributes
+    ----------
+    speaker, target
+        Author codes (indices into ``people``) of the reply and of the replied-to message.
+    reply_bits, target_bits
+        Function-word class bitmasks (bit ``i`` = ``FUNCTION_WORD_CLASSES`` key ``i``).
+    speaker_formal, target_formal
+        The author held a formal role (rank > 0) when writing the message.
+    speaker_core, target_core
+        The author was in the core of the interaction network that quarter.
+    thread
+        Thread code of the reply.
+    people
+        Pseudonym per author code.
+    """
+
+    speaker: IntArray
+    target: IntArray
+    reply_bits: npt.NDArray[np.uint16]
+    target_bits: npt.NDArray[np.uint16]
+    speaker_formal: npt.NDArray[np.bool_]
+    target_formal: npt.NDArray[np.bool_]
+    speaker_core: npt.NDArray[np.bool_]
+    target_core: npt.NDArray[np.bool_]
+    thread: IntArray
+    people: pa.Array
+
+    @property
+    def n(self) -> int:
+        """Number of exchanges."""
+        return int(self.speaker.size)
+
+
+def exchanges(trace: Trace) -> Exchanges:
+    """Every reply with its parent: who replied to whom, and the markers both used (cached)."""
+
+    def compute() -> Exchanges:
+        arrays = message_arrays(trace)
+        standing = message_standing(trace)
+        bits = function_word_bits(own_words(_texts_in_order(trace, arrays.message_id)))
+        reply = np.flatnonzero((arrays.parent >= 0) & (arrays.parent_author != arrays.author))
+        parent = arrays.parent[reply]
+        return Exchanges(
+            speaker=arrays.author[reply],
+            target=arrays.author[parent],
+            reply_bits=bits[reply],
+            target_bits=bits[parent],
+            speaker_formal=standing.is_formal[reply],
+            target_formal=standing.is_formal[parent],
+            speaker_core=standing.is_core[reply],
+            target_core=standing.is_core[parent],
+            thread=arrays.thread[reply],
+            people=arrays.people,
+        )
+
+    result: Exchanges = trace.cached("coordination_exchanges", compute)
+    return result
+
+
+def _texts_in_order(trace: Trace, message_id: pa.Array) -> pa.Array:
+    messages = trace.arrow("messages")
+    row = pc.index_in(message_id, value_set=messages.column("message_id").combine_chunks())
+    texts: pa.Array = messages.column("text").combine_chunks().take(row)
+    return texts
+
+
+def coordination_scores(
+    key: IntArray,
+    n_keys: int,
+    reply_bits: npt.NDArray[np.uint16],
+    target_bits: npt.NDArray[np.uint16],
+    *,
+    focus: Focus = "speakers",
+    markers: tuple[str, ...] = ECHOES_MARKERS,
+    speaker_thresh: int = SPEAKER_THRESH,
+    target_thresh: int = TARGET_THRESH,
+) -> FloatArray:
+    """Per-key, per-marker coordination pooled over exchanges (ConvoKit's rule).
+
+    Parameters
+    ----------
+    key
+        Key code (``0..n_keys-1``) of each exchange: the speaker, the target, a
+        (speaker, target) pair, or a person split by status.
+    n_keys
+        Number of keys.
+    reply_bits, target_bits
+        Marker bitmasks of the reply and of the replied-to message.
+    focus
+        ``speakers`` (coordination given) or ``targets`` (received); for targets the
+        thresholds swap, as in ConvoKit.
+    markers
+        Marker classes to score (names of :data:`FUNCTION_WORD_CLASSES`).
+    speaker_thresh, target_thresh
+        Minimum uses of a marker by the speaker side (replies) and by the target side
+        (replied-to messages) for the marker to be scored.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_keys, len(markers))`` scores, NaN where a marker is not scored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> key = np.zeros(4, dtype=np.int64)
+    >>> target = np.array([1, 1, 1, 0], dtype=np.uint16)  # article in 3 parent messages
+    >>> reply = np.array([1, 1, 0, 0], dtype=np.uint16)
+    >>> coordination_scores(key, 1, reply, target, markers=("article",)).round(3).tolist()
+    [[0.167]]
+    """
+    if focus == "targets":
+        speaker_thresh, target_thresh = target_thresh, speaker_thresh
+    n_utt = np.bincount(key, minlength=n_keys).astype(np.float64)
+    scores = np.full((n_keys, len(markers)), np.nan)
+    for column, name in enumerate(markers):
+        bit = np.uint16(_MARKERS.index(name))
+        in_reply = ((reply_bits >> bit) & 1).astype(bool)
+        in_target = ((target_bits >> bit) & 1).astype(bool)
+        tally = np.bincount(key, weights=in_reply, minlength=n_keys)
+        cond_total = np.bincount(key, weights=in_target, minlength=n_keys)
+        cond_tally = np.bincount(key, weights=in_reply & in_target, minlength=n_keys)
+        scored = (cond_total >= max(target_thresh, 1)) & (tally >= speaker_thresh) & (n_utt >= 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = cond_tally / cond_total - tally / n_utt
+        scores[:, column] = np.where(scored, value, np.nan)
+    return scores
+
+
+def key_coordination(scores: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Mean over scored markers per key (ConvoKit's aggregate 3) and the markers it rests on."""
+    n_markers = np.sum(~np.isnan(scores), axis=1)
+    total = np.nansum(scores, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n_markers > 0, total / np.maximum(n_markers, 1), np.nan)
+    return mean, n_markers.astype(np.int64)
+
+
+_PERSON_COLUMNS = ("person_id", "direction", "coordination", "n_markers", "n")
+
+
+@metric(
+    theme="dominance",
+    columns=_PERSON_COLUMNS,
+    source="Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg 2012 (Echoes of power); "
+    "aggregation as ConvoKit Coordination",
+    chart=Chart(kind="scatter", x="n", y="coordination", group="direction"),
+)
+def coordination_by_person(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Linguistic coordination each person gives (in replies) and receives (from repliers).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``person_id, direction`` (``given``/``received``), ``coordination`` (mean over
+        the scored Echoes markers), ``n_markers`` (scored markers), ``n`` (exchanges).
+        People with no scored marker are left out. Sorted by direction, person.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> coordination_by_person(tiny_trace()).column_names
+    ['person_id', 'direction', 'coordination', 'n_markers', 'n']
+    """
+    ex = exchanges(trace)
+    n_people = len(ex.people)
+    parts = []
+    directions: tuple[tuple[str, IntArray, Focus], ...] = (
+        ("given", ex.speaker, "speakers"),
+        ("received", ex.target, "targets"),
+    )
+    for direction, key, focus in directions:
+        scores = coordination_scores(key, n_people, ex.reply_bits, ex.target_bits, focus=focus)
+        mean, n_markers = key_coordination(scores)
+        counts = np.bincount(key, minlength=n_people)
+        keep = np.flatnonzero(n_markers > 0)
+        parts.append(
+            pa.table(
+                {
+                    "person_id": ex.people.take(pa.array(keep, type=pa.int64())),
+                    "direction": pa.array([direction] * keep.size, type=pa.string()),
+                    "coordination": pa.array(mean[keep], type=pa.float64()),
+                    "n_markers": pa.array(n_markers[keep], type=pa.int64()),
+                    "n": pa.array(counts[keep], type=pa.int64()),
+                }
+            )
+        )
+    table = pa.concat_tables(parts) if parts else _empty_person()
+    return table.sort_by([("direction", "ascending"), ("person_id", "ascending")])
+
+
+def _empty_person() -> pa.Table:
+    return pa.table(
+        {
+            "person_id": pa.array([], pa.string()),
+            "direction": pa.array([], pa.string()),
+            "coordination": pa.array([], pa.float64()),
+            "n_markers": pa.array([], pa.int64()),
+            "n": pa.array([], pa.int64()),
+        }
+    )
+
+
+def _split_keys(
+    person: IntArray, flag: npt.NDArray[np.bool_], n_people: int
+) -> tuple[IntArray, int]:
+    """Key = (person, status at the time), like ConvoKit's ``split_by_attribs``."""
+    return person * 2 + flag.astype(np.int64), 2 * n_people
+
+
+def _bootstrap_mean(
+    values: FloatArray, *, seed: int, n_boot: int = DEFAULT_N_BOOT
+) -> tuple[float, float, float]:
+    if values.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, values.size, size=(n_boot, values.size))
+    lo, hi = percentile_interval(values[draws].mean(axis=1))
+    return float(values.mean()), lo, hi
+
+
+_GROUP_COLUMNS = (
+    "grouping",
+    "group",
+    "direction",
+    "coordination",
+    "coordination_lo",
+    "coordination_hi",
+    "n",
+    "n_people",
+)
+
+
+@metric(
+    theme="dominance",
+    columns=_GROUP_COLUMNS,
+    source="Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg 2012 (Echoes of power)",
+    chart=Chart(
+        kind="errorbar",
+        x="group",
+        y="coordination",
+        group="direction",
+        lo="coordination_lo",
+        hi="coordination_hi",
+        title="Coordination given and received by status (mean over people, 95% CI)",
+    ),
+)
+def coordination_by_group(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Coordination given and received by formal leaders vs others, and core vs periphery.
+
+    A person counts in the group they were in when writing (a leader before their
+    appointment counts as ``other`` then). Each person-status's coordination is the
+    mean over their scored markers; the group value is the mean over people, with a
+    bootstrap CI resampling people. Power predicts receiving more coordination.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``grouping`` (``formal``/``core``), ``group`` (``leader``/``other`` or
+        ``core``/``periphery``), ``direction`` (``given``/``received``),
+        ``coordination``, ``coordination_lo``, ``coordination_hi``, ``n`` (exchanges),
+        ``n_people`` (people with a score).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> coordination_by_group(tiny_trace()).column_names[:3]
+    ['grouping', 'group', 'direction']
+    """
+    ex = exchanges(trace)
+    rows: list[dict[str, object]] = []
+    groupings = (
+        ("formal", ex.speaker_formal, ex.target_formal, ("other", "leader")),
+        ("core", ex.speaker_core, ex.target_core, ("periphery", "core")),
+    )
+    for grouping, speaker_flag, target_flag, labels in groupings:
+        sides: tuple[tuple[str, IntArray, npt.NDArray[np.bool_], Focus], ...] = (
+            ("given", ex.speaker, speaker_flag, "speakers"),
+            ("received", ex.target, target_flag, "targets"),
+        )
+        for direction, person, flag, focus in sides:
+            key, n_keys = _split_keys(person, flag, len(ex.people))
+            scores = coordination_scores(key, n_keys, ex.reply_bits, ex.target_bits, focus=focus)
+            mean, n_markers = key_coordination(scores)
+            counts = np.bincount(key, minlength=n_keys)
+            for value, label in enumerate(labels):
+                chosen = (np.arange(n_keys) % 2 == value) & (n_markers > 0)
+                estimate, lo, hi = _bootstrap_mean(mean[chosen], seed=seed)
+                rows.append(
+                    {
+                        "grouping": grouping,
+                        "group": label,
+                        "direction": direction,
+                        "coordination": estimate,
+                        "coordination_lo": lo,
+                        "coordination_hi": hi,
+                        "n": int(counts[chosen].sum()),
+                        "n_people": int(chosen.sum()),
+                    }
+                )
+    if ex.n == 0:
+        rows = []
+    return pa.Table.from_pylist(rows, schema=_group_schema())
+
+
+def _group_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("grouping", pa.string()),
+            ("group", pa.string()),
+            ("direction", pa.string()),
+            ("coordination", pa.float64()),
+            ("coordination_lo", pa.float64()),
+            ("coordination_hi", pa.float64()),
+            ("n", pa.int64()),
+            ("n_people", pa.int64()),
+        ]
+    )
+
+
+_GAP_COLUMNS = (
+    "toward_leaders",
+    "toward_peers",
+    "gap",
+    "gap_lo",
+    "gap_hi",
+    "p_value",
+    "n",
+    "n_people",
+)
+
+
+@metric(
+    theme="leadership",
+    columns=_GAP_COLUMNS,
+    source="Deference gap: Danescu-Niculescu-Mizil et al. 2012 (Echoes of power), "
+    "coordination toward formal leaders minus toward peers",
+    requires=("messages", "roles"),
+    chart=Chart(kind="errorbar", x="n", y="gap", lo="gap_lo", hi="gap_hi"),
+)
+def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """How much more people without a formal role coordinate toward leaders than toward peers.
+
+    For each person without a role at the time who replied both to formal leaders and
+    to peers (people without a role), coordination given toward leaders and toward
+    peers (ConvoKit's rule, pooled over each set of targets); the gap is the mean of
+    the paired differences, with a bootstrap CI resampling people and a sign-flip
+    permutation p-value (the null: no difference within person).
+
+    Returns
+    -------
+    pyarrow.Table
+        One row: ``toward_leaders, toward_peers, gap, gap_lo, gap_hi, p_value, n``
+        (exchanges used), ``n_people`` (people with both scores).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> deference_gap(tiny_trace()).column_names[:3]
+    ['toward_leaders', 'toward_peers', 'gap']
+    """
+    if not trace.has("roles"):
+        raise MetricSkipped("no roster of formal roles")
+    ex = exchanges(trace)
+    peer_speech = ~ex.speaker_formal
+    speaker = ex.speaker[peer_speech]
+    to_leader = ex.target_formal[peer_speech]
+    n_people = len(ex.people)
+    key, n_keys = _split_keys(speaker, to_leader, n_people)
+    scores = coordination_scores(
+        key, n_keys, ex.reply_bits[peer_speech], ex.target_bits[peer_speech]
+    )
+    mean, n_markers = key_coordination(scores)
+    pairs = mean.reshape(n_people, 2)  # columns: toward peers, toward leaders
+    both = ~np.isnan(pairs).any(axis=1)
+    counts = np.bincount(speaker, minlength=n_people)
+    toward_peers, toward_leaders = pairs[both, 0], pairs[both, 1]
+    diff = toward_leaders - toward_peers
+    gap, lo, hi = _bootstrap_mean(diff, seed=seed)
+    p_value = _sign_flip_p(diff, seed=seed)
+    row = {
+        "toward_leaders": float(toward_leaders.mean()) if diff.size else float("nan"),
+        "toward_peers": float(toward_peers.mean()) if diff.size else float("nan"),
+        "gap": gap,
+        "gap_lo": lo,
+        "gap_hi": hi,
+        "p_value": p_value,
+        "n": int(counts[both].sum()),
+        "n_people": int(both.sum()),
+    }
+    schema = pa.schema(
+        [(c, pa.float64()) for c in _GAP_COLUMNS[:-2]]
+        + [("n", pa.int64()), ("n_people", pa.int64())]
+    )
+    return pa.Table.from_pylist([row] if diff.size else [], schema=schema)
+
+
+def _sign_flip_p(diff: FloatArray, *, seed: int, n_perm: int = 2000) -> float:
+    if diff.size == 0:
+        return float("nan")
+    rng = np.random.default_rng(seed + 1)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, diff.size))
+    null = np.abs((signs * diff).mean(axis=1))
+    observed = abs(float(diff.mean()))
+    return float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1))
+
+
+@finding_rule(theme="leadership")
+def deference_to_power(results: Results) -> list[Finding]:
+    """People without a role echo formal leaders' style more than their peers'."""
+    table = results.get("deference_gap")
+    if table is None or table.num_rows == 0:
+        return []
+    row = table.to_pylist()[0]
+    gap, lo, hi, p = row["gap"], row["gap_lo"], row["gap_hi"], row["p_value"]
+    if row["n_people"] < 5 or not (lo > 0 or hi < 0):
+        return []
+    toward = "more" if gap > 0 else "less"
+    # Deference is a sign of power, not by itself of harm: at most moderate.
+    severity: Severity = "moderate" if abs(gap) >= 0.03 and p < 0.01 else "low"
+    return [
+        Finding(
+            theme="leadership",
+            kind="deference_to_power",
+            title="Members echo formal leaders' language"
+            if gap > 0
+            else "Members do not defer to leaders",
+            statement=(
+                f"People without a formal role coordinate {toward} toward formal leaders than "
+                f"toward peers: gap {gap:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}, "
+                f"permutation p = {p:.3f}) over {row['n_people']} people."
+            ),
+            severity=severity,
+            n=int(row["n_people"]),
+            effect=abs(gap) * 10,
+            confidence=1.0 - p,
+            evidence=("leadership/deference_gap",),
+            caveat="Function-word coordination also rises with topic overlap; leaders may "
+            "answer different kinds of messages than peers do.",
+            estimate=gap,
+            ci_low=lo,
+            ci_high=hi,
+            null_model="sign-flip permutation of within-person differences",
+            direction="neutral",
+        )
+    ]

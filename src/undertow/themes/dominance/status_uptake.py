@@ -1,0 +1,138 @@
+"""Status-conditioned uptake: odds that a contribution is taken up, by contributor status."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pyarrow as pa
+import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from undertow.features.standing import message_standing
+from undertow.features.threads import message_arrays, message_words
+from undertow.features.uptake import contribution_taken_up
+from undertow.model.trace import Trace
+from undertow.themes.registry import Chart, MetricSkipped, metric
+
+__all__ = ["status_uptake"]
+
+COLUMNS = ("term", "odds_ratio", "odds_ratio_lo", "odds_ratio_hi", "p_value", "n", "n_people")
+
+#: Fewer contributions (or contributors) than this and the model is not fitted.
+MIN_CONTRIBUTIONS = 30
+MIN_CONTRIBUTORS = 5
+
+_YEAR_US = 365.25 * 86_400 * 1e6
+
+
+def _empty() -> pa.Table:
+    return pa.table(
+        {
+            "term": pa.array([], pa.string()),
+            **{c: pa.array([], pa.float64()) for c in COLUMNS[1:5]},
+            "n": pa.array([], pa.int64()),
+            "n_people": pa.array([], pa.int64()),
+        }
+    )
+
+
+@metric(
+    theme="dominance",
+    columns=COLUMNS,
+    source="Logistic regression with cluster-robust SEs by contributor (cf. Halfaker et al. 2013)",
+    chart=Chart(
+        kind="errorbar",
+        x="term",
+        y="odds_ratio",
+        lo="odds_ratio_lo",
+        hi="odds_ratio_hi",
+        title="Odds that a contribution is taken up, by contributor status",
+    ),
+)
+def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Odds ratios of a contribution being taken up, by the contributor's status, with controls.
+
+    Logistic regression (GLM, binomial) of ``taken_up`` (:mod:`undertow.features.uptake`)
+    on ``formal`` (rank > 0 at the time), ``core`` (in the quarter's core),
+    ``log_tenure_days`` (log1p), with controls ``log_words`` (log1p of the message's
+    own words), ``log_thread_size`` (log1p of the messages before it in its thread) and ``years`` (time since the trace's start),
+    cluster-robust standard errors by contributor. Predictors without variation are
+    dropped. Skipped with fewer than 30 contributions or 5 contributors, or when
+    every contribution has the same outcome.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``term, odds_ratio, odds_ratio_lo, odds_ratio_hi, p_value, n, n_people``
+        (``n`` = contributions; ``n_people`` = contributors with the attribute for
+        binary terms, all contributors otherwise).
+
+    Examples
+    --------
+    >>> from undertow.testing import make_trace
+    >>> status_uptake(make_trace([])).num_rows
+    0
+    """
+    arrays = message_arrays(trace)
+    if arrays.n == 0:
+        return _empty()
+    contribution = arrays.is_contribution
+    n = int(contribution.sum())
+    people = np.unique(arrays.author[contribution])
+    if n < MIN_CONTRIBUTIONS or people.size < MIN_CONTRIBUTORS:
+        raise MetricSkipped(
+            f"only {n} contributions by {people.size} people "
+            f"(need {MIN_CONTRIBUTIONS} by {MIN_CONTRIBUTORS})"
+        )
+    taken = contribution_taken_up(trace)[contribution].astype(np.float64)
+    if taken.min() == taken.max():
+        raise MetricSkipped("every contribution has the same outcome: nothing to explain")
+    standing = message_standing(trace)
+    start = arrays.created.min()
+    predictors = {
+        "formal": standing.is_formal[contribution].astype(np.float64),
+        "core": standing.is_core[contribution].astype(np.float64),
+        "log_tenure_days": np.log1p(standing.tenure_days[contribution]),
+        "log_words": np.log1p(message_words(trace)[contribution].astype(np.float64)),
+        # Thread size when the contribution was made: the final size would leak the outcome
+        # (an uptake reply makes the thread longer).
+        "log_thread_size": np.log1p(arrays.position[contribution].astype(np.float64)),
+        "years": (arrays.created[contribution] - start) / _YEAR_US,
+    }
+    binary = {"formal", "core"}
+    kept = {k: v for k, v in predictors.items() if np.ptp(v) > 0}
+    if not kept:
+        raise MetricSkipped("no predictor varies across contributions")
+    names = list(kept)
+    design = sm.add_constant(np.column_stack([kept[k] for k in names]), has_constant="add")
+    groups = arrays.author[contribution]
+    with warnings.catch_warnings():
+        # Separation and slow convergence are reported through wide intervals, not raised.
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            fit = sm.GLM(taken, design, family=sm.families.Binomial()).fit(
+                cov_type="cluster", cov_kwds={"groups": groups}
+            )
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise MetricSkipped(f"the uptake model could not be fitted: {exc}") from exc
+    params = np.asarray(fit.params)[1:]
+    intervals = np.asarray(fit.conf_int())[1:]
+    p_values = np.asarray(fit.pvalues)[1:]
+    rows = []
+    for i, term in enumerate(names):
+        holders = np.unique(groups[kept[term] > 0]).size if term in binary else int(people.size)
+        rows.append(
+            {
+                "term": term,
+                "odds_ratio": float(np.exp(params[i])),
+                "odds_ratio_lo": float(np.exp(intervals[i, 0])),
+                "odds_ratio_hi": float(np.exp(intervals[i, 1])),
+                "p_value": float(p_values[i]),
+                "n": n,
+                "n_people": int(holders),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=_empty().schema)

@@ -56,7 +56,8 @@ def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
     Logistic regression (GLM, binomial) of ``taken_up`` (:mod:`undertow.features.uptake`)
     on ``formal`` (rank > 0 at the time), ``core`` (in the quarter's core),
     ``log_tenure_days`` (log1p), with controls ``log_words`` (log1p of the message's
-    own words), ``log_thread_size`` (log1p of the messages before it in its thread) and ``years`` (time since the trace's start),
+    own words), ``log_thread_size`` (log1p of the messages before it in its thread)
+    and ``years`` (time since the trace's start),
     cluster-robust standard errors by contributor. Predictors without variation are
     dropped. Skipped with fewer than 30 contributions or 5 contributors, or when
     every contribution has the same outcome.

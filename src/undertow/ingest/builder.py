@@ -154,6 +154,10 @@ class SourceLog:
         """Count ``n`` records read from the source."""
         self.n_read += n
 
+    def accept_record(self, n: int = 1) -> None:
+        """Count ``n`` accepted records that are not messages (a user row, a vote)."""
+        self.n_accepted += n
+
     def reject(self, reason: str, location: str, raw: str | bytes | None = None) -> None:
         """Count one malformed record; its raw form goes to the quarantine file.
 
@@ -228,9 +232,11 @@ class TraceBuilder:
     Parameters
     ----------
     out
-        The trace folder to write.
+        The trace folder to write (may be omitted for a builder that only counts,
+        e.g. in an adapter's doctest; :meth:`write` then refuses).
     key_file
-        The project key (default ``$UNDERTOW_KEY_FILE`` or ``./.undertow/key``; created if absent).
+        The project key (default ``$UNDERTOW_KEY_FILE`` or ``./.undertow/key``); read,
+        or created if absent, only when first needed (at :meth:`write`).
     aliases
         CSV of ``identifier,alias`` rows declaring two identifiers the same person.
     opt_out
@@ -247,7 +253,7 @@ class TraceBuilder:
 
     def __init__(
         self,
-        out: Path,
+        out: Path | str | None = None,
         *,
         key_file: Path | None = None,
         aliases: Path | None = None,
@@ -256,9 +262,10 @@ class TraceBuilder:
         identity_map: Path | None = None,
         seeds: Mapping[str, int] | None = None,
     ) -> None:
-        self.out = Path(out)
+        self.out = None if out is None else Path(out)
         self.strict = strict
-        self.key = load_or_create_key(key_file)
+        self.key_file = key_file
+        self._key: bytes | None = None
         self.aliases = None if aliases is None else Path(aliases)
         self.opt_out = None if opt_out is None else Path(opt_out)
         self.identity_map = None if identity_map is None else Path(identity_map)
@@ -273,6 +280,17 @@ class TraceBuilder:
         self._links: list[tuple[RawIdentity, RawIdentity]] = []
         self._quarantine: list[dict[str, Any]] = []
         self._extra_inputs: dict[str, str | None] = {}
+
+    @property
+    def key(self) -> bytes:
+        """The project key (loaded, or created, on first use)."""
+        if self._key is None:
+            self._key = load_or_create_key(self.key_file)
+        return self._key
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Return the accounting of every source so far (as in the manifest's ``sources``)."""
+        return [log.summary() for log in sorted(self._logs.values(), key=lambda log: log.index)]
 
     # -- adapters' API ----------------------------------------------------------------------
 
@@ -523,14 +541,17 @@ class TraceBuilder:
 
     def write(self) -> dict[str, Any]:
         """Resolve identities and threads, scrub, validate and write; return the manifest."""
-        return _Writer(self).run()
+        if self.out is None:
+            raise ValueError("TraceBuilder.write() needs the builder's out folder")
+        return _Writer(self, self.out).run()
 
 
 class _Writer:
     """The write step, split into small stages over Arrow tables."""
 
-    def __init__(self, builder: TraceBuilder) -> None:
+    def __init__(self, builder: TraceBuilder, out: Path) -> None:
         self.b = builder
+        self.out = out
         self.key = builder.key
         self.stats: dict[str, int] = {}
         self.logs = sorted(builder._logs.values(), key=lambda log: log.index)
@@ -845,12 +866,12 @@ class _Writer:
         self._write_quarantine()
         self._write_identity_map()
         write_trace(
-            b.out,
+            self.out,
             tables,
             manifest=manifest,
             extras={"audit": audit_table(self.audit_tokens, self.key)},
         )
-        written: dict[str, Any] = json.loads((b.out / MANIFEST).read_text("utf-8"))
+        written: dict[str, Any] = json.loads((self.out / MANIFEST).read_text("utf-8"))
         return written
 
     def _spaces(self, messages: pa.Table) -> pa.Table:
@@ -887,12 +908,12 @@ class _Writer:
             "stats": dict(sorted(self.stats.items())),
             "seeds": dict(sorted(b.seeds.items())),
             "key_fingerprint": fingerprint(self.key),
-            "quarantine": quarantine_path(b.out).name if b._quarantine else None,
+            "quarantine": quarantine_path(self.out).name if b._quarantine else None,
             "packages": package_versions(),
         }
 
     def _write_quarantine(self) -> None:
-        path = quarantine_path(self.b.out)
+        path = quarantine_path(self.out)
         if not self.b._quarantine:
             if path.exists():
                 path.unlink()

@@ -1,1 +1,5 @@
 """T6 · Novices and masters: legitimate peripheral participation."""
+
+from undertow.themes.novices_masters import core_periphery as core_periphery
+from undertow.themes.novices_masters import reception as reception
+from undertow.themes.novices_masters import retention as retention

@@ -4,8 +4,9 @@ Measure the seven power-political themes of a community of practice from the tra
 its members leave, link each to knowledge creation, and say how sure we are.
 """
 
-from undertow.model.trace import Trace
-
-__all__ = ["Trace", "__version__"]
-
 __version__ = "0.1.0"
+
+from undertow.diagnosis import analyze  # noqa: E402 - __version__ first: the report reads it
+from undertow.model.trace import Trace  # noqa: E402
+
+__all__ = ["Trace", "__version__", "analyze"]

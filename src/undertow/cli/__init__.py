@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from undertow.cli import analyze as analyze  # registers `undertow analyze`
 from undertow.cli.app import app
 
 __all__ = ["app", "main"]

@@ -16,7 +16,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["EMAIL_PATTERN", "Leak", "audit_outputs", "audit_text", "output_text"]
+__all__ = [
+    "EMAIL_PATTERN",
+    "Leak",
+    "audit_outputs",
+    "audit_text",
+    "digest_hits",
+    "output_text",
+    "trace_digests",
+]
 
 #: E-mail addresses, ``mailto:`` links and pipermail's ``user at example.org`` form.
 EMAIL_PATTERN = re.compile(
@@ -84,7 +92,66 @@ def audit_text(text: str, identifiers: Iterable[str] = ()) -> dict[str, int]:
     return counts
 
 
-def audit_outputs(folder: Path, identifiers: Iterable[str] = ()) -> list[Leak]:
+_TOKEN = re.compile(r"[^\W_]+|_+")
+_HANDLE = re.compile(r"[\w.+\-]+(?:@[\w.\-]+)?")
+# Pseudonyms and opaque ids are keyed hashes themselves: never raw identifiers.
+_OPAQUE = re.compile(r"(?:[a-z]{1,3}_)?[0-9a-f]{10,}")
+
+
+def _candidates(text: str) -> set[str]:
+    """Tokens of ``text`` the identity layer may have digested.
+
+    Words, word pairs and triples (multi-word names), and handle- or address-shaped tokens.
+    """
+    folded = text.casefold()
+    words = _TOKEN.findall(folded)
+    found = set(words)
+    found.update(" ".join(words[i : i + 2]) for i in range(len(words) - 1))
+    found.update(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+    found.update(token.strip(".-+") for token in _HANDLE.findall(folded))
+    return {token for token in found if len(token) >= 3 and not _OPAQUE.fullmatch(token)}
+
+
+def digest_hits(text: str, digests: set[str], key: bytes, memo: dict[str, bool]) -> int:
+    """Count distinct tokens of ``text`` whose keyed digest is among ``digests``.
+
+    ``digests`` are the trace's ``audit.parquet`` digests of every raw identifier
+    token (:mod:`undertow.identity.audit`); ``memo`` caches verdicts across files.
+
+    Examples
+    --------
+    >>> from undertow.identity.audit import digest_tokens
+    >>> key = bytes(32)
+    >>> digests = digest_tokens(["ann pemberton", "annp"], key)
+    >>> digest_hits("p_0a1b2c3d4e5f met Ann Pemberton", digests, key, {})
+    1
+    """
+    from undertow.identity.audit import digest_tokens
+
+    hits = 0
+    for token in _candidates(text):
+        if token not in memo:
+            memo[token] = bool(digest_tokens([token], key) & digests)
+        hits += memo[token]
+    return hits
+
+
+def trace_digests(trace_path: Path | None) -> tuple[set[str], bytes] | None:
+    """The raw-identifier digests of a trace folder and the project key, if both exist."""
+    if trace_path is None or not (trace_path / "audit.parquet").is_file():
+        return None
+    from undertow.identity.keys import load_key
+
+    digests = pq.read_table(trace_path / "audit.parquet").column("digest").to_pylist()
+    return {str(d) for d in digests if d is not None}, load_key()
+
+
+def audit_outputs(
+    folder: Path,
+    identifiers: Iterable[str] = (),
+    *,
+    digests: tuple[set[str], bytes] | None = None,
+) -> list[Leak]:
     """Audit every file under ``folder``; return the leaks found (empty list: clean).
 
     Parameters
@@ -93,11 +160,20 @@ def audit_outputs(folder: Path, identifiers: Iterable[str] = ()) -> list[Leak]:
         The output folder of a run.
     identifiers
         Raw identifiers (names, addresses, handles) that must not appear.
+    digests
+        The trace's keyed digests of raw identifier tokens and the key they were
+        made with (:func:`trace_digests`).
     """
     known = list(identifiers)
     leaks: list[Leak] = []
+    memo: dict[str, bool] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        counts = audit_text(output_text(path), known)
+        text = output_text(path)
+        counts = audit_text(text, known)
+        if digests is not None and digests[0]:
+            hits = digest_hits(text, digests[0], digests[1], memo)
+            if hits:
+                counts["identifier"] = counts.get("identifier", 0) + hits
         for kind, count in sorted(counts.items()):
             leaks.append(Leak(path=path.relative_to(folder).as_posix(), kind=kind, count=count))
     return leaks

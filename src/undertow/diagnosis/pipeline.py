@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import undertow.themes  # noqa: F401 - importing the themes registers every metric and rule
+from undertow.diagnosis.audit import trace_digests
 from undertow.diagnosis.findings import collect_findings
 from undertow.diagnosis.output import write_outputs
 from undertow.diagnosis.privacy import (
@@ -120,7 +121,9 @@ def analyze(
     allow_small_k
         Permit ``k < 5`` (the report is stamped).
     identifiers
-        Raw identifiers (names, addresses, handles) the output audit must not find.
+        Raw identifiers (names, addresses, handles) the output audit must not find,
+        besides those the trace folder's ``audit.parquet`` digests stand for (checked
+        with the project key, ``$UNDERTOW_KEY_FILE``).
 
     Returns
     -------
@@ -197,8 +200,14 @@ def analyze(
             timings["report"] = time.perf_counter() - mark
             folder = Path(out)
             diagnosis.out = folder
-            mark = time.perf_counter()
             timings["total"] = time.perf_counter() - started
-            write_outputs(diagnosis, folder, html, timings=timings, identifiers=identifiers)
+            write_outputs(
+                diagnosis,
+                folder,
+                html,
+                timings=timings,
+                identifiers=identifiers,
+                digests=trace_digests(trace.path),
+            )
             bar.advance(report_task)
     return diagnosis

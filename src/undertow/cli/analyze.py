@@ -1,0 +1,64 @@
+"""``undertow analyze TRACE -o OUT``: the diagnosis and its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from undertow.cli.app import app, console, err_console, handle_errors
+from undertow.diagnosis import analyze as run_analysis
+from undertow.engine import Engine
+
+__all__ = ["analyze"]
+
+
+@app.command()
+@handle_errors
+def analyze(
+    trace: Annotated[Path, typer.Argument(help="Trace folder (from `undertow ingest`).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    k: Annotated[
+        int, typer.Option("--k", help="Small-cell threshold: no group of fewer people is shown.")
+    ] = 5,
+    allow_small_k: Annotated[
+        bool, typer.Option("--allow-small-k", help="Permit --k below 5 (the report is stamped).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for bootstraps and permutations.")] = 0,
+    engine: Annotated[
+        str, typer.Option("--engine", help="Where the tables are computed: duckdb or spark.")
+    ] = "duckdb",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Diagnose a community: every metric, the findings, and a self-contained report.
+
+    Writes OUT/report.html, OUT/findings.json, OUT/skipped.json, OUT/run.json and
+    OUT/metrics/<theme>/<metric>.parquet. Exits 1 if a metric or finding rule failed
+    (all other outputs are still written) or the output audit found a raw identifier.
+    """
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
+    chosen: Engine = "spark" if engine == "spark" else "duckdb"
+    diagnosis = run_analysis(
+        trace,
+        out,
+        k=k,
+        seed=seed,
+        engine=chosen,
+        progress=not quiet,
+        allow_small_k=allow_small_k,
+    )
+    computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
+    console.print(
+        f"{len(computed)} metrics computed, {len(skipped)} skipped, {len(failed)} failed; "
+        f"{len(diagnosis.findings)} findings → {out / 'report.html'}",
+        highlight=False,
+    )
+    problems = [f"{run.spec.key}: {run.reason}" for run in failed] + [
+        f"{f.theme} rule {f.rule}: {f.error_type}: {f.message}" for f in diagnosis.rule_failures
+    ]
+    if problems:
+        for problem in problems:
+            err_console.print(f"[bold red]failed:[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)

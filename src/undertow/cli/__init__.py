@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from undertow.cli import analyze as analyze  # registers `undertow analyze`
+from undertow.cli import demo as demo  # registers `undertow demo`
+from undertow.cli import simulate as simulate  # registers `undertow simulate`
 from undertow.cli.app import app
 
 __all__ = ["app", "main"]

@@ -36,3 +36,13 @@ def register(name: str, adapter: Callable[..., None]) -> None:
     >>> del ADAPTERS["echo-example"]
     """
     ADAPTERS[name] = adapter
+
+
+# Adapters (imported after ADAPTERS exists; one import and one register line each).
+from undertow.ingest.git import ingest_git  # noqa: E402
+from undertow.ingest.irc import ingest_irc  # noqa: E402
+from undertow.ingest.mbox import ingest_mbox  # noqa: E402
+
+register("git", ingest_git)
+register("irc", ingest_irc)
+register("mbox", ingest_mbox)

@@ -1,0 +1,312 @@
+"""Read GitHub issues, pull requests, comments and reviews saved from the REST API.
+
+Input is JSON as the API returns it: paginated arrays from ``/issues``, ``/pulls``,
+``/issues/comments``, ``/pulls/{n}/reviews`` and ``/pulls/comments`` (a folder of
+such pages, any names, any nesting), or single objects. Each file is one source and
+each object in it one record; the kind of object is recognised from its keys.
+
+What becomes what
+-----------------
+- An issue is a ``post`` and a pull request a ``patch`` (``has_patch``), each starting
+  the thread ``owner/repo#number``; the title is the first paragraph of the text.
+  An issue comment is a ``reply`` to its issue or pull request; a review is a
+  ``review`` (an ``APPROVED`` review an ``ack``) of its pull request; a review comment
+  is a ``reply`` to the comment it answers (``in_reply_to_id``) or to the pull request.
+- The same issue or pull request saved twice (``/issues`` lists pull requests too) is
+  kept once; the copy is excluded (``duplicate``). Unsubmitted reviews (``PENDING``)
+  are excluded (``pending_review``).
+- Outcomes: a merged pull request (``merged_at``) is ``merged`` (actor ``merged_by``
+  when present); an issue closed with ``state_reason: completed`` is ``closed_fixed``
+  (actor ``closed_by`` when present).
+- Roles: ``author_association`` ``OWNER`` (rank 3), ``MEMBER`` (2) and
+  ``COLLABORATOR`` (1) in the repository (``unit``); ``CONTRIBUTOR``,
+  ``FIRST_TIME_CONTRIBUTOR`` and ``NONE`` carry no position power and give no role.
+  The association is the one at download time, so ``valid_from`` is null.
+- People: login (handle) and numeric id; ``"user": null`` and the ``ghost`` login are
+  the deleted-account person; ``type: Bot`` and ``[bot]`` logins are bots. The first
+  ``@login`` mention in the author's own words (not in quotes or code; team mentions
+  ``@org/team`` skipped) is the addressee.
+- Spaces: one per repository, ``official`` (the repository's owners run it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from undertow.errors import InputError
+from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
+from undertow.ingest.jsonsource import RecordError, load_json, markdown_text, parse_iso
+
+__all__ = ["ASSOCIATION_ROLES", "ingest_github"]
+
+#: ``author_association`` values that are formal roles: value -> (role, rank).
+ASSOCIATION_ROLES = {
+    "OWNER": ("owner", 3),
+    "MEMBER": ("member", 2),
+    "COLLABORATOR": ("collaborator", 1),
+}
+
+_MAX_FILE_BYTES = 512 * 1024 * 1024
+_API_URL = re.compile(r"/repos/([^/]+/[^/]+)/(?:issues|pulls)/(\d+)(?:$|[/?#])")
+_HTML_URL = re.compile(r"github\.com/([^/]+/[^/]+)/(?:issues|pull)/(\d+)(?:$|[/?#])")
+_MENTION = re.compile(r"(?<![\w@/.`-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
+_DELETED = RawIdentity(is_deleted=True)
+_REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"})
+
+
+def _person(user: object) -> RawIdentity:
+    if user is None:
+        return _DELETED
+    if not isinstance(user, dict):
+        raise RecordError("bad_field", "user")
+    login = user.get("login")
+    if not isinstance(login, str) or not login:
+        raise RecordError("missing_field", "user.login")
+    if login == "ghost":
+        return _DELETED
+    user_id = user.get("id")
+    return RawIdentity(
+        handle=f"github:{login}",
+        source_id=f"github:{user_id}" if isinstance(user_id, int) else None,
+        is_bot=user.get("type") == "Bot" or login.endswith("[bot]"),
+    )
+
+
+def _issue_ref(record: dict[str, Any], *keys: str) -> tuple[str, int]:
+    """(``owner/repo``, number) from the first API or web URL among ``keys``."""
+    for key in keys:
+        url = record.get(key)
+        if isinstance(url, str):
+            match = _API_URL.search(url) or _HTML_URL.search(url)
+            if match:
+                return match.group(1), int(match.group(2))
+    raise RecordError("missing_field", "/".join(keys))
+
+
+def _kind(record: dict[str, Any]) -> str:
+    if "issue_url" in record:
+        return "issue_comment"
+    if "pull_request_url" in record and "diff_hunk" in record:
+        return "review_comment"
+    if "pull_request_url" in record and record.get("state") in _REVIEW_STATES:
+        return "review"
+    if "number" in record and ("head" in record or "pull_request" in record):
+        return "pull"
+    if "number" in record and "title" in record:
+        return "issue"
+    raise RecordError("unknown_record", "not an issue, pull request, comment or review")
+
+
+class _Repos:
+    def __init__(self, builder: TraceBuilder) -> None:
+        self.builder = builder
+        self.seen: set[str] = set()
+        self.outcomes: set[tuple[str, str]] = set()
+        self.spaces: set[str] = set()
+        self.roles: dict[tuple[RawIdentity, str], tuple[int, str, str]] = {}
+
+    def space(self, repo: str) -> str:
+        if repo not in self.spaces:
+            self.builder.add_space(repo, name=repo, governance="official")
+            self.spaces.add(repo)
+        return repo
+
+    def file(self, path: Path) -> None:
+        log = self.builder.source(path)
+        try:
+            if path.stat().st_size > _MAX_FILE_BYTES:
+                raise RecordError("too_large", f"{path.stat().st_size} bytes")
+            data = load_json(path.read_bytes())
+        except RecordError as error:
+            log.read()
+            log.reject(error.reason, f"{path.name}: {error.detail}")
+            return
+        except OSError as error:
+            raise InputError(f"cannot read ({error.strerror})", path=path) from error
+        records = data if isinstance(data, list) else [data]
+        for index, record in enumerate(records):
+            log.read()
+            location = f"{path.name}[{index}]"
+            try:
+                if not isinstance(record, dict):
+                    raise RecordError("bad_record", "not an object")
+                self.record(log, location, record)
+            except RecordError as error:
+                log.reject(error.reason, f"{location}: {error.detail}")
+
+    def role(self, person: RawIdentity, record: dict[str, Any], repo: str, where: str) -> None:
+        role = ASSOCIATION_ROLES.get(record.get("author_association", ""))
+        if role is None or person.is_deleted:
+            return
+        best = self.roles.get((person, repo))
+        if best is None or role[1] > best[0]:
+            self.roles[(person, repo)] = (role[1], role[0], where)
+
+    def record(self, log: SourceLog, location: str, record: dict[str, Any]) -> None:
+        kind = _kind(record)
+        if kind in ("issue", "pull"):
+            self.root(log, location, record, kind)
+            return
+        if kind == "review" and record.get("state") == "PENDING":
+            log.exclude("pending_review", location)
+            return
+        repo, number = _issue_ref(record, "issue_url", "pull_request_url", "html_url")
+        thread = f"github:{repo}#{number}"
+        record_id = record.get("id")
+        if not isinstance(record_id, int):
+            raise RecordError("missing_field", "id")
+        prefix = {"issue_comment": "c", "review": "rv", "review_comment": "rc"}[kind]
+        message_id = f"github:{repo}:{prefix}{record_id}"
+        if message_id in self.seen:
+            log.exclude("duplicate", location)
+            return
+        time_key = "submitted_at" if kind == "review" else "created_at"
+        if time_key not in record:
+            raise RecordError("missing_field", time_key)
+        created_at = parse_iso(record[time_key])
+        author = _person(record.get("user"))
+        body_raw = record.get("body") or ""
+        if not isinstance(body_raw, str):
+            raise RecordError("bad_field", "body")
+        body = markdown_text(body_raw)
+        parent = thread
+        message_kind = "reply"
+        if kind == "review":
+            message_kind = "ack" if record.get("state") == "APPROVED" else "review"
+        elif kind == "review_comment" and isinstance(record.get("in_reply_to_id"), int):
+            parent = f"github:{repo}:rc{record['in_reply_to_id']}"
+        self.seen.add(message_id)
+        self.builder.add_message(
+            log,
+            source_message_id=message_id,
+            author=author,
+            created_at=created_at,
+            kind=message_kind,
+            text=body.text or None,
+            quoted_text=body.quoted,
+            parent_source_id=parent,
+            thread_source_id=thread,
+            addressee=_addressee(body.text),
+            space=self.space(repo),
+            has_patch=body.has_diff,
+            location=location,
+        )
+        self.role(author, record, repo, location)
+
+    def root(self, log: SourceLog, location: str, record: dict[str, Any], kind: str) -> None:
+        repo, number = _issue_ref(record, "url", "html_url")
+        thread = f"github:{repo}#{number}"
+        is_pull = kind == "pull" or "pull_request" in record
+        if "created_at" not in record:
+            raise RecordError("missing_field", "created_at")
+        created_at = parse_iso(record["created_at"])
+        author = _person(record.get("user"))
+        title = record.get("title") or ""
+        body_raw = record.get("body") or ""
+        if not isinstance(title, str) or not isinstance(body_raw, str):
+            raise RecordError("bad_field", "title/body")
+        body = markdown_text(body_raw)
+        if thread in self.seen:
+            log.exclude("duplicate", location)
+        else:
+            self.seen.add(thread)
+            text = f"{title.strip()}\n\n{body.text}".strip()
+            self.builder.add_message(
+                log,
+                source_message_id=thread,
+                author=author,
+                created_at=created_at,
+                kind="patch" if is_pull else "post",
+                text=text or None,
+                quoted_text=body.quoted,
+                thread_source_id=thread,
+                addressee=_addressee(body.text),
+                space=self.space(repo),
+                has_patch=is_pull or body.has_diff,
+                location=location,
+            )
+            self.role(author, record, repo, location)
+        self.outcome(record, thread, is_pull, location)
+
+    def outcome(self, record: dict[str, Any], thread: str, is_pull: bool, location: str) -> None:
+        pull = record.get("pull_request")
+        merged_at = pull.get("merged_at") if isinstance(pull, dict) else record.get("merged_at")
+        if is_pull and merged_at and (thread, "merged") not in self.outcomes:
+            self.outcomes.add((thread, "merged"))
+            merger = record.get("merged_by")
+            self.builder.add_outcome(
+                thread_source_id=thread,
+                message_source_id=thread,
+                kind="merged",
+                created_at=parse_iso(merged_at),
+                actor=_person(merger) if isinstance(merger, dict) else None,
+                source_ref=location,
+            )
+        completed = record.get("state") == "closed" and record.get("state_reason") == "completed"
+        if not is_pull and completed and (thread, "closed_fixed") not in self.outcomes:
+            self.outcomes.add((thread, "closed_fixed"))
+            closer = record.get("closed_by")
+            closed_at = record.get("closed_at")
+            self.builder.add_outcome(
+                thread_source_id=thread,
+                kind="closed_fixed",
+                created_at=parse_iso(closed_at) if closed_at else None,
+                actor=_person(closer) if isinstance(closer, dict) else None,
+                source_ref=location,
+            )
+
+    def finish(self) -> None:
+        for (person, repo), (rank, role, where) in self.roles.items():
+            self.builder.add_role(person, role=role, rank=rank, unit=repo, source_ref=where)
+
+
+def _addressee(text: str) -> RawIdentity | None:
+    match = _MENTION.search(text)
+    return None if match is None else RawIdentity(handle=f"github:{match.group(1)}")
+
+
+def ingest_github(builder: TraceBuilder, paths: Sequence[str | Path], **options: Any) -> None:
+    """Read GitHub REST API JSON (files or folders of pages) into a trace builder.
+
+    Parameters
+    ----------
+    builder
+        Collects messages, roles, spaces and outcomes, and does the bookkeeping.
+    paths
+        JSON files (arrays or single objects) or folders searched recursively for
+        ``*.json``.
+
+    Raises
+    ------
+    InputError
+        When a path does not exist or a file cannot be opened.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> from undertow.ingest.builder import TraceBuilder
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = folder / "issues.json"
+    >>> _ = path.write_text(json.dumps([{"url": "https://api.github.com/repos/o/r/issues/1",
+    ...     "number": 1, "title": "Crash", "body": "it crashes", "user": None,
+    ...     "created_at": "2020-01-01T00:00:00Z", "state": "open"}]))
+    >>> builder = TraceBuilder(folder / "trace", key_file=folder / "key")
+    >>> ingest_github(builder, [path])
+    >>> [(s["read"], s["accepted"]) for s in builder.write()["sources"]]
+    [(1, 1)]
+    """
+    repos = _Repos(builder)
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files = sorted(path.rglob("*.json"))
+        elif path.is_file():
+            files = [path]
+        else:
+            raise InputError("no such file or folder", path=path)
+        for file in files:
+            repos.file(file)
+    repos.finish()

@@ -42,7 +42,9 @@ def register(name: str, adapter: Callable[..., None]) -> None:
 from undertow.ingest.git import ingest_git  # noqa: E402
 from undertow.ingest.irc import ingest_irc  # noqa: E402
 from undertow.ingest.mbox import ingest_mbox  # noqa: E402
+from undertow.ingest.table import read_table  # noqa: E402
 
 register("git", ingest_git)
 register("irc", ingest_irc)
 register("mbox", ingest_mbox)
+register("table", read_table)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pytest
-from pandas import testing as pd_testing
+from _power import FakeResults, check_contract
 
 from undertow.features.inequality import gini, gini_ci, smallest_share_set
 from undertow.model.trace import Trace
@@ -100,20 +99,6 @@ def planted_dominant_trace() -> Trace:
     return make_trace(rows)
 
 
-class _Results:
-    def __init__(self, trace: Trace) -> None:
-        self.trace = trace
-        self._tables: dict[str, pa.Table] = {}
-
-    def get(self, name: str) -> pa.Table | None:
-        if name not in self._tables:
-            try:
-                self._tables[name] = REGISTRY[name](self.trace, seed=0)
-            except MetricSkipped:
-                return None
-        return self._tables.get(name)
-
-
 def test_gini_known_answers() -> None:
     # Standard formula: sum_ij |x_i - x_j| / (2 n^2 mean).
     assert gini([1, 1, 1, 1]) == 0.0
@@ -186,13 +171,13 @@ def test_silencing_finds_the_planted_boss() -> None:
 
 
 def test_dominant_actor_finding() -> None:
-    findings = dominant_actor(_Results(planted_dominant_trace()))
+    findings = dominant_actor(FakeResults(planted_dominant_trace()))
     assert len(findings) == 1
     finding = findings[0]
     assert finding.kind == "dominant_actor"
     assert finding.subjects == ("boss",)
     assert finding.severity == "severe"
-    assert concentrated_voice(_Results(planted_dominant_trace()))[0].severity == "info"
+    assert concentrated_voice(FakeResults(planted_dominant_trace()))[0].severity == "info"
 
 
 def test_no_severe_finding_in_a_balanced_community() -> None:
@@ -209,7 +194,7 @@ def test_no_severe_finding_in_a_balanced_community() -> None:
                     "created_at": i * 5 + k,
                 }
             )
-    findings = dominant_actor(_Results(make_trace(rows)))
+    findings = dominant_actor(FakeResults(make_trace(rows)))
     assert all(f.severity != "severe" for f in findings)
 
 
@@ -252,36 +237,6 @@ def test_status_uptake_finds_formal_advantage() -> None:
     formal_row = next(r for r in table.to_pylist() if r["term"] == "formal")
     assert formal_row["odds_ratio_lo"] > 1.0
     assert formal_row["n"] == 200 and formal_row["n_people"] == 5
-
-
-def assert_same_rows(left: pa.Table, right: pa.Table) -> None:
-    """Equal up to row order (NaN equals NaN)."""
-    keys = [c for c in left.column_names if c != "n"]
-    frames = [t.to_pandas().sort_values(keys).reset_index(drop=True) for t in (left, right)]
-    pd_testing.assert_frame_equal(frames[0], frames[1])
-
-
-def check_contract(name: str, trace: Trace) -> None:
-    """Empty trace, declared columns, determinism under a seed, row order irrelevant."""
-    spec = REGISTRY[name]
-    empty = spec(make_trace([]), seed=0)
-    assert empty.num_rows == 0
-    assert set(spec.columns) <= set(empty.column_names)
-    if spec.missing(trace) is not None:
-        return
-    before = {name: trace.arrow(name) for name in ("messages", "roles", "outcomes")}
-    try:
-        first = spec(trace, seed=5)
-    except MetricSkipped:
-        return
-    assert all(trace.arrow(name).equals(table) for name, table in before.items())
-    assert_same_rows(first, spec(trace, seed=5))
-    shuffled = {
-        name: table.take(pa.array(np.random.default_rng(0).permutation(table.num_rows)))
-        for name in ("messages", "people", "roles", "outcomes", "spaces")
-        if (table := trace.arrow(name)).num_rows
-    }
-    assert_same_rows(first, spec(Trace(shuffled), seed=5))
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if s.theme == "dominance"))

@@ -13,9 +13,7 @@ from undertow.themes.registry import metric
 
 __all__ = ["STOP_WORDS", "idea_uptake", "idea_uptake_summary", "term_introductions"]
 
-#: English function and filler words removed before forming terms.
-STOP_WORDS = tuple(
-    """
+_STOP_TEXT = """
     a about above after again against all also am an and any are aren as at be because been
     before being below between both but by can cannot could did didn do does doesn doing don
     down during each even few for from further get got had hadn has hasn have haven having he
@@ -27,8 +25,10 @@ STOP_WORDS = tuple(
     while who whom why will with won would wouldn yes yet you your yours yourself yourselves
     thanks thank please hi hello regards best cheers sorry ok okay well still think know see
     want need use used using way make made much many really something anything maybe sure
-    """.split()
-)
+"""
+
+#: English function and filler words removed before forming terms.
+STOP_WORDS = tuple(_STOP_TEXT.split())
 
 #: Terms first seen in this leading share of the trace's time span predate the archive
 #: and are not credited to whoever happened to write first.

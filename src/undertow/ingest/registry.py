@@ -39,12 +39,20 @@ def register(name: str, adapter: Callable[..., None]) -> None:
 
 
 # Adapters (imported after ADAPTERS exists; one import and one register line each).
+from undertow.ingest.discourse import ingest_discourse  # noqa: E402
 from undertow.ingest.git import ingest_git  # noqa: E402
+from undertow.ingest.github import ingest_github  # noqa: E402
 from undertow.ingest.irc import ingest_irc  # noqa: E402
 from undertow.ingest.mbox import ingest_mbox  # noqa: E402
+from undertow.ingest.slack import ingest_slack  # noqa: E402
+from undertow.ingest.stackexchange import ingest_stackexchange  # noqa: E402
 from undertow.ingest.table import read_table  # noqa: E402
 
+register("discourse", ingest_discourse)
 register("git", ingest_git)
+register("github", ingest_github)
 register("irc", ingest_irc)
 register("mbox", ingest_mbox)
+register("slack", ingest_slack)
+register("stackexchange", ingest_stackexchange)
 register("table", read_table)

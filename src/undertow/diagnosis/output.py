@@ -171,6 +171,7 @@ def write_outputs(
     timings: dict[str, float],
     identifiers: Iterable[str] = (),
     digests: tuple[set[str], bytes] | None = None,
+    allowed: frozenset[str] | set[str] = frozenset(),
 ) -> list[Path]:
     """Stage, audit and publish every output of ``diagnosis`` under ``out``.
 
@@ -185,7 +186,7 @@ def write_outputs(
     staging = Path(tempfile.mkdtemp(prefix=".undertow-staging-", dir=out))
     try:
         _stage(diagnosis, staging, report_html, timings)
-        leaks = audit_outputs(staging, identifiers, digests=digests)
+        leaks = audit_outputs(staging, identifiers, digests=digests, allowed=allowed)
         _remove_previous(out)
         if leaks:
             record = [{"path": leak.path, "kind": leak.kind, "count": leak.count} for leak in leaks]

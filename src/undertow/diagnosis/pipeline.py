@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import undertow.themes  # noqa: F401 - importing the themes registers every metric and rule
-from undertow.diagnosis.audit import trace_digests
+from undertow.diagnosis.audit import static_tokens, trace_digests
 from undertow.diagnosis.findings import collect_findings
 from undertow.diagnosis.output import write_outputs
 from undertow.diagnosis.privacy import (
@@ -78,6 +78,25 @@ def _run_metric(spec: MetricSpec, trace: Trace, seed: int) -> MetricRun:
             seconds=time.perf_counter() - started,
         )
     return MetricRun(spec=spec, status="ok", table=table, seconds=time.perf_counter() - started)
+
+
+def _package_text() -> list[str]:
+    """The package's own words that reach the outputs: templates, headings, metric specs."""
+    from importlib import resources
+
+    folder = resources.files("undertow.report")
+    texts = [
+        item.read_text("utf-8")
+        for sub in ("templates", "static")
+        for item in folder.joinpath(sub).iterdir()
+        if item.is_file()
+    ]
+    texts.extend(THEMES.values())
+    for spec in REGISTRY.values():
+        texts.extend([spec.name, spec.source, spec.description, " ".join(spec.columns)])
+        if spec.chart is not None:
+            texts.append(spec.chart.title)
+    return texts
 
 
 def _ordered_specs() -> list[MetricSpec]:
@@ -208,6 +227,7 @@ def analyze(
                 timings=timings,
                 identifiers=identifiers,
                 digests=trace_digests(trace.path),
+                allowed=static_tokens(_package_text()),
             )
             bar.advance(report_task)
     return diagnosis

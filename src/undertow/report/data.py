@@ -83,7 +83,8 @@ def _rows_for_chart(table: pa.Table, chart: Chart) -> list[int]:
         values = table.column(chart.y).to_pylist()
         numeric = [v if isinstance(v, int | float) else None for v in values]
         ranked = sorted(rows, key=lambda row: (numeric[row] is None, -(numeric[row] or 0), row))
-        return sorted(ranked[:40])
+        # Bars read best largest first; a forest plot keeps the table's order of terms.
+        return ranked[:40] if chart.kind == "bar" else sorted(ranked[:40])
     if chart.kind == "network":
         return _network_rows(table, chart)
     return _thin(rows, MAX_CHART_ROWS)
@@ -229,10 +230,11 @@ def format_value(value: Any) -> str:
     return text if len(text) <= 48 else text[:47] + "…"
 
 
-def table_preview(table: pa.Table) -> dict[str, Any]:
+def table_preview(table: pa.Table, chart: Chart | None = None) -> dict[str, Any]:
     """The first rows of a table, formatted, with at most a few columns.
 
-    Rows are ordered by time when the table has a time column (the first periods),
+    Rows are ordered by ``rank`` when the table has one; by time when it has a time
+    column (the first periods); by the charted value for bar charts (largest first);
     otherwise by ``n`` (the rows resting on the most evidence first).
     """
     columns = table.column_names[:PREVIEW_COLUMNS]
@@ -240,10 +242,19 @@ def table_preview(table: pa.Table) -> dict[str, Any]:
         columns = [*columns[: PREVIEW_COLUMNS - 1], "suppressed"]
     ordered = table
     temporal = [f.name for f in table.schema if pa.types.is_temporal(f.type)]
-    if not temporal and "n" in table.column_names and table.num_rows > 1:
+    key: tuple[str, str] | None = None
+    if "rank" in table.column_names:
+        key = ("rank", "ascending")
+    elif temporal:
+        key = None
+    elif chart is not None and chart.kind == "bar" and chart.y in table.column_names:
+        key = (chart.y, "descending")
+    elif "n" in table.column_names:
+        key = ("n", "descending")
+    if key is not None and table.num_rows > 1:
         index = pc.sort_indices(
             table.append_column("_row", pa.array(range(table.num_rows), type=pa.int64())),
-            sort_keys=[("n", "descending"), ("_row", "ascending")],
+            sort_keys=[key, ("_row", "ascending")],
         )
         ordered = table.take(index)
     head = ordered.slice(0, PREVIEW_ROWS).select(columns)

@@ -207,7 +207,7 @@ def render_report(diagnosis: Diagnosis) -> str:
                     "source": spec.source,
                     "chart_id": chart_id,
                     "chart_title": spec.chart.title if spec.chart else "",
-                    "preview": table_preview(table),
+                    "preview": table_preview(table, spec.chart),
                     "n_suppressed": n_suppressed,
                     "file": f"metrics/{spec.theme}/{spec.name}.parquet",
                 }

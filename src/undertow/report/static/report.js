@@ -259,7 +259,7 @@
     else { if (xd[0] > 0) xd[0] = 0; if (xd[1] < 0) xd[1] = 0; }
     var labels = data.map(function (r) { return (payload.group && r[payload.group] !== null ? r[payload.group] + " · " : "") + r[payload.x]; });
     var longest = labels.reduce(function (a, s) { return Math.max(a, String(s).length); }, 0);
-    var left = Math.min(260, 18 + longest * 6.2), row = 22, height = M.top + M.bottom + row * data.length;
+    var left = Math.min(W * 0.5, 18 + longest * 6.1), fit = Math.floor((left - 18) / 6.1), row = 22, height = M.top + M.bottom + row * data.length;
     var svg = frame(plot, height), xs = scale(xd, [left, W - M.right], log);
     var grid = el("g", { class: "grid" }, svg), axis = el("g", { class: "axis" }, svg);
     (log ? logTicks(xd) : niceTicks(xd[0], xd[1], 6)).forEach(function (t) {
@@ -274,7 +274,8 @@
     series.forEach(function (s, i) { color[s.name] = PALETTE[i % PALETTE.length]; });
     data.forEach(function (r, i) {
       var y = M.top + row * i + row / 2, c = color[payload.group && r[payload.group] !== null ? String(r[payload.group]) : ""] || PALETTE[0];
-      label(svg, left - 8, y + 4, labels[i], "end");
+      var shown = String(labels[i]);
+      tip(label(svg, left - 8, y + 4, shown.length > fit ? shown.slice(0, fit - 1) + "…" : shown, "end"), shown);
       var mark;
       if (forest) {
         if (lo && hi && isNum(r[lo]) && isNum(r[hi])) el("line", { x1: xs(r[lo]), x2: xs(r[hi]), y1: y, y2: y, stroke: c, "stroke-width": 2 }, svg);

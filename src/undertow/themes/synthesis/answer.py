@@ -9,6 +9,15 @@ from undertow.themes.registry import Finding, Results, Severity, finding_rule
 
 __all__ = ["power_limits_knowledge"]
 
+#: How each power term reads after "when" in a sentence.
+PHRASES = {
+    "dominant_present": "a dominant actor (top 1% by messages) replies",
+    "concentration": "the replies are concentrated on one person (per +10 points of share)",
+    "leader_present": "a formal role holder replies",
+    "newcomer_starter": "the starter is a newcomer",
+    "uncontained_episode": "an emotional episode is left uncontained",
+    "emergent_space": "the thread is in a member-created space",
+}
 ALPHA = 0.05
 #: Odds ratio at or beyond which an effect counts as large (|log OR| >= log 2).
 LARGE = 2.0
@@ -17,6 +26,10 @@ MODERATE = 1.25
 
 def _fmt(value: float) -> str:
     return f"{value:.2f}"
+
+
+def _phrase(row: dict[str, Any]) -> str:
+    return PHRASES.get(str(row["term"]), str(row["label"]))
 
 
 def _severity(odds_ratio: float, p_value: float) -> Severity:
@@ -78,7 +91,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
     if limiting:
         top = limiting[0]
         parts = [
-            f"when {r['label']} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
+            f"when {_phrase(r)} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
             f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
             for r in limiting[:3]
         ]
@@ -91,7 +104,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
             Finding(
                 theme="synthesis",
                 kind="power_limits_knowledge",
-                title="Threads are less often " + outcome_text + " when " + top["label"],
+                title="Threads are less often " + outcome_text + " when " + _phrase(top),
                 statement=statement,
                 severity=_severity(top["odds_ratio"], top["p_value"]),
                 n=n,
@@ -118,7 +131,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
             + outcome_text
             + " when "
             + "; ".join(
-                f"{r['label']} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
+                f"{_phrase(r)} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
                 f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
                 for r in helping[:2]
             )

@@ -68,18 +68,14 @@ class _Term:
 
 
 TERMS = (
-    _Term("dominant_present", "a dominant actor (top 1% by messages) replies", True),
-    _Term(
-        "concentration",
-        f"replies concentrated on one person (+{CONCENTRATION_STEP:.0%} share of the top replier)",
-        False,
-    ),
-    _Term("leader_present", "a formal role holder replies", True),
-    _Term("newcomer_starter", "the starter is a newcomer (first message)", True),
-    _Term("uncontained_episode", "an emotional episode is left uncontained", True),
-    _Term("emergent_space", "the thread is in a member-created (emergent) space", True),
-    _Term("log_size", "thread size (per doubling of messages)", False, control=True),
-    _Term("years", "period (per year since the first thread)", False, control=True),
+    _Term("dominant_present", "dominant actor replies (top 1% by messages)", True),
+    _Term("concentration", "replies concentrated (+10 pts top replier share)", False),
+    _Term("leader_present", "formal role holder replies", True),
+    _Term("newcomer_starter", "starter is a newcomer", True),
+    _Term("uncontained_episode", "emotional episode left uncontained", True),
+    _Term("emergent_space", "thread in a member-created space", True),
+    _Term("log_size", "control: thread size (per doubling)", False, control=True),
+    _Term("years", "control: period (per year)", False, control=True),
 )
 
 

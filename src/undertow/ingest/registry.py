@@ -10,10 +10,6 @@ what they do not use. Each adapter registers itself with one line below.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from undertow.ingest.builder import TraceBuilder
 
 __all__ = ["ADAPTERS", "Adapter", "register"]
 
@@ -28,7 +24,7 @@ def register(name: str, adapter: Callable[..., None]) -> None:
 
     Examples
     --------
-    >>> def echo(builder: TraceBuilder, paths: list[Path], **options: Any) -> None:
+    >>> def echo(builder, paths, **options):
     ...     pass
     >>> register("echo-example", echo)
     >>> "echo-example" in ADAPTERS

@@ -1,0 +1,207 @@
+"""``undertow ingest``: read community files into a pseudonymous trace folder."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from undertow.cli.app import app, console, handle_errors
+from undertow.errors import InputError
+from undertow.ingest.builder import TraceBuilder
+from undertow.ingest.registry import ADAPTERS
+from undertow.ingest.table import TableMapping, read_roster
+
+__all__ = ["ingest", "ingest_paths", "read_documents"]
+
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+_DOCUMENT_SUFFIXES = (".txt", ".md", ".rst")
+
+
+def read_documents(builder: TraceBuilder, folder: Path) -> int:
+    """Add every ``.txt``/``.md``/``.rst`` file under ``folder`` as an official document.
+
+    A file name starting with a date (``2021-03-01-charter.md``) gives the version's
+    ``valid_from``. Returns the number of documents.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "2021-03-01-charter.md").write_text("We share.")
+    >>> read_documents(TraceBuilder(), folder)
+    1
+    """
+    if not folder.is_dir():
+        raise InputError("--documents expects a folder", path=folder)
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _DOCUMENT_SUFFIXES
+    )
+    for path in files:
+        try:
+            text = path.read_text("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc}", path=path) from exc
+        dated = _DATED.match(path.name)
+        valid_from = datetime.fromisoformat(dated.group(1)).replace(tzinfo=UTC) if dated else None
+        builder.add_document(
+            document_id=path.relative_to(folder).as_posix(),
+            text=text,
+            title=path.stem,
+            valid_from=valid_from,
+        )
+        builder.note_input(path)
+    return len(files)
+
+
+def ingest_paths(
+    paths: list[Path],
+    out: Path,
+    *,
+    fmt: str = "table",
+    roster: Path | None = None,
+    aliases: Path | None = None,
+    opt_out: Path | None = None,
+    documents: Path | None = None,
+    key_file: Path | None = None,
+    strict: bool = False,
+    identity_map: Path | None = None,
+    mapping: TableMapping | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    r"""Ingest ``paths`` with adapter ``fmt`` into trace folder ``out``; return the manifest.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "m.csv").write_text(
+    ...     "message_id,author,created_at,text\n1,ann@x.org,2024-01-01T10:00:00Z,hi\n")
+    >>> manifest = ingest_paths([folder / "m.csv"], folder / "t", key_file=folder / "k")
+    >>> manifest["totals"]["accepted"]
+    1
+    """
+    adapter = ADAPTERS.get(fmt)
+    if adapter is None:
+        raise InputError(f"unknown --format {fmt!r}; known: {', '.join(sorted(ADAPTERS))}")
+    for path in (roster, aliases, opt_out):
+        if path is not None and not path.is_file():
+            raise InputError("no such file" if not path.exists() else "not a file", path=path)
+    builder = TraceBuilder(
+        out,
+        key_file=key_file,
+        aliases=aliases,
+        opt_out=opt_out,
+        strict=strict,
+        identity_map=identity_map,
+    )
+    options: dict[str, Any] = {"mapping": mapping}
+    parameters = inspect.signature(adapter).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        options = {k: v for k, v in options.items() if k in parameters}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {len(paths)} input(s) as {fmt}", total=None)
+        adapter(builder, list(paths), **options)
+        if roster is not None:
+            bar.update(task, description="reading the roster")
+            read_roster(builder, roster)
+            builder.note_input(roster)
+        if documents is not None:
+            bar.update(task, description="reading documents")
+            read_documents(builder, documents)
+        bar.update(task, description="merging identities, scrubbing text, writing the trace")
+        return builder.write()
+
+
+def _summary(manifest: dict[str, Any]) -> Table:
+    table = Table(title="Ingest: every record in exactly one bucket")
+    for column in ("source", "read", "accepted", "rejected", "excluded", "reasons"):
+        table.add_column(column, justify="left" if column in ("source", "reasons") else "right")
+    for source in manifest["sources"]:
+        name = source["path"] if not source["member"] else f"{source['path']}!{source['member']}"
+        reasons = ", ".join(f"{k} {v}" for k, v in source["reasons"].items())
+        table.add_row(
+            name,
+            *(str(source[k]) for k in ("read", "accepted", "rejected", "excluded")),
+            reasons,
+        )
+    return table
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Trace folder to write.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Input format (table, mbox, irc, git, ...).")
+    ] = "table",
+    roster: Annotated[Path | None, typer.Option(help="Roster CSV of formal roles.")] = None,
+    aliases: Annotated[
+        Path | None, typer.Option(help="CSV of identifier,alias rows (same person).")
+    ] = None,
+    opt_out: Annotated[
+        Path | None, typer.Option(help="Text file: one identifier per line to exclude.")
+    ] = None,
+    documents: Annotated[
+        Path | None, typer.Option(help="Folder of official documents (.txt/.md).")
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(help="Project key (default $UNDERTOW_KEY_FILE or ./.undertow/key)."),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Fail on the first rejected record.")] = False,
+    identity_map: Annotated[
+        Path | None,
+        typer.Option(help="Also write raw identifier -> pseudonym here (0600; keep it private)."),
+    ] = None,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Column mapping canonical=source (table format), repeatable."),
+    ] = None,
+    mapping_file: Annotated[
+        Path | None, typer.Option("--mapping", help="TOML column mapping (table format).")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+) -> None:
+    """Read community files into a pseudonymous, validated trace folder."""
+    if not paths:
+        raise InputError("no input paths given")
+    mapping = TableMapping.parse(column_map or [], mapping_file)
+    manifest = ingest_paths(
+        paths,
+        out,
+        fmt=fmt,
+        roster=roster,
+        aliases=aliases,
+        opt_out=opt_out,
+        documents=documents,
+        key_file=key_file,
+        strict=strict,
+        identity_map=identity_map,
+        mapping=mapping,
+        progress=progress,
+    )
+    console.print(_summary(manifest))
+    totals = manifest["totals"]
+    console.print(
+        f"Wrote {out}: {manifest['tables']['messages']} messages, "
+        f"{manifest['tables']['people']} people; read {totals['read']} = accepted "
+        f"{totals['accepted']} + rejected {totals['rejected']} + excluded {totals['excluded']}",
+        highlight=False,
+    )
+    if manifest.get("quarantine"):
+        console.print(f"Rejected records: {out.parent / manifest['quarantine']} (mode 0600)")

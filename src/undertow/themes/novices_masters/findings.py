@@ -9,9 +9,17 @@ from scipy import stats
 
 from undertow.themes.registry import Finding, Results, finding_rule
 
-__all__ = ["core_periphery_findings", "gatekeeping_findings", "newcomers_ignored_findings"]
+__all__ = [
+    "MIN_HOSTILE_EXCESS",
+    "core_periphery_findings",
+    "gatekeeping_findings",
+    "newcomers_ignored_findings",
+]
 
 _Z = 1.959963984540054
+
+#: A gatekeeper's hostile share must exceed everyone else's by this much (proportion).
+MIN_HOSTILE_EXCESS = 0.2
 
 
 def _row(table: pa.Table | None, column: str, value: str) -> dict[str, object] | None:
@@ -105,8 +113,9 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
 
     A subject is a master (core or formal role when replying) whose first replies to
     newcomers are more often hostile than everyone else's (one-sided Fisher p below
-    0.05 after Bonferroni over the repliers assessed) and at least twice as often,
-    and whose newcomers return less often (``return_gap > 0``). ``severe`` when some
+    0.05 after Bonferroni over the repliers assessed) by at least
+    :data:`MIN_HOSTILE_EXCESS` (20 points), and whose newcomers return less often
+    (``return_gap > 0``). ``severe`` when some
     subject's return gap interval excludes 0 and their hostile share is at least 30%;
     otherwise ``moderate``. Without subjects, a community-wide gap (novices' odds of a
     hostile reply or of being ignored at least 1.5 times masters', CI above 1) gives
@@ -124,7 +133,7 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
             and r["hostile_p_value"] is not None
             and math.isfinite(r["hostile_p_value"])
             and r["hostile_p_value"] * assessed < 0.05
-            and r["hostile_share"] >= 2 * (r["hostile_share_others"] or 0.0)
+            and r["hostile_share"] - (r["hostile_share_others"] or 0.0) >= MIN_HOSTILE_EXCESS
             and (r["return_gap"] or 0.0) > 0
         ]
         if subjects:

@@ -306,10 +306,10 @@ class _Channel:
         self.known: dict[str, str] = {}  # lower-case nick -> namespace ("irc"/"slack")
 
 
-def _identity(nick: str, namespace: str) -> RawIdentity:
+def _identity(nick: str, namespace: str, *, is_bot: bool = False) -> RawIdentity:
     from undertow.ingest.builder import RawIdentity
 
-    return RawIdentity(handle=f"{namespace}:{nick}")
+    return RawIdentity(handle=f"{namespace}:{nick}", is_bot=is_bot)
 
 
 def _handle_event(
@@ -366,7 +366,9 @@ def _handle_event(
     parent: str | None = None
     addressee_identity: RawIdentity | None = None
     if addressee is not None and addressee.lower() != nick.lower():
-        addressee_identity = _identity(addressee, channel.known[addressee.lower()])
+        addressee_identity = _identity(
+            addressee, channel.known[addressee.lower()], is_bot=addressee.lower() in bots
+        )
         parent = channel.latest.get(addressee.lower())
     builder.add_message(
         log,

@@ -105,8 +105,9 @@ class _Forum:
         self.builder = builder
         self.categories = categories
         self.spaces: set[str] = set()
-        # person -> (rank, role) of the highest role seen
-        self.roles: dict[RawIdentity, tuple[int, str, str]] = {}
+        # handle -> (rank, role, where, person) of the highest role seen; the same user
+        # may appear with and without a display name, so the handle is the key.
+        self.roles: dict[str, tuple[int, str, str, RawIdentity]] = {}
 
     def space(self, category: object) -> str | None:
         if not isinstance(category, int) or isinstance(category, bool):
@@ -150,7 +151,7 @@ class _Forum:
         accepted_number: int | None = None
         for index, post in enumerate(posts):
             log.read()
-            location = f"post_stream.posts[{index}]"
+            location = f"{path.name} post_stream.posts[{index}]"
             try:
                 author, number = self.post(log, location, post, topic_id, thread, space)
             except RecordError as error:
@@ -164,7 +165,7 @@ class _Forum:
         for post_id in listed if isinstance(listed, list) else []:
             if post_id not in included:
                 log.read()
-                log.exclude("post_not_in_file", f"post_stream.stream id={post_id}")
+                log.exclude("post_not_in_file", f"{path.name} post_stream.stream id={post_id}")
         self.outcome(topic, topic_id, thread, accepted_number, first_author, path.name)
 
     def post(
@@ -216,10 +217,10 @@ class _Forum:
             location=location,
         )
         role = _role(post)
-        if role is not None and not author.is_deleted:
-            best = self.roles.get(author)
+        if role is not None and author.handle is not None:
+            best = self.roles.get(author.handle)
             if best is None or role[1] > best[0]:
-                self.roles[author] = (role[1], role[0], f"topic {topic_id} {location}")
+                self.roles[author.handle] = (role[1], role[0], location, author)
         return author, number
 
     def outcome(
@@ -253,7 +254,7 @@ class _Forum:
         )
 
     def finish(self) -> None:
-        for person, (rank, role, where) in self.roles.items():
+        for rank, role, where, person in self.roles.values():
             self.builder.add_role(person, role=role, rank=rank, source_ref=where)
 
 

@@ -104,9 +104,10 @@ class _Repos:
     def __init__(self, builder: TraceBuilder) -> None:
         self.builder = builder
         self.seen: set[str] = set()
-        self.outcomes: set[tuple[str, str]] = set()
+        self.outcomes: dict[tuple[str, str], dict[str, Any]] = {}
         self.spaces: set[str] = set()
-        self.roles: dict[tuple[RawIdentity, str], tuple[int, str, str]] = {}
+        # (handle, repo) -> (rank, role, where, person): the highest association seen.
+        self.roles: dict[tuple[str, str], tuple[int, str, str, RawIdentity]] = {}
 
     def space(self, repo: str) -> str:
         if repo not in self.spaces:
@@ -139,11 +140,11 @@ class _Repos:
 
     def role(self, person: RawIdentity, record: dict[str, Any], repo: str, where: str) -> None:
         role = ASSOCIATION_ROLES.get(record.get("author_association", ""))
-        if role is None or person.is_deleted:
+        if role is None or person.handle is None:
             return
-        best = self.roles.get((person, repo))
+        best = self.roles.get((person.handle, repo))
         if best is None or role[1] > best[0]:
-            self.roles[(person, repo)] = (role[1], role[0], where)
+            self.roles[(person.handle, repo)] = (role[1], role[0], where, person)
 
     def record(self, log: SourceLog, location: str, record: dict[str, Any]) -> None:
         kind = _kind(record)
@@ -209,6 +210,7 @@ class _Repos:
         if not isinstance(title, str) or not isinstance(body_raw, str):
             raise RecordError("bad_field", "title/body")
         body = markdown_text(body_raw)
+        outcomes = self.outcomes_of(record, thread, is_pull, location)
         if thread in self.seen:
             log.exclude("duplicate", location)
         else:
@@ -229,37 +231,56 @@ class _Repos:
                 location=location,
             )
             self.role(author, record, repo, location)
-        self.outcome(record, thread, is_pull, location)
+        self.keep_outcomes(outcomes)
 
-    def outcome(self, record: dict[str, Any], thread: str, is_pull: bool, location: str) -> None:
+    def outcomes_of(
+        self, record: dict[str, Any], thread: str, is_pull: bool, location: str
+    ) -> list[dict[str, Any]]:
+        """The record's outcomes, parsed before its message is accepted (bad dates reject it)."""
+        found = []
         pull = record.get("pull_request")
         merged_at = pull.get("merged_at") if isinstance(pull, dict) else record.get("merged_at")
-        if is_pull and merged_at and (thread, "merged") not in self.outcomes:
-            self.outcomes.add((thread, "merged"))
+        if is_pull and merged_at:
             merger = record.get("merged_by")
-            self.builder.add_outcome(
-                thread_source_id=thread,
-                message_source_id=thread,
-                kind="merged",
-                created_at=parse_iso(merged_at),
-                actor=_person(merger) if isinstance(merger, dict) else None,
-                source_ref=location,
+            found.append(
+                {
+                    "thread_source_id": thread,
+                    "message_source_id": thread,
+                    "kind": "merged",
+                    "created_at": parse_iso(merged_at),
+                    "actor": _person(merger) if isinstance(merger, dict) else None,
+                    "source_ref": location,
+                }
             )
         completed = record.get("state") == "closed" and record.get("state_reason") == "completed"
-        if not is_pull and completed and (thread, "closed_fixed") not in self.outcomes:
-            self.outcomes.add((thread, "closed_fixed"))
+        if not is_pull and completed:
             closer = record.get("closed_by")
             closed_at = record.get("closed_at")
-            self.builder.add_outcome(
-                thread_source_id=thread,
-                kind="closed_fixed",
-                created_at=parse_iso(closed_at) if closed_at else None,
-                actor=_person(closer) if isinstance(closer, dict) else None,
-                source_ref=location,
+            found.append(
+                {
+                    "thread_source_id": thread,
+                    "kind": "closed_fixed",
+                    "created_at": parse_iso(closed_at) if closed_at else None,
+                    "actor": _person(closer) if isinstance(closer, dict) else None,
+                    "source_ref": location,
+                }
             )
+        return found
+
+    def keep_outcomes(self, outcomes: list[dict[str, Any]]) -> None:
+        # The same pull request saved from /issues and /pulls: only /pulls names merged_by.
+        for outcome in outcomes:
+            key = (outcome["thread_source_id"], outcome["kind"])
+            known = self.outcomes.get(key)
+            if known is None:
+                self.outcomes[key] = outcome
+            elif known["actor"] is None and outcome["actor"] is not None:
+                known["actor"] = outcome["actor"]
 
     def finish(self) -> None:
-        for (person, repo), (rank, role, where) in self.roles.items():
+        for outcome in self.outcomes.values():
+            self.builder.add_outcome(**outcome)
+        for (_, repo), (rank, role, where, person) in self.roles.items():
             self.builder.add_role(person, role=role, rank=rank, unit=repo, source_ref=where)
 
 

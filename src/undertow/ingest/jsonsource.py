@@ -136,7 +136,10 @@ def parse_epoch(value: object) -> datetime:
         raise RecordError("bad_date", f"beyond the calendar: {value!r}") from error
 
 
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?(?:^[ \t]*\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+# Slack opens and closes fences mid-line; GitHub also allows ~~~ fences at a line start.
+_FENCE = re.compile(
+    r"```.*?(?:```|\Z)|^[ \t]*~~~.*?(?:^[ \t]*~~~[ \t]*$|\Z)", re.MULTILINE | re.DOTALL
+)
 _QUOTE = re.compile(r"^[ \t]*>[^\n]*$", re.MULTILINE)
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d)", re.MULTILINE)
 _BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")

@@ -40,6 +40,8 @@ MIN_THREADS = 30
 MIN_EVENTS = 5
 MIN_LEVEL = 5
 CONCENTRATION_STEP = 0.1
+# Beyond this |log odds ratio| (incl. its CI) the fit signals separation, not an effect.
+_MAX_LOG_ODDS = 30.0
 _Z = 1.959963984540054
 
 COLUMNS = [
@@ -360,10 +362,20 @@ def power_knowledge_model(trace: Trace, *, seed: int = 0) -> pa.Table:
             if min(present, n_threads - present) < MIN_LEVEL:
                 missing[term.name] = f"only {present} of {n_threads} threads have it"
                 continue
-        elif column.std() == 0:
+        elif not column.std() > 1e-9 * max(1.0, abs(column.mean())):
             missing[term.name] = "it does not vary across threads"
             continue
         usable.append(term)
+    # A term that is a linear combination of others (and the intercept) cannot be
+    # estimated; drop the last such term until the design has full rank.
+    while usable:
+        design = np.column_stack(
+            [np.ones(n_threads), *(frame[t.name].astype(float) for t in usable)]
+        )
+        if np.linalg.matrix_rank(design) == design.shape[1]:
+            break
+        dropped = usable.pop()
+        missing[dropped.name] = "it is collinear with the other terms"
     result = _fit(frame, usable)
     params, errors, pvalues = result.params, result.bse, result.pvalues
     outcome = str(frame.attrs.get("outcome", "resolved"))
@@ -379,8 +391,11 @@ def power_knowledge_model(trace: Trace, *, seed: int = 0) -> pa.Table:
             "outcome": outcome,
             "outcome_rate": events / n_threads,
         }
-        if term in usable:
-            beta, error = float(params[term.name]), float(errors[term.name])
+        beta = float(params[term.name]) if term in usable else math.nan
+        error = float(errors[term.name]) if term in usable else math.nan
+        if term in usable and not (abs(beta) + _Z * error < _MAX_LOG_ODDS):
+            missing[term.name] = "not estimable (the outcome is (almost) separated by it)"
+        if term in usable and term.name not in missing:
             row.update(
                 odds_ratio=math.exp(beta),
                 odds_ratio_lo=math.exp(beta - _Z * error),

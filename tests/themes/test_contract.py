@@ -1,0 +1,151 @@
+"""The contract every registered metric keeps (scikit-learn ``test_common`` style).
+
+Parametrised over :data:`undertow.themes.REGISTRY`, so a metric added later is
+checked without touching this file:
+
+- an empty trace gives an empty table with the declared columns;
+- the trace is not mutated;
+- the order of message rows does not matter (same table after sorting);
+- the same seed gives the same table;
+- the declared columns are present on non-trivial traces (``tiny_trace`` and a
+  generated community), or the metric is skipped with a stated reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from undertow.model.trace import Trace
+from undertow.synthetic import synthetic_tables
+from undertow.testing import make_trace, tiny_trace
+from undertow.themes import REGISTRY
+from undertow.themes.registry import MetricSkipped, MetricSpec
+
+SPECS = [REGISTRY[name] for name in sorted(REGISTRY)]
+IDS = [spec.key for spec in SPECS]
+SEED = 7
+
+
+def community_tables() -> dict[str, pa.Table]:
+    """A generated community: heavy-tailed activity, reply trees, roles, spaces, outcomes."""
+    return synthetic_tables(1200, seed=11)
+
+
+def shuffled(tables: dict[str, pa.Table], seed: int) -> dict[str, pa.Table]:
+    """The same tables with message rows (and every other table's rows) in another order."""
+    rng = np.random.default_rng(seed)
+    return {
+        name: table.take(pa.array(rng.permutation(table.num_rows)))
+        for name, table in tables.items()
+    }
+
+
+def run(spec: MetricSpec, trace: Trace) -> pa.Table | str:
+    """The metric's table, or the reason it was skipped."""
+    reason = spec.missing(trace)
+    if reason is not None:
+        return reason
+    try:
+        return spec(trace, seed=SEED)
+    except MetricSkipped as signal:
+        return signal.reason
+
+
+def canonical(table: pa.Table) -> list[tuple[object, ...]]:
+    """Rows as sorted tuples with floats rounded, so summation order cannot matter."""
+
+    def cell(value: object) -> object:
+        if isinstance(value, float):
+            return None if math.isnan(value) else round(value, 6)
+        return value
+
+    rows = [tuple(cell(v) for v in row.values()) for row in table.to_pylist()]
+    return sorted(rows, key=repr)
+
+
+def assert_same(left: pa.Table, right: pa.Table) -> None:
+    assert left.column_names == right.column_names
+    assert left.num_rows == right.num_rows
+    a, b = canonical(left), canonical(right)
+    for row_a, row_b in zip(a, b, strict=True):
+        for x, y in zip(row_a, row_b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                assert math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9), (row_a, row_b)
+            else:
+                assert x == y, (row_a, row_b)
+
+
+@pytest.fixture(scope="module")
+def community() -> dict[str, pa.Table]:
+    return community_tables()
+
+
+def snapshot(trace: Trace) -> dict[str, pa.Table]:
+    return {name: trace.arrow(name) for name in trace._arrow}
+
+
+def test_registry_is_not_empty() -> None:
+    assert SPECS, "no metric registered"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_declaration(spec: MetricSpec) -> None:
+    assert "n" in spec.columns
+    assert spec.source.strip(), "a metric cites its source"
+    assert spec.description.strip() and spec.description != spec.name, "a one-line docstring"
+    assert len(set(spec.columns)) == len(spec.columns)
+    if spec.chart is not None:
+        for column in (spec.chart.x, spec.chart.y, spec.chart.group, spec.chart.lo, spec.chart.hi):
+            assert column is None or column in spec.columns, f"chart column {column!r} undeclared"
+        for mark in spec.chart.marks:
+            assert mark.partition(":")[0] in REGISTRY, f"chart mark {mark!r} names no metric"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_empty_trace_gives_an_empty_table_with_the_declared_columns(spec: MetricSpec) -> None:
+    trace = make_trace([])
+    table = spec.func(trace, seed=SEED)
+    assert isinstance(table, pa.Table)
+    assert set(spec.columns) <= set(table.column_names)
+    n = table.column("n")
+    assert table.num_rows == 0 or pc.max(n).as_py() in (0, None), "rows on an empty trace"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("build", [tiny_trace, None], ids=["tiny", "community"])
+def test_declared_columns_on_nontrivial_traces(
+    spec: MetricSpec, build: Callable[[], Trace] | None, community: dict[str, pa.Table]
+) -> None:
+    trace = build() if build is not None else Trace(community)
+    before = snapshot(trace)
+    result = run(spec, trace)
+    after = snapshot(trace)
+    assert before.keys() == after.keys()
+    for name, table in before.items():
+        assert after[name] is table or after[name].equals(table), f"{name} was mutated"
+    if isinstance(result, str):
+        assert result.strip(), "a skipped metric states why"
+        return
+    assert set(spec.columns) <= set(result.column_names)
+    assert pa.types.is_integer(result.schema.field("n").type), "n counts units"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_deterministic_and_row_order_irrelevant(
+    spec: MetricSpec, community: dict[str, pa.Table]
+) -> None:
+    first = run(spec, Trace(community))
+    again = run(spec, Trace(community))
+    reordered = run(spec, Trace(shuffled(community, seed=3)))
+    if isinstance(first, str):
+        assert first == again == reordered, "skipping must not depend on chance or row order"
+        return
+    assert isinstance(again, pa.Table) and isinstance(reordered, pa.Table)
+    assert_same(first, again)
+    assert_same(first, reordered)

@@ -142,7 +142,9 @@ class Scrubber:
             (token, repl) for tokens, repl in people for token in sorted(tokens.capitalised)
         )
         for token in anywhere:
-            capitalised.pop(token, None)
+            other = capitalised.pop(token, None)
+            if other is not None and other != anywhere[token]:
+                anywhere[token] = AMBIGUOUS
         self._anywhere = anywhere
         self._capitalised = capitalised
         self._any_keys = pa.array(sorted(anywhere), type=pa.string())
@@ -174,8 +176,9 @@ class Scrubber:
             array = array.cast(pa.string())
         if len(array) == 0:
             return array
-        out = pc.replace_substring(array, _SPLIT, "")
-        out = pc.replace_substring(out, _MARK, "")
+        # The two control characters serve as markers below; in text they are noise.
+        out = pc.replace_substring(array, _SPLIT, " ")
+        out = pc.replace_substring(out, _MARK, " ")
         out = pc.replace_substring_regex(out, EMAIL_PATTERN, "<email>")
         for pattern in self._phrase_patterns:
             # RE2's \b is ASCII-only, so the boundaries are captured and put back.

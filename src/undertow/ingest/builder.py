@@ -986,7 +986,8 @@ def _identity_key_of(record: RawIdentity) -> str:
 def _roots(parents: np.ndarray) -> tuple[np.ndarray, int]:
     """Return the root of each node's parent chain by pointer jumping; cycles are cut.
 
-    Nodes on (or hanging from) a cycle get themselves as root and lose their parent.
+    Nodes on (or hanging from) a cycle lose their parent and become roots themselves
+    (the second value counts them).
     """
     n = len(parents)
     idx = np.arange(n)
@@ -996,7 +997,8 @@ def _roots(parents: np.ndarray) -> tuple[np.ndarray, int]:
         if np.array_equal(nxt, pointer):
             break
         pointer = nxt
-    stuck = pointer[pointer] != pointer
+    # A true root has no parent; pointing at a node that has one means a cycle.
+    stuck = (pointer[pointer] != pointer) | (parents[pointer] >= 0)
     if stuck.any():
         # A cycle never converges: cut those chains at each node.
         parents[stuck] = -1

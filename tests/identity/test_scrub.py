@@ -1,0 +1,55 @@
+"""Masking addresses and known names in text."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from undertow.identity.merge import RawIdentity
+from undertow.identity.scrub import AMBIGUOUS, Scrubber, identity_tokens
+
+
+def _scrubber() -> Scrubber:
+    people = [
+        (identity_tokens(RawIdentity(email="carole.p@x.org", name="Carole Pemberton")), "p_cp"),
+        (identity_tokens(RawIdentity(email="sm@y.org", name="Sharon Mavin")), "p_sm"),
+        (identity_tokens(RawIdentity(handle="irc:gstalker", name="Gina Brown")), "p_gs"),
+        (identity_tokens(RawIdentity(name="Gina Stone", email="gina@z.org")), "p_gz"),
+        (identity_tokens(RawIdentity(name="José Núñez", source_id="slack:U024BE7LH")), "p_jn"),
+    ]
+    return Scrubber(people)
+
+
+def test_addresses_are_masked() -> None:
+    out = _scrubber()(
+        pa.array(["mail a.b@c.org or x at lists.y.org", "no address at 10.30", None, ""])
+    ).to_pylist()
+    assert out == ["mail <email> or <email>", "no address at 10.30", None, ""]
+
+
+def test_names_handles_and_ids_become_pseudonyms() -> None:
+    texts = pa.array(
+        [
+            "Thanks Carole Pemberton and carole  pemberton!",
+            "Pemberton agreed; pemberton is lower-case",
+            "ping gstalker and <@U024BE7LH> and José Núñez / Jose Nunez",
+            "Gina said",  # shared first name of two people
+            "Mavin's point",
+            "Brown bread and Stone walls stay",  # common words are kept
+        ]
+    )
+    out = _scrubber()(texts).to_pylist()
+    assert out[0] == "Thanks p_cp and p_cp!"
+    assert out[1] == "p_cp agreed; pemberton is lower-case"
+    assert out[2] == "ping p_gs and <@p_jn> and p_jn / p_jn"
+    assert out[3] == f"{AMBIGUOUS} said"
+    assert out[4] == "p_sm's point"
+    assert out[5] == "Brown bread and Stone walls stay"
+
+
+def test_control_characters_in_text_do_not_break_scrubbing() -> None:
+    out = _scrubber()(pa.array(["a\x00Carole Pemberton\x01b"])).to_pylist()
+    assert out == ["a p_cp b"]
+
+
+def test_no_people_still_masks_addresses() -> None:
+    assert Scrubber([])(pa.array(["x@y.org"])).to_pylist() == ["<email>"]

@@ -1,4 +1,4 @@
-"""Pseudonymous identities: the project key, keyed pseudonyms, merging, opt-out and text scrubbing."""
+"""Pseudonymous identities: project key, keyed pseudonyms, merging, opt-out, scrubbing."""
 
 from undertow.identity.audit import digest_tokens
 from undertow.identity.keys import fingerprint, load_or_create_key, rotate_key

@@ -133,20 +133,21 @@ def _check_prolog(head: bytes, *, complete: bool) -> None:
         while at < len(text) and text[at : at + 1].isspace():
             at += 1
         if text.startswith(b"<?", at):
-            end = text.find(b"?>", at)
+            close = b"?>"
         elif text.startswith(b"<!--", at):
-            end = text.find(b"-->", at)
+            close = b"-->"
         elif text.startswith(b"<!", at):
             line = text.count(b"\n", 0, at) + 1
             raise _Refused("dtd_refused", f"line {line}")
         else:
             # The root element (or text the parser will reject itself).
             return
+        end = text.find(close, at)
         if end < 0:
             if complete:
                 return
             raise _Refused("dtd_refused", f"prolog longer than {_PROLOG_LIMIT} bytes")
-        at = end + 2
+        at = end + len(close)
 
 
 def _open(path: Path) -> BinaryIO:

@@ -1,1 +1,21 @@
 """T2 · Leaders and managers in managed communities of practice."""
+
+from undertow.themes.leadership import (
+    agenda,
+    chilling,
+    deference,
+    emergent,
+    findings,
+    hub,
+    politeness_shift,
+)
+
+__all__ = [
+    "agenda",
+    "chilling",
+    "deference",
+    "emergent",
+    "findings",
+    "hub",
+    "politeness_shift",
+]

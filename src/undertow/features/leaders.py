@@ -1,0 +1,116 @@
+"""Who the formal leaders are, when they were appointed, and degree centralisation helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.features.threads import MessageArrays
+from undertow.model.trace import Trace
+
+__all__ = ["appointments", "degree_centralisation", "ever_leaders", "reply_pairs"]
+
+
+def ever_leaders(trace: Trace, arrays: MessageArrays) -> npt.NDArray[np.bool_]:
+    """Per author code: held a formal role with rank > 0 at some time in the roster.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> from undertow.features.threads import message_arrays
+    >>> trace = tiny_trace()
+    >>> arrays = message_arrays(trace)
+    >>> [arrays.people[int(i)].as_py() for i in ever_leaders(trace, arrays).nonzero()[0]]
+    ['lead']
+    """
+    flags = np.zeros(arrays.n_people, dtype=bool)
+    if not trace.has("roles") or arrays.n_people == 0:
+        return flags
+    roles = trace.arrow("roles")
+    holders = roles.filter(pc.greater(roles.column("rank"), 0)).column("person_id")
+    flags |= pc.is_in(arrays.people, value_set=holders.unique()).to_numpy(zero_copy_only=False)
+    return flags
+
+
+def appointments(trace: Trace) -> pa.Table:
+    """First dated appointment to a role of rank > 0, per person.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``person_id, appointed_at, rank``, sorted by ``appointed_at``; people whose
+        roles all predate the trace (null ``valid_from``) are left out.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> appointments(tiny_trace()).column("person_id").to_pylist()
+    ['lead']
+    """
+    schema = pa.schema(
+        [
+            pa.field("person_id", pa.string()),
+            pa.field("appointed_at", pa.timestamp("us", tz="UTC")),
+            pa.field("rank", pa.int32()),
+        ]
+    )
+    if not trace.has("roles"):
+        return schema.empty_table()
+    roles = trace.arrow("roles")
+    roles = roles.filter(
+        pc.and_(pc.greater(roles.column("rank"), 0), pc.is_valid(roles.column("valid_from")))
+    )
+    if roles.num_rows == 0:
+        return schema.empty_table()
+    first = roles.group_by("person_id", use_threads=False).aggregate(
+        [("valid_from", "min"), ("rank", "max")]
+    )
+    table = pa.table(
+        {
+            "person_id": first.column("person_id"),
+            "appointed_at": first.column("valid_from_min").cast(schema.field(1).type),
+            "rank": first.column("rank_max").cast(pa.int32()),
+        },
+        schema=schema,
+    )
+    return table.sort_by([("appointed_at", "ascending"), ("person_id", "ascending")])
+
+
+def reply_pairs(arrays: MessageArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replies to someone else: (replier code, replied-to code, time in µs)."""
+    mask = (arrays.parent >= 0) & (arrays.parent_author != arrays.author)
+    return arrays.author[mask], arrays.parent_author[mask], arrays.created[mask]
+
+
+def degree_centralisation(
+    source: npt.NDArray[np.int64], target: npt.NDArray[np.int64], *, exclude: npt.ArrayLike = ()
+) -> tuple[float, int]:
+    """Freeman degree centralisation of the undirected simple graph of the given ties.
+
+    ``sum_i (d_max - d_i) / ((n - 1)(n - 2))`` over the n people with at least one tie
+    (1 for a star, 0 for a regular graph); ``exclude`` removes people (and their ties)
+    first. Returns ``(centralisation, n)``; NaN when n < 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> degree_centralisation(np.array([0, 0, 0]), np.array([1, 2, 3]))
+    (1.0, 4)
+    >>> degree_centralisation(np.array([0, 0, 0]), np.array([1, 2, 3]), exclude=[0])
+    (nan, 0)
+    """
+    drop = np.asarray(exclude, dtype=np.int64)
+    keep = ~(np.isin(source, drop) | np.isin(target, drop)) & (source != target)
+    low = np.minimum(source[keep], target[keep])
+    high = np.maximum(source[keep], target[keep])
+    if low.size == 0:
+        return (float("nan"), 0)
+    width = int(high.max()) + 1
+    pairs = np.unique(low * width + high)
+    nodes, degree = np.unique(np.concatenate([pairs // width, pairs % width]), return_counts=True)
+    n = int(nodes.size)
+    if n < 3:
+        return (float("nan"), n)
+    return (float((degree.max() - degree).sum() / ((n - 1) * (n - 2))), n)

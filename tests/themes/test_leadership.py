@@ -1,0 +1,242 @@
+"""T2 leadership metrics: a planted chilling leader and a planted centralising appointment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from _power import FakeResults, check_contract
+
+from undertow.features.leaders import degree_centralisation
+from undertow.model.trace import Trace
+from undertow.testing import make_trace, tiny_trace
+from undertow.themes.leadership.agenda import agenda_setting
+from undertow.themes.leadership.chilling import chilling_effect
+from undertow.themes.leadership.deference import reply_latency_deference
+from undertow.themes.leadership.emergent import shadow_leaders
+from undertow.themes.leadership.findings import (
+    centralising_leader,
+    chilling_leader,
+    emergent_leaders,
+)
+from undertow.themes.leadership.hub import (
+    appointment_centralisation,
+    leader_centralisation,
+    leader_hub_share,
+)
+from undertow.themes.leadership.politeness_shift import politeness_shift
+from undertow.themes.registry import REGISTRY
+
+
+def planted_chilling_trace() -> Trace:
+    """15 threads the chief joins (then everyone stops), 15 comparable leaderless threads."""
+    rows: list[dict[str, Any]] = []
+    hour = 0
+    for i in range(15):
+        t = f"a{i}"
+        rows += [
+            {"message_id": f"{t}-0", "author_id": f"u{i % 5}", "created_at": hour},
+            {
+                "message_id": f"{t}-1",
+                "author_id": "peer1",
+                "parent_id": f"{t}-0",
+                "created_at": hour + 1,
+            },
+            {
+                "message_id": f"{t}-2",
+                "author_id": "chief",
+                "parent_id": f"{t}-1",
+                "created_at": hour + 2,
+                "text": "We will do it this way.",
+            },
+        ]
+        hour += 5
+    for i in range(15):
+        t = f"b{i}"
+        rows += [
+            {"message_id": f"{t}-0", "author_id": f"u{i % 5}", "created_at": hour},
+            {
+                "message_id": f"{t}-1",
+                "author_id": "peer1",
+                "parent_id": f"{t}-0",
+                "created_at": hour + 1,
+            },
+            {
+                "message_id": f"{t}-2",
+                "author_id": "peer2",
+                "parent_id": f"{t}-1",
+                "created_at": hour + 2,
+            },
+            {
+                "message_id": f"{t}-3",
+                "author_id": f"u{i % 5}",
+                "parent_id": f"{t}-2",
+                "created_at": hour + 3,
+            },
+            {
+                "message_id": f"{t}-4",
+                "author_id": "peer3",
+                "parent_id": f"{t}-3",
+                "created_at": hour + 4,
+            },
+        ]
+        hour += 5
+    roles = [{"person_id": "chief", "role": "manager", "rank": 2, "unit": "hq", "valid_from": 0}]
+    return make_trace(rows, roles=roles)
+
+
+def planted_appointment_trace() -> Trace:
+    """A ring of ten people for 200 days; from day 200 everyone talks to the new manager."""
+    rows: list[dict[str, Any]] = []
+    for day in range(400):
+        asker = f"p{day % 10}"
+        answerer = f"p{(day + 1) % 10}" if day < 200 else "boss"
+        rows += [
+            {"message_id": f"d{day}", "author_id": asker, "created_at": day * 24},
+            {
+                "message_id": f"d{day}r",
+                "author_id": answerer,
+                "parent_id": f"d{day}",
+                "created_at": day * 24 + 1,
+            },
+        ]
+    roles = [
+        {"person_id": "boss", "role": "manager", "rank": 1, "valid_from": 200 * 24},
+        {"person_id": "p0", "role": "moderator", "rank": 1, "valid_from": 0},
+    ]
+    return make_trace(rows, roles=roles)
+
+
+def test_degree_centralisation_known_answers() -> None:
+    star = degree_centralisation(np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4]))
+    assert star == (1.0, 5)
+    ring = degree_centralisation(np.arange(6), (np.arange(6) + 1) % 6)
+    assert ring == (0.0, 6)
+
+
+def test_leader_hub_share() -> None:
+    rows = {r["measure"]: r for r in leader_hub_share(planted_chilling_trace()).to_pylist()}
+    assert rows["messages"]["leader_share"] == pytest.approx(15 / (45 + 75))
+    assert rows["thread_starts"]["leader_share"] == 0.0
+    assert rows["replies_given"]["n_people"] == 1
+
+
+def test_chilling_effect_finds_the_planted_leader() -> None:
+    table = chilling_effect(planted_chilling_trace(), seed=2)
+    pooled = {r["measure"]: r for r in table.to_pylist() if r["actor_id"] is None}
+    new = pooled["new_participants_after"]
+    assert new["with_actor"] == 0.0
+    assert new["without_actor"] == pytest.approx(1.0)
+    assert new["difference_hi"] < 0
+    follow = pooled["follow_up_rate"]
+    assert follow["with_actor"] == 0.0 and follow["without_actor"] == pytest.approx(0.5)
+    findings = chilling_leader(FakeResults(planted_chilling_trace()))
+    assert [f.kind for f in findings] == ["chilling_leader"]
+    assert findings[0].subjects == ("chief",)
+    assert findings[0].severity == "severe"
+
+
+def test_no_chilling_without_a_difference() -> None:
+    rows = []
+    for i in range(20):
+        t = f"t{i}"
+        third = "chief" if i % 2 else "peer2"
+        rows += [
+            {"message_id": f"{t}-0", "author_id": f"u{i % 4}"},
+            {"message_id": f"{t}-1", "author_id": "peer1", "parent_id": f"{t}-0"},
+            {"message_id": f"{t}-2", "author_id": third, "parent_id": f"{t}-1"},
+            {"message_id": f"{t}-3", "author_id": f"u{i % 4}", "parent_id": f"{t}-2"},
+        ]
+    roles = [{"person_id": "chief", "role": "manager", "rank": 2}]
+    findings = chilling_leader(FakeResults(make_trace(rows, roles=roles)))
+    assert findings == []
+
+
+def test_appointment_centralisation_finds_the_planted_manager() -> None:
+    table = appointment_centralisation(planted_appointment_trace())
+    rows = {r["person_id"]: r for r in table.to_pylist()}
+    assert set(rows) == {"boss"}  # p0's role is undated at day 0: no window before it
+    boss = rows["boss"]
+    assert boss["centralisation_before"] == pytest.approx(0.0)
+    assert boss["centralisation_after"] == pytest.approx(1.0)
+    assert boss["leader_degree_share_after"] == pytest.approx(1.0)
+    assert boss["placebo_p_value"] <= 0.05
+    findings = centralising_leader(FakeResults(planted_appointment_trace()))
+    assert len(findings) == 1
+    assert findings[0].kind == "centralising_leader"
+    assert findings[0].subjects == ("boss",)
+    assert findings[0].at == "2020-07-24"
+
+
+def test_leader_centralisation_depends_on_the_boss() -> None:
+    rows = {r["network"]: r for r in leader_centralisation(planted_appointment_trace()).to_pylist()}
+    assert rows["all"]["centralisation"] > rows["without_leaders"]["centralisation"]
+    assert rows["leader_dependence"]["p_value"] is not None
+    assert 0 < rows["leader_dependence"]["p_value"] <= 1
+
+
+def test_agenda_setting_and_latency() -> None:
+    rows = []
+    for i in range(40):
+        leader = i % 2 == 0
+        starter = "chief" if leader else f"u{i % 7}"
+        rows.append({"message_id": f"t{i}", "author_id": starter, "created_at": i * 10})
+        if leader or i % 4 == 1:
+            rows.append(
+                {
+                    "message_id": f"t{i}r",
+                    "author_id": f"u{(i + 1) % 7}",
+                    "parent_id": f"t{i}",
+                    "created_at": i * 10 + (1 if leader else 5),
+                }
+            )
+    trace = make_trace(rows, roles=[{"person_id": "chief", "role": "lead", "rank": 1}])
+    row = agenda_setting(trace).to_pylist()[0]
+    assert row["reply_rate_leaders"] == 1.0 and row["reply_rate_others"] == 0.5
+    assert row["odds_ratio"] > 1 and row["odds_ratio_lo"] <= row["odds_ratio"]
+    latency = reply_latency_deference(trace).to_pylist()[0]
+    assert latency["median_hours_to_leaders"] == pytest.approx(1.0)
+    assert latency["median_hours_to_peers"] == pytest.approx(5.0)
+    assert latency["latency_ratio"] == pytest.approx(0.2)
+
+
+def test_shadow_and_paper_leaders() -> None:
+    rows = []
+    for i in range(30):
+        rows.append({"message_id": f"q{i}", "author_id": f"u{i % 10}"})
+        rows.append({"message_id": f"q{i}r", "author_id": "guru", "parent_id": f"q{i}"})
+        rows.append({"message_id": f"q{i}rr", "author_id": f"u{i % 10}", "parent_id": f"q{i}r"})
+    rows.append({"message_id": "x", "author_id": "titular"})
+    rows.append({"message_id": "xr", "author_id": "u1", "parent_id": "x"})
+    trace = make_trace(rows, roles=[{"person_id": "titular", "role": "chair", "rank": 3}])
+    found = {r["person_id"]: r["category"] for r in shadow_leaders(trace).to_pylist()}
+    assert found["guru"] == "shadow_leader"
+    assert found["titular"] == "paper_leader"
+    finding = emergent_leaders(FakeResults(trace))[0]
+    assert "guru" in finding.subjects and "titular" in finding.subjects
+
+
+def test_politeness_shift_compares_before_and_after() -> None:
+    rows = []
+    for i in range(12):
+        text = "Could you please check this? Thanks!" if i < 6 else "Do it now."
+        rows.append({"message_id": f"m{i}", "author_id": "riser", "created_at": i, "text": text})
+    trace = make_trace(rows, roles=[{"person_id": "riser", "role": "lead", "valid_from": 5.5}])
+    table = politeness_shift(trace).to_pylist()
+    person = next(r for r in table if r["person_id"] == "riser")
+    assert person["change"] < 0
+    assert person["n"] == 12
+
+
+def test_leadership_metrics_skip_without_roles() -> None:
+    trace = make_trace([{"message_id": "m", "author_id": "a"}])
+    for name, spec in REGISTRY.items():
+        if spec.theme == "leadership":
+            assert spec.missing(trace) is not None, name
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if s.theme == "leadership"))
+def test_contract(name: str) -> None:
+    check_contract(name, planted_chilling_trace())
+    check_contract(name, tiny_trace())

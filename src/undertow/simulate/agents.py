@@ -74,6 +74,8 @@ class Member(mesa.Agent):  # type: ignore[misc]  # mesa is untyped
         self.inbox: list[Task] = []
         self.vocabulary = _Vocabulary()
         self.n_posts = 0
+        if not founder:
+            model.add_role(self, "member", 0, self.unit, model.day)
 
     # -- the day ----------------------------------------------------------------------------
 

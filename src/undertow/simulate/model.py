@@ -178,7 +178,8 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         """The pseudonym of agent ``agent_id`` under this model's seed."""
         return pseudonym(self.seed_value, agent_id)
 
-    def _role(self, member: Member, role: str, rank: int, unit: str, day: int | None) -> None:
+    def add_role(self, member: Member, role: str, rank: int, unit: str, day: int | None) -> None:
+        """Record that ``member`` holds ``role`` from ``day`` (``None``: since before day 0)."""
         self.recorder.roles.append(
             {
                 "person_id": member.person_id,
@@ -192,14 +193,14 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
 
     def _setup_roles(self) -> None:
         for member in self.founders:
-            self._role(member, "member", 0, member.unit, None)
+            self.add_role(member, "member", 0, member.unit, None)
         self.steward.rank = 3
         self.steward.expertise = max(self.steward.expertise, 0.85)
-        self._role(self.steward, "lead", 3, "core", None)
+        self.add_role(self.steward, "lead", 3, "core", None)
         for member in self.maintainers:
             member.rank = 2
             member.expertise = max(member.expertise, 0.75)
-            self._role(member, "maintainer", 2, member.unit, None)
+            self.add_role(member, "maintainer", 2, member.unit, None)
         # The appointee is an ordinary, moderately expert member until the appointment.
         self.appointee.expertise = 0.4
 
@@ -274,7 +275,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         if self.day == self.appointment_day:
             managing = self.s_manager > 0
             self.appointee.rank = 3 if managing else 2
-            self._role(
+            self.add_role(
                 self.appointee,
                 "manager" if managing else "moderator",
                 self.appointee.rank,
@@ -422,11 +423,13 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             kind = _KINDS[int(self.rng.choice(len(_KINDS), p=_KIND_WEIGHTS))]
             if kind == "patch" and member.expertise < 0.4:
                 kind = "question"
-        space = {"question": "help", "patch": "dev"}.get(kind, "lounge")
-        if space == "help" and self.random.random() < 0.4:
-            space = "hallway"
-        if kind in ("discussion", "idea") and self.random.random() < 0.3:
-            space = "help"
+        # Where a thread goes does not depend on its kind, so that governance and thread
+        # kind are not confounded in a healthy community.
+        official = self.random.random() < 0.6
+        if kind in ("question", "patch"):
+            space = ("dev" if kind == "patch" else "help") if official else "hallway"
+        else:
+            space = "help" if official else "lounge"
         thread = Thread(
             thread_id=self._message_id(),
             kind=kind,
@@ -448,9 +451,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         if kind == "question":
             self._day_counts["questions"] += 1
             roll = self.random.random()
-            if roll < 0.15:
+            if roll < 0.2:
                 tone = "distressed"
-            elif roll < 0.15 + (0.5 if member.newcomer else 0.25):
+            elif roll < 0.2 + (0.5 if member.newcomer else 0.25):
                 tone = "deferential"
         if kind == "vent":
             tone = "distressed"
@@ -495,10 +498,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
     def _allocate(self) -> None:
         pending, self.pending = self.pending, []
         for thread, post in pending:
-            if post.act == "start" or (post.act == "distress" and post is thread.posts[0]):
-                self._allocate_start(thread, post)
             if post.act == "distress":
                 self._allocate_support(thread, post)
+            if post.act == "start" or (post.act == "distress" and post is thread.posts[0]):
+                self._allocate_start(thread, post)
             elif post.act in ("answer", "review") and thread.starter is not post.author:
                 thread.starter.inbox.append(Task("followup", thread, post))
             elif post.act == "clarify":
@@ -515,6 +518,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
 
     def _reply_factor(self, thread: Thread) -> float:
         factor = 1.0
+        if thread.uncontained:
+            # Distress left alone drives the others out of the thread too.
+            factor *= 0.3
         if thread.dismissed:
             # Others follow the dominant actor's lead: a dismissed contribution is dropped.
             factor *= 1.0 - 0.9 * self.s_dominant
@@ -558,9 +564,15 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             return
         tone = "neutral"
         responder: Member | None = None
-        newcomer_first = thread.newcomer_first and post is thread.posts[0]
+        starter = thread.starter
+        if thread.newcomer_first and post is thread.posts[0]:
+            p_hostile = 0.85 * self.s_gate
+        elif not starter.founder and self.day - starter.joined_day < 90 and first:
+            p_hostile = 0.4 * self.s_gate
+        else:
+            p_hostile = 0.0
         gatekeepers = [m for m in self.maintainers if m.active and m is not author]
-        if newcomer_first and gatekeepers and self.random.random() < 0.85 * self.s_gate:
+        if gatekeepers and p_hostile and self.random.random() < p_hostile:
             responder, tone = self.random.choice(gatekeepers), "hostile"
         elif (
             self.s_manager
@@ -789,19 +801,19 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         p_solved = min(0.95, 0.2 + 0.75 * answer.quality)
         if thread.uncontained:
             # Distress nobody contained: the asker gives up on the thread.
-            p_solved *= 0.2
+            p_solved *= 0.15
         if self.random.random() < p_solved:
             self.write(thread, member, act="ack", tone="grateful", parent=answer)
             thread.resolved = True
             self._day_counts["resolved"] += 1
             self._outcome(thread, answer, "accepted_answer", member, thread.posts[-1].at)
-        elif answer.tone == "hostile" and self.random.random() < 0.5:
+        elif self.random.random() < (
+            0.5 if answer.tone == "hostile" else 0.6 if member.mood <= -0.2 else 0.25
+        ):
             self.write(thread, member, act="distress", tone="distressed", parent=answer)
-        elif thread.rounds < 2 and not leaving and member.mood > -0.2:
+        elif thread.rounds < 2 and not leaving:
             thread.rounds += 1
             self.write(thread, member, act="clarify", tone="neutral", parent=answer)
-        elif member.mood <= -0.2 and self.random.random() < 0.5:
-            self.write(thread, member, act="distress", tone="distressed", parent=answer)
         if leaving:
             member.active = False
 

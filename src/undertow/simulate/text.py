@@ -36,7 +36,8 @@ FUNCTION_CLASSES: dict[str, tuple[str, ...]] = {
     "high_frequency_adverb": ("just", "also", "then", "now"),
     "article": ("the", "a"),
     "preposition": ("with", "in", "for", "on", "from"),
-    "conjunction": ("and", "but", "or"),
+    # "but" is left out: VADER halves everything before it and would blur the planted tone.
+    "conjunction": ("and", "or", "because", "if"),
     "impersonal_pronoun": ("it", "this", "that"),
     "quantifier": ("some", "all", "many", "few"),
 }
@@ -61,8 +62,8 @@ DOCUMENT_TERMS: tuple[str, ...] = (
     "governance",
     "sanctioned",
     "procedure",
-    "approval",
-    "mandatory",
+    "accreditation",
+    "conformance",
     "framework",
     "escalation",
     "template",
@@ -97,16 +98,16 @@ TONES: dict[str, tuple[str, ...]] = {
         "Great to see you here, welcome!",
     ),
     "supportive": (
-        "I am so sorry to hear that, it sounds really hard.",
-        "Don't worry, you are not alone, I understand how you feel.",
-        "That sounds stressful, take care, we will sort it out together.",
-        "I understand, it is okay to feel that way, we are here to help.",
+        "I understand, that is okay, we are here to help and support you.",
+        "Don't worry, you are not alone, we will sort it out together, take care.",
+        "Hang in there, it will be fine, we all hope you feel better soon.",
+        "I hear you, thanks for sharing, we care and we will help.",
     ),
     "hostile": (
         "This is a stupid question, read the docs.",
         "Did you even try? Useless post, stop wasting our time.",
         "Obviously wrong and lazy, this is ridiculous.",
-        "What a pathetic question, nobody cares.",
+        "What a pathetic, dumb question, go away.",
     ),
     "curt": (
         "Not relevant here.",
@@ -118,7 +119,7 @@ TONES: dict[str, tuple[str, ...]] = {
         "I am so frustrated and stuck, this is awful.",
         "I feel terrible, nothing I try helps and I am really worried.",
         "This is hopeless, I am upset and about to give up.",
-        "Honestly I am miserable and anxious about this.",
+        "I am miserable and anxious, this is terrible.",
     ),
     "grateful": (
         "Thanks, that worked!",
@@ -167,10 +168,14 @@ def coined_term(index: int) -> str:
     >>> coined_term(0), coined_term(1), coined_term(17)
     ('zelzelix', 'vorzelix', 'vorvorix')
     """
+    # The syllables form a prefix code, so distinct digit strings give distinct words.
     n = len(_SYLLABLES)
-    first, rest = index % n, index // n
-    second, third = rest % n, rest // n
-    return f"{_SYLLABLES[first]}{_SYLLABLES[second]}{'ix' if third == 0 else _SYLLABLES[third % n]}"
+    digits = [index % n]
+    index //= n
+    while index or len(digits) < 2:
+        digits.append(index % n)
+        index //= n
+    return "".join(_SYLLABLES[d] for d in digits) + "ix"
 
 
 def function_classes(text: str) -> frozenset[str]:

@@ -26,6 +26,7 @@ Buckets, per log line (the TSV header and blank lines are not records):
   ``DuraLogBot``, a bridge speaking for itself) — they announce links and log, they do
   not converse;
 - rejected: ``malformed_row`` (wrong number of TSV columns), ``bad_date``,
+  ``truncated`` (a ``.gz`` that ends early: one record for the unknown rest),
   ``unparsed_line`` (lines the log's own parser could not classify, or plain lines of
   no known shape), ``orphan_continuation``, ``unknown_kind``.
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -125,6 +127,21 @@ def _open_text(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8", errors="replace", newline="")
 
 
+def _lines(stream: IO[str]) -> Iterator[tuple[int, str | None]]:
+    """Numbered lines; a stream that breaks off (truncated ``.gz``) ends with ``None``."""
+    number = 0
+    while True:
+        try:
+            line = stream.readline()
+        except (EOFError, OSError, zlib.error):
+            yield number + 1, None
+            return
+        if not line:
+            return
+        number += 1
+        yield number, line
+
+
 def _strip_action(nick: str, text: str) -> str:
     for prefix in (f"* {nick} ", f"*{nick} ", f"{nick} "):
         if text.startswith(prefix):
@@ -134,8 +151,11 @@ def _strip_action(nick: str, text: str) -> str:
 
 def _tsv_events(stream: IO[str]) -> Iterator[IrcEvent]:
     last_time: dict[str, datetime] = {}
-    for number, line in enumerate(stream, start=1):
-        line = line.rstrip("\r\n")
+    for number, read in _lines(stream):
+        if read is None:
+            yield IrcEvent("truncated", None, None, "", None, f"line {number}", f"line {number}")
+            return
+        line = read.rstrip("\r\n")
         if number == 1 and line.startswith("date\t"):
             continue
         if not line.strip():
@@ -181,11 +201,14 @@ def _plain_events(stream: IO[str], name: str) -> Iterator[IrcEvent]:
         except ValueError:
             day = None
     previous: datetime | None = None
-    for number, line in enumerate(stream, start=1):
-        line = line.rstrip("\r\n")
+    for number, read in _lines(stream):
+        location = f"line {number}"
+        if read is None:
+            yield IrcEvent("truncated", None, None, "", None, location, location)
+            return
+        line = read.rstrip("\r\n")
         if not line.strip():
             continue
-        location = f"line {number}"
         marker = _DAY_MARK.match(line)
         if marker is not None:
             marked = _day_from(marker.group("rest"))
@@ -323,7 +346,7 @@ def _handle_event(
     bots: frozenset[str],
     last_speaker: list[tuple[str, str]],
 ) -> None:
-    if event.kind in {"malformed_row", "bad_date"}:
+    if event.kind in {"malformed_row", "bad_date", "truncated"}:
         log.reject(event.kind, event.location, event.text)
         return
     if event.kind == "other":

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import email.errors
 import email.header
-import gzip
 import hashlib
 import re
 import zlib
@@ -205,12 +204,73 @@ class Rejected:
     raw: bytes | None
 
 
+class _Truncated(EOFError):
+    """A compressed stream ended before its end-of-stream marker."""
+
+
+def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
+    # zlib directly rather than gzip.GzipFile: every byte decompressed before a
+    # truncation is handed on (GzipFile's buffered readline can drop the last block),
+    # output is bounded per call, and concatenated members are read in turn.
+    decompressor = zlib.decompressobj(wbits=31)
+    while block := raw.read(_CHUNK):
+        while block:
+            yield decompressor.decompress(block, _CHUNK)
+            block = decompressor.unconsumed_tail
+            if decompressor.eof:
+                block = decompressor.unused_data + block
+                if not block.strip(b"\0"):
+                    break
+                decompressor = zlib.decompressobj(wbits=31)
+    yield decompressor.flush()
+    if not decompressor.eof:
+        raise _Truncated("compressed stream ended early")
+
+
+class _LineReader:
+    """``readline(limit)`` over an iterator of byte chunks, in bounded memory."""
+
+    def __init__(self, chunks: Iterator[bytes], closer: IO[bytes]) -> None:
+        self._chunks = chunks
+        self._closer = closer
+        self._buffer = b""
+        self._start = 0
+
+    def readline(self, limit: int = -1) -> bytes:
+        limit = limit if limit > 0 else 1 << 62
+        while True:
+            end = self._buffer.find(b"\n", self._start, self._start + limit)
+            if end >= 0:
+                line = self._buffer[self._start : end + 1]
+                self._start = end + 1
+                return line
+            if len(self._buffer) - self._start >= limit:
+                line = self._buffer[self._start : self._start + limit]
+                self._start += limit
+                return line
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                line = self._buffer[self._start :]
+                self._buffer, self._start = b"", 0
+                return line
+            self._buffer = self._buffer[self._start :] + chunk
+            self._start = 0
+
+    def __enter__(self) -> _LineReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closer.close()
+
+
 def _open(path: Path) -> IO[bytes]:
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
+    stream = path.open("rb")
+    if stream.read(2) == b"\x1f\x8b":
+        stream.seek(0)
+        return cast(IO[bytes], _LineReader(_gunzip(stream), stream))
+    stream.seek(0)
+    return stream
 
 
 def split_mbox(

@@ -169,6 +169,14 @@ def _csv_records(
     header = [h.strip() for h in header]
 
     def records() -> Iterator[tuple[int, list[str]]]:
+        # The csv module enforces the field cap itself (in characters); restored after.
+        previous_limit = csv.field_size_limit(MAX_FIELD_BYTES)
+        try:
+            yield from _records()
+        finally:
+            csv.field_size_limit(previous_limit)
+
+    def _records() -> Iterator[tuple[int, list[str]]]:
         start = 1  # index into ``lines`` of the next record
         while start < len(lines):
             reader = csv.reader(lines[start:], delimiter=delim, strict=True)
@@ -200,7 +208,8 @@ def _csv_records(
             except csv.Error as exc:
                 first = start + consumed + 1
                 log.read()
-                log.reject("bad_row", f"{path.name}:{first}: {exc}", lines[first - 1])
+                reason = "field_too_large" if "field larger" in str(exc) else "bad_row"
+                log.reject(reason, f"{path.name}:{first}: {exc}", lines[first - 1][:1000])
                 start = first
                 continue
         return
@@ -272,11 +281,11 @@ def _times(values: pa.Array, log: SourceLog, unit: str | None) -> pa.Array:
     epoch = pd.to_datetime(seconds.where(in_range), unit="s", utc=True)
     text_values = pc.if_else(numeric, pa.scalar(None, pa.string()), strings)
     has_zone = pc.fill_null(pc.match_substring_regex(text_values, _HAS_ZONE), False)
-    naive = int(pc.sum(pc.and_(pc.is_valid(text_values), pc.invert(has_zone))).as_py() or 0)
     texts = pd.Series(text_values.to_pylist(), dtype="object")
+    parsed = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+    naive = int((parsed.notna() & ~pd.Series(has_zone.to_numpy(zero_copy_only=False))).sum())
     if naive:
         log.note("naive_timestamp", naive)
-    parsed = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
     combined = parsed.where(parsed.notna(), epoch)
     return pa.array(combined, type=TIMESTAMP, from_pandas=True)
 

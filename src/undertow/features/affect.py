@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.text import own_words
+from undertow.features.text import message_own_words
 from undertow.model.trace import Trace
 
 __all__ = ["AFFECT_COLUMNS", "NEGATIVE_THRESHOLD", "message_affect", "vader_scores"]
@@ -586,7 +586,7 @@ def message_affect(trace: Trace) -> pa.Table:
 
     def compute() -> pa.Table:
         messages = trace.arrow("messages")
-        scores = vader_scores(own_words(messages.column("text")))
+        scores = vader_scores(message_own_words(trace))
         compound = scores.column("compound")
         return pa.table(
             {

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.affect import vader_scores
-from undertow.features.text import own_words
+from undertow.features.text import message_own_words
 from undertow.model.trace import Trace
 
 __all__ = [
@@ -161,7 +161,7 @@ def message_politeness(trace: Trace) -> pa.Table:
 
     def compute() -> pa.Table:
         messages = trace.arrow("messages")
-        table = politeness_strategies(own_words(messages.column("text")))
+        table = politeness_strategies(message_own_words(trace))
         return table.add_column(0, "message_id", messages.column("message_id"))
 
     result: pa.Table = trace.cached("message_politeness", compute)

@@ -7,34 +7,48 @@ cleaned in a few passes over its buffers.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["own_words", "word_tokens"]
+from undertow.model.trace import Trace
 
-# Order matters: the tail-cutting rules (signature, patch, forwarded original) go
-# first so the line rules never see text that is about to be dropped anyway.
-_TAIL_RULES = (
+__all__ = ["message_own_words", "own_words", "word_tokens"]
+
+# Each rule is (literals, pattern): the regex runs only on texts containing one of the
+# literals (a fast substring scan), so clean texts cost one cheap pass per rule.
+# Order matters: the tail-cutting rules (patch, signature, forwarded original, list
+# footer) go first so the line rules never see text that is about to be dropped anyway.
+_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     # A patch or diff runs to the end of the mail: everything from its first header.
-    r"(?s)(^|\n)(diff --git |Index: [^\n]*\n====|--- a/|\+\+\+ b/|@@ -\d).*$",
+    (
+        ("diff --git ", "Index: ", "--- a/", "+++ b/", "@@ -"),
+        r"(?s)(^|\n)(diff --git |Index: [^\n]*\n====|--- a/|\+\+\+ b/|@@ -\d).*$",
+    ),
     # Signature: the conventional "-- " separator line (RFC 3676), or a bare "--".
-    r"(?s)(^|\n)-- ?\r?\n.*$",
+    (("--",), r"(?s)(^|\n)-- ?\r?\n.*$"),
     # Outlook-style forwarded or replied original.
-    r"(?s)(^|\n)-{2,} ?(Original Message|Forwarded message) ?-{2,}.*$",
+    (
+        ("Original Message", "Forwarded message"),
+        r"(?s)(^|\n)-{2,} ?(Original Message|Forwarded message) ?-{2,}.*$",
+    ),
     # Mailing-list footers added by the list software.
-    r"(?s)(^|\n)_{10,}\r?\n.*$",
-)
-_LINE_RULES = (
+    (("__________",), r"(?s)(^|\n)_{10,}\r?\n.*$"),
     # Fenced code blocks (Markdown) and Stack Exchange style <code>/<pre> blocks.
-    r"(?s)```.*?(```|$)",
-    r"(?s)<pre>.*?(</pre>|$)",
-    r"(?s)<code>.*?(</code>|$)",
-    # Quoted lines (any depth, also "|" quoting some clients use).
-    r"(?m)^[ \t]*>[^\n]*(\n|$)",
+    (("```",), r"(?s)```.*?(```|$)"),
+    (("<pre>",), r"(?s)<pre>.*?(</pre>|$)"),
+    (("<code>",), r"(?s)<code>.*?(</code>|$)"),
+    # Quoted lines (any depth).
+    ((">",), r"(?m)^[ \t]*>[^\n]*(\n|$)"),
     # Attribution lines: "On Mon, 1 Jan 2001, Someone wrote:" (possibly wrapped over 2 lines).
-    r"(?m)^[^\n]*\n?[^\n]*\b(wrote|writes|schrieb|a écrit|escribió)\s*:[ \t]*\r?$",
+    (
+        ("wrote", "writes", "schrieb", "a écrit", "escribió"),
+        r"(?m)^[^\n]*\n?[^\n]*\b(wrote|writes|schrieb|a écrit|escribió)\s*:[ \t]*\r?$",
+    ),
+    (("\n\n\n",), r"\n{3,}"),
 )
 
 
@@ -61,9 +75,16 @@ def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     cleaned = pc.cast(texts, pa.string())
-    for pattern in _TAIL_RULES + _LINE_RULES:
-        cleaned = pc.replace_substring_regex(cleaned, pattern=pattern, replacement="")
-    cleaned = pc.replace_substring_regex(cleaned, pattern=r"\n{3,}", replacement="\n\n")
+    for literals, pattern in _RULES:
+        gate = "|".join(re.escape(literal) for literal in literals)
+        hit = pc.fill_null(pc.match_substring_regex(cleaned, gate), False)
+        if not pc.any(hit).as_py():
+            continue
+        replacement = "\n\n" if literals == ("\n\n\n",) else ""
+        subset = pc.replace_substring_regex(
+            cleaned.filter(hit), pattern=pattern, replacement=replacement
+        )
+        cleaned = pc.replace_with_mask(cleaned, hit, subset)
     result: pa.Array = pc.utf8_trim_whitespace(cleaned)
     return result
 
@@ -98,3 +119,24 @@ def word_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, npt.NDArra
     keep = pc.greater(pc.utf8_length(tokens), 0)
     kept: pa.Array = tokens.filter(keep)
     return kept, parent[keep.to_numpy(zero_copy_only=False)]
+
+
+def message_own_words(trace: Trace) -> pa.Array:
+    r""":func:`own_words` of every message, in the trace's message order (cached on the trace).
+
+    Every text feature (affect, politeness, support, function words) reads this, so
+    the cleaning runs once per trace.
+
+    Examples
+    --------
+    >>> from undertow.testing import make_trace
+    >>> trace = make_trace([{"message_id": "m1", "author_id": "a", "text": "> q\nYes."}])
+    >>> message_own_words(trace).to_pylist()
+    ['Yes.']
+    """
+
+    def compute() -> pa.Array:
+        return own_words(trace.arrow("messages").column("text"))
+
+    result: pa.Array = trace.cached("own_words", compute)
+    return result

@@ -2,6 +2,7 @@
 
 from undertow.themes.dominance import (
     concentration,
+    coordination,
     findings,
     floor,
     replies,
@@ -9,4 +10,12 @@ from undertow.themes.dominance import (
     status_uptake,
 )
 
-__all__ = ["concentration", "findings", "floor", "replies", "silencing", "status_uptake"]
+__all__ = [
+    "concentration",
+    "coordination",
+    "findings",
+    "floor",
+    "replies",
+    "silencing",
+    "status_uptake",
+]

@@ -38,13 +38,12 @@ from undertow.features.function_words import (
     function_word_bits,
 )
 from undertow.features.standing import message_standing
-from undertow.features.text import own_words
+from undertow.features.text import message_own_words
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.registry import (
     Chart,
     Finding,
-    MetricSkipped,
     Results,
     Severity,
     finding_rule,
@@ -79,29 +78,22 @@ class Exchanges:
 
     Attributes
     ----------
+    reply, parent
+        Rows of the reply and of the replied-to message in the trace's message order.
     speaker, target
         Author codes (indices into ``people``) of the reply and of the replied-to message.
     reply_bits, target_bits
         Function-word class bitmasks (bit ``i`` = ``FUNCTION_WORD_CLASSES`` key ``i``).
-    speaker_formal, target_formal
-        The author held a formal role (rank > 0) when writing the message.
-    speaker_core, target_core
-        The author was in the core of the interaction network that quarter.
-    thread
-        Thread code of the reply.
     people
         Pseudonym per author code.
     """
 
+    reply: IntArray
+    parent: IntArray
     speaker: IntArray
     target: IntArray
     reply_bits: npt.NDArray[np.uint16]
     target_bits: npt.NDArray[np.uint16]
-    speaker_formal: npt.NDArray[np.bool_]
-    target_formal: npt.NDArray[np.bool_]
-    speaker_core: npt.NDArray[np.bool_]
-    target_core: npt.NDArray[np.bool_]
-    thread: IntArray
     people: pa.Array
 
     @property
@@ -111,36 +103,49 @@ class Exchanges:
 
 
 def exchanges(trace: Trace) -> Exchanges:
-    """Every reply with its parent: who replied to whom, and the markers both used (cached)."""
+    """Every reply with its parent: who replied to whom, and the markers both used (cached).
+
+    Self-replies and replies whose parent is not in the trace are dropped (as ConvoKit does).
+    """
 
     def compute() -> Exchanges:
-        arrays = message_arrays(trace)
-        standing = message_standing(trace)
-        bits = function_word_bits(own_words(_texts_in_order(trace, arrays.message_id)))
-        reply = np.flatnonzero((arrays.parent >= 0) & (arrays.parent_author != arrays.author))
-        parent = arrays.parent[reply]
+        messages = trace.arrow("messages")
+        message_id = messages.column("message_id").combine_chunks()
+        # People codes follow sorted pseudonyms, so results do not depend on row order.
+        authors = messages.column("author_id").combine_chunks()
+        people = pc.array_sort_indices(pc.unique(authors))
+        people = pc.unique(authors).take(people)
+        author = pc.index_in(authors, value_set=people).to_numpy(zero_copy_only=False)
+        author = author.astype(np.int64)
+        parent_of = pc.index_in(messages.column("parent_id"), value_set=message_id)
+        parent_row = parent_of.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        has_parent = parent_row >= 0
+        reply = np.flatnonzero(has_parent & (author[np.maximum(parent_row, 0)] != author))
+        parent = parent_row[reply]
+        bits = function_word_bits(message_own_words(trace))
         return Exchanges(
-            speaker=arrays.author[reply],
-            target=arrays.author[parent],
+            reply=reply,
+            parent=parent,
+            speaker=author[reply],
+            target=author[parent],
             reply_bits=bits[reply],
             target_bits=bits[parent],
-            speaker_formal=standing.is_formal[reply],
-            target_formal=standing.is_formal[parent],
-            speaker_core=standing.is_core[reply],
-            target_core=standing.is_core[parent],
-            thread=arrays.thread[reply],
-            people=arrays.people,
+            people=people,
         )
 
     result: Exchanges = trace.cached("coordination_exchanges", compute)
     return result
 
 
-def _texts_in_order(trace: Trace, message_id: pa.Array) -> pa.Array:
-    messages = trace.arrow("messages")
-    row = pc.index_in(message_id, value_set=messages.column("message_id").combine_chunks())
-    texts: pa.Array = messages.column("text").combine_chunks().take(row)
-    return texts
+def _status_flags(trace: Trace) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Formal role and core membership of each message's author at the time, in trace order."""
+    arrays = message_arrays(trace)
+    standing = message_standing(trace)
+    row = pc.index_in(trace.arrow("messages").column("message_id"), value_set=arrays.message_id)
+    order = row.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if order.size == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    return standing.is_formal[order], standing.is_core[order]
 
 
 def coordination_scores(
@@ -347,10 +352,11 @@ def coordination_by_group(trace: Trace, *, seed: int = 0) -> pa.Table:
     ['grouping', 'group', 'direction']
     """
     ex = exchanges(trace)
+    is_formal, is_core = _status_flags(trace)
     rows: list[dict[str, object]] = []
     groupings = (
-        ("formal", ex.speaker_formal, ex.target_formal, ("other", "leader")),
-        ("core", ex.speaker_core, ex.target_core, ("periphery", "core")),
+        ("formal", is_formal[ex.reply], is_formal[ex.parent], ("other", "leader")),
+        ("core", is_core[ex.reply], is_core[ex.parent], ("periphery", "core")),
     )
     for grouping, speaker_flag, target_flag, labels in groupings:
         sides: tuple[tuple[str, IntArray, npt.NDArray[np.bool_], Focus], ...] = (
@@ -438,12 +444,11 @@ def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
     >>> deference_gap(tiny_trace()).column_names[:3]
     ['toward_leaders', 'toward_peers', 'gap']
     """
-    if not trace.has("roles"):
-        raise MetricSkipped("no roster of formal roles")
     ex = exchanges(trace)
-    peer_speech = ~ex.speaker_formal
+    is_formal, _ = _status_flags(trace)
+    peer_speech = ~is_formal[ex.reply]
     speaker = ex.speaker[peer_speech]
-    to_leader = ex.target_formal[peer_speech]
+    to_leader = is_formal[ex.parent][peer_speech]
     n_people = len(ex.people)
     key, n_keys = _split_keys(speaker, to_leader, n_people)
     scores = coordination_scores(

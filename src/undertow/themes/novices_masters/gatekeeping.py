@@ -123,8 +123,8 @@ def _compare(
         for weights in bootstrap_weights(authors.size, n_boot=500, seed=seed)
     ]
     low, high = percentile_interval(np.concatenate(replicates))
-    log_reps = np.log(np.concatenate(replicates))
-    log_reps = log_reps[np.isfinite(log_reps)]
+    reps = np.concatenate(replicates)
+    log_reps = np.log(reps[np.isfinite(reps) & (reps > 0)])
     # Two-sided bootstrap p-value for log OR = 0 (normal approximation to the replicates).
     sd = float(log_reps.std(ddof=1)) if log_reps.size > 1 else float("nan")
     p_value = (

@@ -1,0 +1,160 @@
+"""Formalisation shock: whether key weekly metrics break when formal roles arrive.
+
+Interrupted time series (segmented regression; Wagner et al. 2002) around each week in
+which the roster appoints someone (``roles.valid_from``): within
+:data:`WINDOW_WEEKS` weeks either side, ``y_t = b0 + b1·t + b2·post + b3·post·(t − t0)
++ e_t``. ``b2`` is the immediate level change, ``b3`` the change of slope; their
+standard errors are Newey–West (HAC, 4 lags) because weekly series are autocorrelated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import statsmodels.api as sm
+
+from undertow.model.schema import TIMESTAMP
+from undertow.model.trace import Trace
+from undertow.themes.registry import MetricSkipped, metric
+from undertow.themes.timing.weekly import week_index, weekly_series
+
+__all__ = ["ITS_SERIES", "MIN_SIDE_WEEKS", "WINDOW_WEEKS", "formalisation_shock"]
+
+#: Weeks of data used on each side of an appointment.
+WINDOW_WEEKS = 26
+
+#: An appointment needs at least this many weeks of data before and after it.
+MIN_SIDE_WEEKS = 8
+
+#: Weekly series tested around each appointment.
+ITS_SERIES = (
+    "messages",
+    "active_members",
+    "newcomers",
+    "reply_rate",
+    "resolution_rate",
+    "top_voice_share",
+)
+
+_HAC_LAGS = 4
+
+ITS_SCHEMA = pa.schema(
+    [
+        pa.field("at", TIMESTAMP),
+        pa.field("series", pa.string()),
+        pa.field("level_change", pa.float64()),
+        pa.field("level_change_lo", pa.float64()),
+        pa.field("level_change_hi", pa.float64()),
+        pa.field("slope_change", pa.float64()),
+        pa.field("slope_change_lo", pa.float64()),
+        pa.field("slope_change_hi", pa.float64()),
+        pa.field("p_level", pa.float64()),
+        pa.field("pre_mean", pa.float64()),
+        pa.field("pre_sd", pa.float64()),
+        pa.field("standardised_level_change", pa.float64()),
+        pa.field("n_appointed", pa.int64()),
+        pa.field("n", pa.int64()),
+    ]
+)
+
+
+@metric(
+    theme="timing",
+    columns=ITS_SCHEMA.names,
+    requires=("roles.valid_from",),
+    source="Wagner, Soumerai, Zhang & Ross-Degnan 2002 (segmented regression of ITS)",
+    chart=None,
+)
+def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Level and slope changes of key weekly metrics at each formal appointment.
+
+    Appointments are roles with ``rank > 0`` (rank 0 is plain membership) and a
+    ``valid_from`` date. One row per appointment week × series (:data:`ITS_SERIES`;
+    the resolution rate only when the trace has outcomes; ``at`` = the week's first
+    appointment): the level change with its 95% CI and p-value,
+    the slope change per week with its CI, the pre-period mean and SD, and the level
+    change in pre-period SDs (``standardised_level_change``). Appointment weeks need
+    :data:`MIN_SIDE_WEEKS` weeks of data on each side; ``n`` = weeks in the model,
+    ``n_appointed`` = roles starting that week. ``seed`` is unused.
+
+    Raises
+    ------
+    MetricSkipped
+        When no appointment has enough weeks of data around it.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> formalisation_shock(tiny_trace())
+    Traceback (most recent call last):
+    ...
+    undertow.themes.registry.MetricSkipped: no appointment has 8 weeks of activity on both sides
+    """
+    weekly = weekly_series(trace)
+    roles = trace.arrow("roles")
+    # Rank 0 marks plain membership, not position power: joining is not formalisation.
+    formal = roles.filter(pc.greater(roles.column("rank"), 0))
+    starts = formal.column("valid_from").drop_null().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if weekly.weeks.size == 0 or starts.size == 0:
+        return ITS_SCHEMA.empty_table()
+    first_week = int(week_index(weekly.weeks[:1])[0])
+    index = week_index(starts.astype(np.int64)) - first_week
+    weeks_with, appointed = np.unique(index, return_counts=True)
+    order = np.argsort(index, kind="stable")
+    # The finding is dated by the appointment itself, not by the start of its week.
+    dates = np.minimum.reduceat(
+        starts.astype(np.int64)[order], np.searchsorted(index[order], weeks_with)
+    )
+    n_weeks = weekly.weeks.size
+    usable = (weeks_with >= MIN_SIDE_WEEKS) & (weeks_with <= n_weeks - MIN_SIDE_WEEKS)
+    if not usable.any():
+        raise MetricSkipped(f"no appointment has {MIN_SIDE_WEEKS} weeks of activity on both sides")
+    rows = []
+    for t0, count, date in zip(
+        weeks_with[usable].tolist(),
+        appointed[usable].tolist(),
+        dates[usable].tolist(),
+        strict=True,
+    ):
+        low, high = max(0, t0 - WINDOW_WEEKS), min(n_weeks, t0 + WINDOW_WEEKS)
+        t = np.arange(low, high, dtype=float) - t0
+        post = (t >= 0).astype(float)
+        design = np.column_stack([np.ones_like(t), t, post, post * t])
+        for name in ITS_SERIES:
+            series = weekly.values.get(name)
+            if series is None:
+                continue
+            y = series[low:high]
+            keep = np.isfinite(y)
+            if keep[t < 0].sum() < MIN_SIDE_WEEKS // 2 or keep[t >= 0].sum() < MIN_SIDE_WEEKS // 2:
+                continue
+            pre = y[(t < 0) & keep]
+            if np.ptp(y[keep]) == 0:
+                continue
+            fit = sm.OLS(y[keep], design[keep]).fit(cov_type="HAC", cov_kwds={"maxlags": _HAC_LAGS})
+            ci = fit.conf_int(alpha=0.05)
+            pre_sd = float(pre.std(ddof=1)) if pre.size > 1 else float("nan")
+            level = float(fit.params[2])
+            rows.append(
+                {
+                    "at": int(date),
+                    "series": name,
+                    "level_change": level,
+                    "level_change_lo": float(ci[2, 0]),
+                    "level_change_hi": float(ci[2, 1]),
+                    "slope_change": float(fit.params[3]),
+                    "slope_change_lo": float(ci[3, 0]),
+                    "slope_change_hi": float(ci[3, 1]),
+                    "p_level": float(fit.pvalues[2]),
+                    "pre_mean": float(pre.mean()),
+                    "pre_sd": pre_sd,
+                    "standardised_level_change": level / pre_sd if pre_sd > 0 else None,
+                    "n_appointed": int(count),
+                    "n": int(keep.sum()),
+                }
+            )
+    if not rows:
+        return ITS_SCHEMA.empty_table()
+    table = pa.Table.from_pylist(rows, schema=ITS_SCHEMA.set(0, pa.field("at", pa.int64())))
+    return table.set_column(0, "at", pc.cast(table.column("at"), TIMESTAMP))

@@ -10,7 +10,13 @@ import pyarrow.compute as pc
 from undertow.features.threads import MessageArrays
 from undertow.model.trace import Trace
 
-__all__ = ["appointments", "degree_centralisation", "ever_leaders", "reply_pairs"]
+__all__ = [
+    "appointments",
+    "degree_centralisation",
+    "ever_leaders",
+    "person_units",
+    "reply_pairs",
+]
 
 
 def ever_leaders(trace: Trace, arrays: MessageArrays) -> npt.NDArray[np.bool_]:
@@ -114,3 +120,54 @@ def degree_centralisation(
     if n < 3:
         return (float("nan"), n)
     return (float((degree.max() - degree).sum() / ((n - 1) * (n - 2))), n)
+
+
+def person_units(trace: Trace, arrays: MessageArrays) -> tuple[npt.NDArray[np.int64], pa.Array]:
+    """Per author code: the code of their formal unit (-1 = none), and the unit names.
+
+    A person's unit is the unit of their highest-ranked role with a unit (ties: the
+    latest ``valid_from``, then the unit name), whatever its dates: units describe
+    the organisation a person belongs to, not only while they lead.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> from undertow.features.threads import message_arrays
+    >>> trace = tiny_trace()
+    >>> arrays = message_arrays(trace)
+    >>> codes, names = person_units(trace, arrays)
+    >>> names.to_pylist(), int((codes >= 0).sum())
+    (['core'], 1)
+    """
+    codes = np.full(arrays.n_people, -1, dtype=np.int64)
+    if not trace.has("roles", "unit") or arrays.n_people == 0:
+        return codes, pa.array([], pa.string())
+    roles = trace.arrow("roles")
+    roles = roles.filter(pc.is_valid(roles.column("unit")))
+    epoch = pa.scalar(0, pa.int64())
+    start = pc.fill_null(roles.column("valid_from").cast(pa.int64()), epoch)
+    ranked = pa.table(
+        {
+            "person_id": roles.column("person_id"),
+            "unit": roles.column("unit"),
+            "rank": roles.column("rank"),
+            "start": start,
+        }
+    ).sort_by(
+        [
+            ("person_id", "ascending"),
+            ("rank", "descending"),
+            ("start", "descending"),
+            ("unit", "ascending"),
+        ]
+    )
+    person = ranked.column("person_id").to_numpy(zero_copy_only=False)
+    first = np.r_[True, person[1:] != person[:-1]] if person.size else np.zeros(0, bool)
+    chosen = ranked.filter(pa.array(first))
+    names = pc.unique(chosen.column("unit")).sort()
+    unit_code = pc.index_in(chosen.column("unit"), value_set=names).to_numpy(zero_copy_only=False)
+    who = pc.index_in(chosen.column("person_id"), value_set=arrays.people)
+    who_np = np.asarray(who.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    present = who_np >= 0
+    codes[who_np[present]] = np.asarray(unit_code, dtype=np.int64)[present]
+    return codes, names

@@ -1,0 +1,213 @@
+"""Tests for T1: weekly series, change points, stages, formalisation shock, cohorts, growth mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from _power import FakeResults
+
+from undertow.model.trace import Trace
+from undertow.testing import make_trace
+from undertow.themes.timing.cohorts import cohorts, early_growth_mode, founders_advantage
+from undertow.themes.timing.findings import (
+    change_point_findings,
+    formalisation_shock_findings,
+    phase_findings,
+)
+from undertow.themes.timing.formalisation import formalisation_shock
+from undertow.themes.timing.phases import (
+    _stages,
+    change_points,
+    development_phases,
+    pelt_change_points,
+)
+from undertow.themes.timing.weekly import weekly_activity, weekly_series
+
+START = datetime(2021, 1, 4, tzinfo=UTC)  # a Monday
+
+
+def _activity_trace(
+    per_week: list[int], *, top_share: list[float] | None = None, roles: list[dict[str, Any]] = ()
+) -> Trace:
+    """Each week, ``per_week[w]`` people each start a thread that a helper answers."""
+    rows: list[dict[str, Any]] = []
+    for week, count in enumerate(per_week):
+        base = START + timedelta(weeks=week)
+        for i in range(count):
+            message = f"w{week}-{i}"
+            rows.append(
+                {
+                    "message_id": message,
+                    "author_id": f"u{i}",
+                    "created_at": base + timedelta(hours=i),
+                }
+            )
+            rows.append(
+                {
+                    "message_id": f"{message}r",
+                    "author_id": "helper",
+                    "parent_id": message,
+                    "created_at": base + timedelta(hours=i, minutes=30),
+                }
+            )
+        if top_share is not None:
+            extra = int(round(top_share[week] * 40))
+            for j in range(extra):
+                rows.append(
+                    {
+                        "message_id": f"w{week}-boss{j}",
+                        "author_id": "boss",
+                        "created_at": base + timedelta(days=2, minutes=j),
+                    }
+                )
+    return make_trace(rows, roles=list(roles))
+
+
+def test_weekly_series_counts_and_fills_empty_weeks() -> None:
+    trace = _activity_trace([3, 0, 2])
+    series = weekly_series(trace)
+    assert series.values["active_members"].tolist() == [4.0, 0.0, 3.0]
+    assert series.values["messages"].tolist() == [6.0, 0.0, 4.0]
+    assert series.values["newcomers"].tolist() == [4.0, 0.0, 0.0]
+    assert series.values["reply_rate"][0] == 1.0 and np.isnan(series.values["reply_rate"][1])
+    table = weekly_activity(trace)
+    assert table.num_rows == 3 * 6
+    active = table.filter(pa.compute.equal(table["series"], "active_members")).to_pylist()
+    assert all(r["value_lo"] <= r["value"] <= r["value_hi"] for r in active)
+
+
+def test_pelt_finds_activity_doubling_within_one_week() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        activity = np.r_[rng.poisson(15, 10), rng.poisson(30, 16)].astype(float)
+        cuts = pelt_change_points(activity)
+        assert len(cuts) == 1 and abs(cuts[0] - 10) <= 1, cuts
+    flat = rng.poisson(15, 30).astype(float)
+    assert pelt_change_points(flat) == []
+
+
+def test_change_point_metric_on_a_trace_doubling_at_week_ten() -> None:
+    rng = np.random.default_rng(1)
+    per_week = [int(x) for x in np.r_[rng.poisson(6, 10), rng.poisson(12, 14)]]
+    trace = _activity_trace(per_week)
+    table = change_points(trace)
+    active = [r for r in table.to_pylist() if r["series"] == "active_members"]
+    assert len(active) == 1
+    at = active[0]["at"]
+    assert abs((at - (START + timedelta(weeks=10))).days) <= 7
+    assert active[0]["direction"] == "up" and active[0]["n"] == 24
+    phases = development_phases(trace).to_pylist()
+    assert [p["stage"] for p in phases] == ["potential", "maturing"]
+    findings = change_point_findings(FakeResults(trace))
+    assert any(f.kind == "change_point" and f.severity == "info" for f in findings)
+    assert phase_findings(FakeResults(trace))[0].kind == "development_phase"
+
+
+def test_stage_labels_follow_growth_and_decline() -> None:
+    flat = (0.0, -0.1, 0.1)
+    assert _stages([5, 10, 20, 15, 6], [flat] * 5) == [
+        "potential",
+        "coalescing",
+        "maturing",
+        "stewardship",
+        "transformation",
+    ]
+    assert _stages([10], [(0.1, 0.05, 0.2)]) == ["coalescing"]
+    assert _stages([10], [(-0.1, -0.2, -0.05)]) == ["transformation"]
+    assert _stages([10], [flat]) == ["stewardship"]
+
+
+def test_formalisation_shock_detects_a_jump_in_top_voice_at_the_appointment() -> None:
+    weeks = 30
+    rng = np.random.default_rng(5)
+    share = np.r_[rng.uniform(0.05, 0.1, 15), rng.uniform(0.5, 0.6, 15)]
+    appointed = START + timedelta(weeks=15, days=1)
+    roles = [{"person_id": "boss", "role": "manager", "rank": 3, "valid_from": appointed}]
+    members = [{"person_id": "u0", "role": "member", "rank": 0, "valid_from": START}]
+    trace = _activity_trace([6] * weeks, top_share=share.tolist(), roles=roles + members)
+    table = formalisation_shock(trace)
+    assert set(table["n_appointed"].to_pylist()) == {1}, "rank-0 membership is not an appointment"
+    top = [r for r in table.to_pylist() if r["series"] == "top_voice_share"][0]
+    assert top["at"] == appointed
+    assert top["level_change_lo"] > 0.2
+    findings = formalisation_shock_findings(FakeResults(trace))
+    assert findings and findings[0].kind == "formalisation_shock"
+    assert findings[0].at == appointed.date().isoformat()
+    assert findings[0].severity == "severe" and findings[0].direction == "limits"
+
+
+def test_no_formalisation_shock_without_an_effect() -> None:
+    rng = np.random.default_rng(9)
+    per_week = [int(x) for x in rng.poisson(8, 30)]
+    roles = [
+        {
+            "person_id": "u0",
+            "role": "maintainer",
+            "rank": 2,
+            "valid_from": START + timedelta(weeks=15),
+        }
+    ]
+    trace = _activity_trace(per_week, roles=roles)
+    assert formalisation_shock(trace).num_rows > 0
+    assert [
+        f for f in formalisation_shock_findings(FakeResults(trace)) if f.severity == "severe"
+    ] == []
+
+
+def _cohort_trace() -> Trace:
+    """Founders a, b (quarter 1) stay two years; c, d (quarter 3) leave after a week."""
+    rows: list[dict[str, Any]] = []
+    day = timedelta(days=1)
+    for person in ("a", "b"):
+        for k in range(0, 730, 30):
+            rows.append(
+                {"message_id": f"{person}{k}", "author_id": person, "created_at": START + k * day}
+            )
+    for person in ("c", "d"):
+        for k in (0, 7):
+            rows.append(
+                {
+                    "message_id": f"{person}{k}",
+                    "author_id": person,
+                    "created_at": START + (180 + k) * day,
+                }
+            )
+    return make_trace(rows)
+
+
+def test_cohorts_and_founders_advantage() -> None:
+    trace = _cohort_trace()
+    rows = cohorts(trace).to_pylist()
+    assert [r["n_people"] for r in rows] == [2, 2]
+    assert rows[0]["survived_1y"] == 1.0 and rows[1]["survived_1y"] == 0.0
+    assert rows[0]["late_voice_share"] == 1.0 and rows[1]["late_voice_share"] == 0.0
+    founders = {r["measure"]: r for r in founders_advantage(trace).to_pylist()}
+    assert founders["survived_1y"]["difference"] == 1.0
+    assert founders["late_messages_per_person"]["founders"] > 0
+
+
+def test_early_growth_mode_counts_first_messages_directed_at_members() -> None:
+    day = timedelta(days=1)
+    rows: list[dict[str, Any]] = [
+        {"message_id": "seed", "author_id": "founder", "created_at": START}
+    ]
+    for i in range(6):
+        rows.append(
+            {
+                "message_id": f"e{i}",
+                "author_id": f"early{i}",
+                "created_at": START + (10 + i) * day,
+                **({"parent_id": "seed"} if i < 4 else {}),
+            }
+        )
+    for i in range(4):
+        rows.append(
+            {"message_id": f"l{i}", "author_id": f"late{i}", "created_at": START + (120 + i) * day}
+        )
+    table = {r["period"]: r for r in early_growth_mode(make_trace(rows)).to_pylist()}
+    assert table["first_12_weeks"]["share_via_tie"] == 4 / 6
+    assert table["first_12_weeks"]["n_people"] == 6
+    assert table["later"]["share_via_tie"] == 0.0

@@ -172,7 +172,7 @@ FORMAL_COLUMNS = ("group", "formal_share", "mean_brokerage", "n", "n_people")
     requires=("messages", "roles.unit"),
 )
 def broker_formal_roles(trace: Trace, *, seed: int = 0) -> pa.Table:
-    """Do the people who broker between units hold formal roles?
+    """Whether the people who broker between units hold formal roles.
 
     Brokers are the top decile (at least one person) of people with a unit by total
     brokerage (all roles except coordinator, which stays inside one unit); the rest

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from undertow.features.affect import message_affect
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.inequality import gini_ci
 from undertow.features.threads import message_arrays
@@ -43,9 +44,8 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
     A message belongs to its space's governance (``official``/``emergent``; messages
     in ``unknown`` or unlisted spaces are left out). Tone is the VADER-compatible
     compound score of the message's own words
-    (:func:`undertow.features.affect.message_affect`; null when that feature is not
-    available), with a CI resampling threads. Skipped unless both kinds of space
-    carry messages.
+    (:func:`undertow.features.affect.message_affect`), with a CI resampling threads.
+    Skipped unless both kinds of space carry messages.
 
     Returns
     -------
@@ -82,21 +82,15 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
             "messages are not in both official and emergent spaces "
             f"(found: {', '.join(sorted(present)) or 'neither'})"
         )
-    compound = np.full(arrays.n, np.nan)
-    try:
-        from undertow.features.affect import message_affect
-    except ImportError:  # tone is optional; activity and inequality still stand
-        message_affect = None
-    if message_affect is not None:
-        affect = message_affect(trace)
-        where_affect = pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
-        compound = np.asarray(
-            affect.column("compound")
-            .combine_chunks()
-            .take(where_affect)
-            .to_numpy(zero_copy_only=False),
-            dtype=np.float64,
-        )
+    affect = message_affect(trace)
+    where_affect = pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
+    compound = np.asarray(
+        affect.column("compound")
+        .combine_chunks()
+        .take(where_affect)
+        .to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
     rows = []
     for kind in ("official", "emergent"):
         mask = kinds == kind

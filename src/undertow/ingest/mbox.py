@@ -429,6 +429,16 @@ def _raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
+def _raw_value(msg: Message, name: str) -> str | None:
+    # Message ids and dates are read from the raw header: a regular expression finds
+    # ``<id>`` tokens in any mess, and policy.default's own parsers are both slow and
+    # the ones that crash (an id like ``<@>`` raises IndexError).
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return _text(value) or None
+    return None
+
+
 def _author(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
@@ -517,7 +527,7 @@ def _date(header: str | None, from_line: bytes | None) -> datetime | None:
 
 
 def _space(msg: Message, subject: str) -> str | None:
-    list_id = _header(msg, "List-Id")
+    list_id = _raw_value(msg, "List-Id")
     if list_id:
         match = re.search(r"<([^<>\s]+)>", list_id)
         return (match.group(1) if match else list_id).lower()
@@ -557,19 +567,19 @@ def _fields(msg: Message, raw: RawMail, data: bytes, source_name: str) -> Mail |
     author_email, author_name = _author(_raw_header(msg, "From"))
     if author_email is None and author_name is None:
         return Rejected("missing_author", raw.location, data)
-    created_at = _date(_header(msg, "Date"), raw.from_line)
+    created_at = _date(_raw_value(msg, "Date"), raw.from_line)
     if created_at is None:
         return Rejected("bad_date", raw.location, data)
     subject = _header(msg, "Subject") or ""
-    ids = _msgids(_header(msg, "Message-ID"))
+    ids = _msgids(_raw_value(msg, "Message-ID"))
     synthetic = not ids
     if synthetic:
         digest = hashlib.sha256(f"{source_name}\0{raw.offset}".encode()).hexdigest()[:24]
         message_id = f"<{digest}@undertow.synthetic>"
     else:
         message_id = ids[0]
-    reply_to = _msgids(_header(msg, "In-Reply-To"))
-    references = tuple(r for r in _msgids(_header(msg, "References")) if r != message_id)
+    reply_to = _msgids(_raw_value(msg, "In-Reply-To"))
+    references = tuple(r for r in _msgids(_raw_value(msg, "References")) if r != message_id)
     in_reply_to = reply_to[0] if reply_to and reply_to[0] != message_id else None
     parts = split_body(_body(msg, data))
     if _PATCH_SUBJECT.match(subject) and not _REPLY_PREFIX.match(subject):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 from html.parser import HTMLParser
 
 __all__ = ["HtmlText", "html_text"]
@@ -21,6 +22,10 @@ _BLOCK = frozenset(
 _SKIP = frozenset({"script", "style"})
 _DIFF = re.compile(r"^(diff --git |--- a/|\+\+\+ b/|@@ -\d)", re.MULTILINE)
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+# Bodies without quotes, code, mentions, comments or scripts (most of them) need no
+# parser state: tags become line breaks or nothing. The regex honours quoted attributes.
+_NEEDS_PARSER = re.compile(r"<(?:blockquote|pre|aside|script|style|!)|mention", re.IGNORECASE)
+_TAG = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _LINES = re.compile(r"\n\s*\n+")
 
 
@@ -126,6 +131,10 @@ def _tidy(parts: list[str]) -> str:
     return _LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def _tag_break(match: re.Match[str]) -> str:
+    return "\n" if match.group(2).lower() in _BLOCK else ""
+
+
 def html_text(body: str) -> HtmlText:
     """Split an HTML body into own words, quoted words and code flags.
 
@@ -145,6 +154,11 @@ def html_text(body: str) -> HtmlText:
     >>> part.text, part.quoted, part.n_code_blocks, part.has_diff
     ('I agree & more', 'old', 1, False)
     """
+    if not _NEEDS_PARSER.search(body):
+        text = unescape(_TAG.sub(_tag_break, body))
+        return HtmlText(
+            text=_tidy([text]), quoted=None, n_code_blocks=0, has_diff=False, mentions=()
+        )
     splitter = _Splitter()
     splitter.feed(body)
     splitter.close()

@@ -55,3 +55,16 @@ def check_contract(name: str, trace: Trace) -> None:
         if (table := trace.arrow(name)).num_rows
     }
     assert_same_rows(first, spec(Trace(shuffled), seed=5))
+
+
+#: Metric modules owned by the power-structure work (other modules share the themes).
+OTHER_MODULES = ("undertow.themes.dominance.coordination",)
+
+
+def power_metrics(theme: str) -> list[str]:
+    """Names of this work's registered metrics in ``theme``."""
+    return sorted(
+        name
+        for name, spec in REGISTRY.items()
+        if spec.theme == theme and spec.func.__module__ not in OTHER_MODULES
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _power import FakeResults, check_contract
+from _power import FakeResults, check_contract, power_metrics
 
 from undertow.features.inequality import gini, gini_ci, smallest_share_set
 from undertow.model.trace import Trace
@@ -239,7 +239,7 @@ def test_status_uptake_finds_formal_advantage() -> None:
     assert formal_row["n"] == 200 and formal_row["n_people"] == 5
 
 
-@pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if s.theme == "dominance"))
+@pytest.mark.parametrize("name", power_metrics("dominance"))
 def test_contract(name: str) -> None:
     check_contract(name, planted_dominant_trace())
     check_contract(name, tiny_trace())

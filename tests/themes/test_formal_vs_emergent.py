@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _power import FakeResults, check_contract
+from _power import FakeResults, check_contract, power_metrics
 
 from undertow.model.trace import Trace
 from undertow.testing import make_trace, tiny_trace
@@ -179,9 +179,7 @@ def test_skipped_without_units() -> None:
         assert REGISTRY[name].missing(trace) == "the trace's roles carry no unit"
 
 
-@pytest.mark.parametrize(
-    "name", sorted(n for n, s in REGISTRY.items() if s.theme == "formal_vs_emergent")
-)
+@pytest.mark.parametrize("name", power_metrics("formal_vs_emergent"))
 def test_contract(name: str) -> None:
     check_contract(name, siloed_trace())
     check_contract(name, tiny_trace())

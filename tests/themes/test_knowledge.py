@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _power import FakeResults, check_contract
+from _power import FakeResults, check_contract, power_metrics
 
 from undertow.testing import make_trace, tiny_trace
 from undertow.themes.knowledge.artefacts import knowledge_artefacts
@@ -92,7 +92,7 @@ def test_findings_state_numbers() -> None:
     assert isinstance(uptake_gap(FakeResults(tiny_trace())), list)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if s.theme == "knowledge"))
+@pytest.mark.parametrize("name", power_metrics("knowledge"))
 def test_contract(name: str) -> None:
     check_contract(name, tiny_trace())
     check_contract(name, idea_trace())

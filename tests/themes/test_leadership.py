@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _power import FakeResults, check_contract
+from _power import FakeResults, check_contract, power_metrics
 
 from undertow.features.leaders import degree_centralisation
 from undertow.model.trace import Trace
@@ -236,7 +236,7 @@ def test_leadership_metrics_skip_without_roles() -> None:
             assert spec.missing(trace) is not None, name
 
 
-@pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if s.theme == "leadership"))
+@pytest.mark.parametrize("name", power_metrics("leadership"))
 def test_contract(name: str) -> None:
     check_contract(name, planted_chilling_trace())
     check_contract(name, tiny_trace())

@@ -76,6 +76,7 @@ class Post:
     tone: str
     classes: frozenset[str]
     quality: float = 0.0
+    parent: Post | None = None
 
 
 @dataclass(slots=True)
@@ -206,7 +207,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
 
     def _setup_mechanisms(self) -> None:
         if self.s_dominant:
-            self.steward.activity *= 1.0 + 2.0 * self.s_dominant
+            self.steward.activity *= 1.0 + 6.0 * self.s_dominant
             self.steward.responsiveness = max(self.steward.responsiveness, 2.0)
         if self.s_emotion:
             for carer in self.carers:
@@ -374,7 +375,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             closing=closing,
         )
         message_id = thread.thread_id if parent is None else self._message_id()
-        post = Post(message_id, author, at, act, tone, text.function_classes(body), quality)
+        post = Post(message_id, author, at, act, tone, text.function_classes(body), quality, parent)
         self.recorder.message(
             message_id=message_id,
             thread_id=thread.thread_id,
@@ -525,7 +526,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             # Others follow the dominant actor's lead: a dismissed contribution is dropped.
             factor *= 1.0 - 0.9 * self.s_dominant
         elif thread.dominated:
-            factor *= 1.0 - 0.4 * self.s_dominant
+            factor *= 1.0 - 0.6 * self.s_dominant
         if self.s_manager and self.day >= self.appointment_day:
             factor *= 1.0 - 0.6 * self.s_manager
         if self.s_divergence and self.day >= self.mandate_day and thread.space_id != "lounge":
@@ -588,12 +589,17 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             and self.steward.active
             and self.steward is not author
             and not extra
-            and self.random.random() < 0.7 * self.s_dominant
+            and self.random.random() < 0.85 * self.s_dominant
         ):
             responder = self.steward
-            if self._low_status(thread.starter) and self.random.random() < 0.85:
-                tone = "curt"
+            if self._low_status(thread.starter):
+                # The actor ignores or brushes off low-status members; others follow suit.
                 thread.dismissed = True
+                roll = self.random.random()
+                if roll < 0.4 * self.s_dominant:
+                    return
+                if roll < 0.85:
+                    tone = "curt"
         if responder is None:
             if task_kind == "review":
                 weights = self._weights * np.array(
@@ -616,14 +622,27 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
     def _allocate_back(self, thread: Thread, post: Post) -> None:
         if len(thread.posts) >= 14:
             return
-        parent = self._parent_of(thread, post)
+        parent = post.parent
         factor = self._reply_factor(thread)
         managing = self.s_manager and self.day >= self.appointment_day
+        hub = (post.author is self.steward and self.s_dominant) or (
+            post.author is self.appointee and managing
+        )
+        if hub:
+            # People answer the one with power (and do not talk among themselves).
+            if (
+                parent is not None
+                and parent.author is not post.author
+                and parent.author.active
+                and self.random.random() < (0.15 if post.tone == "curt" else 0.6)
+            ):
+                parent.author.inbox.append(Task("comment", thread, post, "neutral"))
+            return
         if (
             self.s_dominant
             and self.steward.active
             and self.steward is not post.author
-            and self.random.random() < 0.5 * self.s_dominant
+            and self.random.random() < 0.4 * self.s_dominant
         ):
             thread.dominated = True
             self.steward.inbox.append(Task("comment", thread, post, "neutral"))
@@ -641,14 +660,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             and self.random.random() < 0.35 * factor
         ):
             parent.author.inbox.append(Task("comment", thread, post, "neutral"))
-
-    def _parent_of(self, thread: Thread, post: Post) -> Post | None:
-        # The model keeps parent links implicitly: the post before in the same thread by
-        # someone else is a good stand-in for "the message this one answered".
-        for earlier in reversed(thread.posts[: thread.posts.index(post)]):
-            if earlier.author is not post.author:
-                return earlier
-        return None
 
     def _allocate_support(self, thread: Thread, post: Post) -> None:
         self._day_counts["episodes"] += 1
@@ -689,8 +700,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         if tone == "neutral" and target.rank >= 2 and self.random.random() < 0.3:
             tone = "deferential"
         addressee = None
-        if thread.route is not None and member is not self.appointee and thread.route.author.active:
-            parent, addressee = thread.route, self.appointee
+        hub = thread.route.author if thread.route is not None else None
+        if hub is not None and member is not hub and hub.active:
+            # Replies route through the hub: people answer the leader, not each other.
+            parent, addressee = thread.route, hub
         if task.kind == "answer":
             quality = member.expertise * _TONE_QUALITY.get(tone, 1.0)
             if member is self.appointee and self.s_manager and self.day >= self.appointment_day:
@@ -705,7 +718,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
                 quality=quality,
                 addressee=addressee,
             )
-            self._note_manager(thread, member, post)
+            self._note_hub(thread, member, post)
         elif task.kind == "review":
             accepted = self.random.random() < 0.35 + 0.55 * thread.starter.expertise
             post = self.write(
@@ -739,12 +752,14 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
                 kind="reply",
                 addressee=addressee,
             )
-            self._note_manager(thread, member, post)
+            self._note_hub(thread, member, post)
         target.received(tone)
         self._reception(target, thread, tone)
 
-    def _note_manager(self, thread: Thread, member: Member, post: Post) -> None:
-        if member is self.appointee and self.s_manager and self.day >= self.appointment_day:
+    def _note_hub(self, thread: Thread, member: Member, post: Post) -> None:
+        managing = member is self.appointee and self.s_manager and self.day >= self.appointment_day
+        dominating = member is self.steward and self.random.random() < self.s_dominant
+        if managing or dominating:
             thread.route = post
 
     def _reception(self, target: Member, thread: Thread, tone: str) -> None:
@@ -786,6 +801,11 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
     def _followup(self, member: Member, thread: Thread, answer: Post) -> None:
         leaving = member.newcomer and member.reception is not None
         if thread.resolved:
+            return
+        if answer.tone == "curt" and self.random.random() < 0.7:
+            # Brushed off: the asker goes quiet.
+            if leaving:
+                member.active = False
             return
         if answer.act == "review":
             if answer.quality > 0 and self.random.random() < 0.7:

@@ -8,7 +8,7 @@ from typing import Any
 
 from undertow.themes.registry import Finding
 
-__all__ = ["DATE_TOLERANCE_DAYS", "matches", "recovered"]
+__all__ = ["DATE_TOLERANCE_DAYS", "explain_miss", "matches", "recovered"]
 
 #: How far a finding's date may be from the planted date (days).
 DATE_TOLERANCE_DAYS = 14
@@ -56,3 +56,28 @@ def recovered(planted: Iterable[Mapping[str, Any]], findings: Iterable[Finding])
     """
     findings = list(findings)
     return [any(matches(entry, finding) for finding in findings) for entry in planted]
+
+
+def explain_miss(planted: Mapping[str, Any], findings: Iterable[Finding]) -> str:
+    """Why no finding matched ``planted``: what the findings of that kind or theme said.
+
+    Examples
+    --------
+    >>> explain_miss({"kind": "gatekeeping", "theme": "novices_masters"}, [])
+    'no gatekeeping finding; novices_masters findings: none'
+    """
+    findings = list(findings)
+    same = [f for f in findings if f.kind == planted["kind"]]
+    if not same:
+        theme = [f.kind for f in findings if f.theme == planted.get("theme")]
+        return (
+            f"no {planted['kind']} finding; {planted.get('theme')} findings: "
+            f"{', '.join(sorted(set(theme))) or 'none'}"
+        )
+    parts = []
+    for finding in same:
+        parts.append(
+            f"{finding.kind} severity={finding.severity} direction={finding.direction} "
+            f"subjects={list(finding.subjects)} at={finding.at}"
+        )
+    return "; ".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 from _adapters_b import Recorder, manifest_check
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from undertow.ingest.builder import quarantine_path
 from undertow.ingest.discourse import ingest_discourse
@@ -446,3 +449,132 @@ def test_enough_cases() -> None:
     formats = {name.split("_")[0] for name in CASES}
     assert formats == {"se", "slack", "discourse", "github"}
     assert len(CASES) >= 15
+
+
+# -- Property tests: arbitrary records never crash a reader and always reconcile --------------
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+PLAUSIBLE = st.sampled_from(
+    [
+        "https://api.github.com/repos/o/r/issues/1",
+        "https://api.github.com/repos/o/r/pulls/1",
+        "2022-01-01T00:00:00Z",
+        "2022-01-01T00:00:00",
+        "1577872800.000100",
+        {"login": "ann", "id": 1},
+        {"merged_at": "2022-01-02T00:00:00Z"},
+        "APPROVED",
+        "PENDING",
+        "closed",
+        "completed",
+        "bot_message",
+        "channel_join",
+        "thread_broadcast",
+        "U1",
+        "<p>hi <a class='mention'>@ann</a></p>",
+        1,
+        2,
+        3,
+    ]
+)
+
+
+def records(keys: list[str]) -> st.SearchStrategy[list[dict[str, Any]]]:
+    record = st.dictionaries(st.sampled_from(keys), PLAUSIBLE | VALUES, max_size=len(keys))
+    return st.lists(record | VALUES, max_size=4)
+
+
+GITHUB_KEYS = [
+    "url", "html_url", "number", "title", "body", "user", "created_at", "state", "state_reason",
+    "pull_request", "issue_url", "pull_request_url", "id", "submitted_at", "diff_hunk",
+    "in_reply_to_id", "head", "merged_at", "merged_by", "closed_at", "closed_by",
+    "author_association",
+]  # fmt: skip
+SLACK_KEYS = ["type", "subtype", "user", "text", "ts", "thread_ts", "bot_id"]
+DISCOURSE_KEYS = [
+    "id", "post_number", "username", "name", "user_id", "created_at", "cooked", "post_type",
+    "reply_to_post_number", "accepted_answer", "moderator", "admin", "staff", "trust_level",
+    "user_deleted", "action_code",
+]  # fmt: skip
+SE_KEYS = [
+    "Id", "PostTypeId", "ParentId", "AcceptedAnswerId", "CreationDate", "OwnerUserId", "Body",
+    "Title",
+]  # fmt: skip
+SE_VALUES = st.sampled_from(["1", "2", "3", "4", "-1", "", "x", "2014-01-01T00:00:00", "<p>hi</p>"])
+PROPERTY = settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def reconciles(recorder: Recorder) -> None:
+    for source in recorder.real.sources():
+        assert source["read"] == source["accepted"] + source["rejected"] + source["excluded"]
+    manifest_check(recorder.real.write())
+
+
+@PROPERTY
+@given(items=records(GITHUB_KEYS))
+def test_github_arbitrary_records(tmp_path_factory: pytest.TempPathFactory, items: Any) -> None:
+    tmp = tmp_path_factory.mktemp("github")
+    (tmp / "page.json").write_text(json.dumps(items))
+    recorder = Recorder(tmp / "trace")
+    ingest_github(recorder, [tmp / "page.json"])
+    reconciles(recorder)
+
+
+@PROPERTY
+@given(items=records(SLACK_KEYS))
+def test_slack_arbitrary_messages(tmp_path_factory: pytest.TempPathFactory, items: Any) -> None:
+    tmp = tmp_path_factory.mktemp("slack")
+    adapter, paths, options = slack_zip(tmp, {"general/2020-01-02.json": items})
+    recorder = Recorder(tmp / "trace")
+    adapter(recorder, paths, **options)
+    reconciles(recorder)
+
+
+@PROPERTY
+@given(items=records(DISCOURSE_KEYS), topic_id=VALUES | st.just(42))
+def test_discourse_arbitrary_posts(
+    tmp_path_factory: pytest.TempPathFactory, items: Any, topic_id: Any
+) -> None:
+    tmp = tmp_path_factory.mktemp("discourse")
+    data = {"id": topic_id, "category_id": topic_id, "accepted_answer": topic_id}
+    adapter, paths, options = topic(tmp, {**data, "post_stream": {"posts": items, "stream": items}})
+    recorder = Recorder(tmp / "trace")
+    adapter(recorder, paths, **options)
+    reconciles(recorder)
+
+
+@PROPERTY
+@given(
+    rows=st.lists(
+        st.dictionaries(st.sampled_from(SE_KEYS), SE_VALUES | st.text(max_size=8)), max_size=5
+    )
+)
+def test_stackexchange_arbitrary_rows(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]
+) -> None:
+    tmp = tmp_path_factory.mktemp("se")
+    root = ET.Element("posts")
+    for row in rows:
+        ET.SubElement(root, "row", row)
+    adapter, paths, options = se_site(tmp, PROLOG.encode() + ET.tostring(root))
+    recorder = Recorder(tmp / "trace")
+    adapter(recorder, paths, **options)
+    reconciles(recorder)

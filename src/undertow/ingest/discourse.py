@@ -87,6 +87,11 @@ def _person(post: dict[str, Any]) -> RawIdentity:
     )
 
 
+def _post_id(value: object) -> str:
+    """A post id as a set key (ids are ints; anything else is kept apart by its repr)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
+
+
 def _role(post: dict[str, Any]) -> tuple[str, int] | None:
     if post.get("admin"):
         return "admin", 6
@@ -146,7 +151,7 @@ class _Forum:
             raise InputError(f"cannot read ({error.strerror})", path=path) from error
         space = self.space(topic.get("category_id"))
         thread = f"discourse:{topic_id}#1"
-        included = {post.get("id") for post in posts if isinstance(post, dict)}
+        included = {_post_id(post.get("id")) for post in posts if isinstance(post, dict)}
         first_author: RawIdentity | None = None
         accepted_number: int | None = None
         for index, post in enumerate(posts):
@@ -163,7 +168,7 @@ class _Forum:
                 accepted_number = number
         listed = stream.get("stream") if isinstance(stream, dict) else None
         for post_id in listed if isinstance(listed, list) else []:
-            if post_id not in included:
+            if _post_id(post_id) not in included:
                 log.read()
                 log.exclude("post_not_in_file", f"{path.name} post_stream.stream id={post_id}")
         self.outcome(topic, topic_id, thread, accepted_number, first_author, path.name)

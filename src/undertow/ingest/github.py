@@ -91,7 +91,7 @@ def _kind(record: dict[str, Any]) -> str:
         return "issue_comment"
     if "pull_request_url" in record and "diff_hunk" in record:
         return "review_comment"
-    if "pull_request_url" in record and record.get("state") in _REVIEW_STATES:
+    if "pull_request_url" in record and _text(record.get("state")) in _REVIEW_STATES:
         return "review"
     if "number" in record and ("head" in record or "pull_request" in record):
         return "pull"
@@ -139,7 +139,7 @@ class _Repos:
                 log.reject(error.reason, f"{location}: {error.detail}")
 
     def role(self, person: RawIdentity, record: dict[str, Any], repo: str, where: str) -> None:
-        role = ASSOCIATION_ROLES.get(record.get("author_association", ""))
+        role = ASSOCIATION_ROLES.get(_text(record.get("author_association")) or "")
         if role is None or person.handle is None:
             return
         best = self.roles.get((person.handle, repo))
@@ -282,6 +282,11 @@ class _Repos:
             self.builder.add_outcome(**outcome)
         for (_, repo), (rank, role, where, person) in self.roles.items():
             self.builder.add_role(person, role=role, rank=rank, unit=repo, source_ref=where)
+
+
+def _text(value: object) -> str | None:
+    """A field that must be a string, else ``None`` (API pages saved by hand can hold anything)."""
+    return value if isinstance(value, str) else None
 
 
 def _addressee(text: str) -> RawIdentity | None:

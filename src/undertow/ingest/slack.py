@@ -205,7 +205,12 @@ class _Export:
             log.exclude("system_message", f"{location} type={message.get('type')!r}")
             return
         subtype = message.get("subtype")
+        if subtype is not None and not isinstance(subtype, str):
+            raise RecordError("bad_field", "subtype")
         user_id = message.get("user")
+        if not isinstance(user_id, str):
+            # Unknown, hence the deleted account (see person()).
+            user_id = None
         if subtype == "bot_message" or "bot_id" in message or user_id in self.bots:
             log.exclude("bot", location)
             return

@@ -155,6 +155,25 @@ def slack_bomb(tmp: Path) -> Made:
     )
 
 
+def slack_total_cap(tmp: Path) -> Made:
+    big = b"[" + b" " * (600 << 10) + b"]"
+    members = {"general/2020-01-03.json": big, "general/2020-01-04.json": big}
+    return slack_zip(tmp, members, max_total_bytes=1 << 20)
+
+
+def slack_crc_error(tmp: Path) -> Made:
+    made = slack_zip(tmp, {"general/2020-01-05.json": [HELLO] * 50})
+    path = made[1][0]
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("general/2020-01-05.json")
+    data = bytearray(path.read_bytes())
+    # Local header: 30 bytes + name + extra; flip a byte of the compressed data after it.
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return made
+
+
 def slack_unknown_user(tmp: Path) -> Made:
     return slack_day(tmp, {**HELLO, "user": "U999", "ts": "1577959200.0"})
 
@@ -328,6 +347,16 @@ CASES: dict[str, Case] = {
     ),
     "slack_zip_bomb": Case(
         slack_bomb, "general/2020-01-03.json", "rejected", "zip_bomb", "general/2020-01-03.json"
+    ),
+    "slack_zip_total_cap": Case(
+        slack_total_cap, "general/2020-01-04.json", "rejected", "zip_bomb", "archive over"
+    ),
+    "slack_corrupt_member": Case(
+        slack_crc_error,
+        "general/2020-01-05.json",
+        "rejected",
+        "corrupt_member",
+        "general/2020-01-05.json",
     ),
     "slack_unknown_user": Case(
         slack_unknown_user,

@@ -178,4 +178,6 @@ def test_history_meta_real_dump(shared_data: Path, tmp_path: Path) -> None:
     ranks = [kw["rank"] for _, kw in recorder.roles if kw["role"] == "moderator_tools"]
     assert len(ranks) == 42
     assert sum(kw["role"] == "edit_privilege" for _, kw in recorder.roles) == 230 - 42
-    recorder.check_reconciled()
+    manifest = recorder.check_reconciled()
+    assert manifest["tables"]["outcomes"] == 266
+    assert manifest["stats"]["outcomes_unresolved"] == 0

@@ -1,0 +1,209 @@
+"""Containment of emotional episodes, time to containment, and the link to thread resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.features.bootstrap import DEFAULT_N_BOOT, bootstrap_ratio_ci, percentile_interval
+from undertow.features.threads import message_arrays
+from undertow.model.trace import Trace
+from undertow.themes.emotion_work.episodes import (
+    CONTAINMENT_HOURS,
+    CONTAINMENT_MESSAGES,
+    message_emotion,
+)
+from undertow.themes.registry import Chart, metric
+
+__all__ = ["containment_and_resolution", "containment_rate"]
+
+_RATE_COLUMNS = (
+    "containment_rate",
+    "containment_rate_lo",
+    "containment_rate_hi",
+    "support_rate",
+    "median_hours_to_containment",
+    "n",
+    "n_threads",
+)
+
+_SOURCE = (
+    "Emotional containment (Pemberton, Mavin & Stalker 2007, T5); episodes by VADER "
+    "(Hutto & Gilbert 2014) and distress markers; support markers after Sharma et al. 2020"
+)
+
+
+@metric(
+    theme="emotion_work",
+    columns=_RATE_COLUMNS,
+    source=_SOURCE,
+    chart=Chart(
+        kind="errorbar",
+        x="n",
+        y="containment_rate",
+        lo="containment_rate_lo",
+        hi="containment_rate_hi",
+        title="Share of emotional episodes contained (95% CI over threads)",
+    ),
+)
+def containment_rate(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Share of emotional episodes contained by a supportive reply and a recovery of valence.
+
+    Support must come from someone else within ``CONTAINMENT_MESSAGES`` (5) messages and
+    ``CONTAINMENT_HOURS`` (72) hours in the same thread (see
+    :mod:`undertow.themes.emotion_work.episodes`). The CI resamples threads.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row: ``containment_rate`` (with ``_lo``/``_hi``), ``support_rate`` (share of
+        episodes that got a supportive reply at all), ``median_hours_to_containment``,
+        ``n`` (episodes), ``n_threads`` (threads with an episode). Empty without episodes.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> containment_rate(tiny_trace()).column_names[0]
+    'containment_rate'
+    """
+    emotion = message_emotion(trace)
+    arrays = message_arrays(trace)
+    rows = np.flatnonzero(emotion.episode)
+    if rows.size == 0:
+        return _empty(_RATE_COLUMNS, ints=("n", "n_threads"))
+    threads, inverse = np.unique(arrays.thread[rows], return_inverse=True)
+    contained = np.bincount(inverse, weights=emotion.contained[rows].astype(np.float64))
+    total = np.bincount(inverse).astype(np.float64)
+    rate, lo, hi = bootstrap_ratio_ci(contained, total, seed=seed)
+    supported = _got_support(trace, rows)
+    hours = emotion.hours_to_containment[rows]
+    hours = hours[~np.isnan(hours)]
+    row = {
+        "containment_rate": rate,
+        "containment_rate_lo": lo,
+        "containment_rate_hi": hi,
+        "support_rate": float(supported.mean()),
+        "median_hours_to_containment": float(np.median(hours)) if hours.size else float("nan"),
+        "n": int(rows.size),
+        "n_threads": int(threads.size),
+    }
+    return pa.Table.from_pylist([row], schema=_schema(_RATE_COLUMNS, ints=("n", "n_threads")))
+
+
+def _got_support(trace: Trace, rows: np.ndarray) -> np.ndarray:
+    """Whether each episode got any supportive reply from someone else within the window."""
+    emotion = message_emotion(trace)
+    arrays = message_arrays(trace)
+    end = (arrays.thread_start + arrays.thread_size)[arrays.thread[rows]]
+    got = np.zeros(rows.size, dtype=bool)
+    for offset in range(1, CONTAINMENT_MESSAGES + 1):
+        candidate = np.minimum(rows + offset, arrays.n - 1)
+        hours = (arrays.created[candidate] - arrays.created[rows]) / 3.6e9
+        got |= (
+            (rows + offset < end)
+            & (hours <= CONTAINMENT_HOURS)
+            & emotion.supportive[candidate]
+            & (arrays.author[candidate] != arrays.author[rows])
+        )
+    return got
+
+
+_RESOLUTION_COLUMNS = (
+    "odds_ratio",
+    "odds_ratio_lo",
+    "odds_ratio_hi",
+    "resolved_share_contained",
+    "resolved_share_uncontained",
+    "n_contained",
+    "n_uncontained",
+    "n",
+)
+
+
+@metric(
+    theme="emotion_work",
+    columns=_RESOLUTION_COLUMNS,
+    source=_SOURCE + "; resolution as knowledge creation (K)",
+    requires=("messages", "outcomes"),
+    chart=Chart(kind="errorbar", x="n", y="odds_ratio", lo="odds_ratio_lo", hi="odds_ratio_hi"),
+)
+def containment_and_resolution(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Odds that a thread with an emotional episode is resolved, contained vs uncontained.
+
+    A thread counts as contained when its first episode was contained. Resolution is
+    any outcome recorded for the thread (accepted answer, merge, resolution, ...). The
+    odds ratio (contained / uncontained, with 0.5 added to every cell) has a bootstrap
+    CI resampling threads. An odds ratio above 1 means containment goes with knowledge
+    being created.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row: ``odds_ratio`` (``_lo``/``_hi``), ``resolved_share_contained``,
+        ``resolved_share_uncontained``, ``n_contained``, ``n_uncontained``, ``n``
+        (threads with an episode).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> containment_and_resolution(tiny_trace()).column_names[0]
+    'odds_ratio'
+    """
+    emotion = message_emotion(trace)
+    arrays = message_arrays(trace)
+    rows = np.flatnonzero(emotion.episode)
+    ints = ("n_contained", "n_uncontained", "n")
+    if rows.size == 0:
+        return _empty(_RESOLUTION_COLUMNS, ints=ints)
+    # rows are in thread order, so the first row per thread is its first episode.
+    threads, first = np.unique(arrays.thread[rows], return_index=True)
+    contained = emotion.contained[rows[first]]
+    outcome_threads = trace.arrow("outcomes").column("thread_id").combine_chunks()
+    resolved_all = pc.is_in(arrays.thread_ids, value_set=pc.unique(outcome_threads))
+    resolved = resolved_all.to_numpy(zero_copy_only=False).astype(bool)[threads]
+    odds, lo, hi = _odds_ratio_ci(contained, resolved, seed=seed)
+    row = {
+        "odds_ratio": odds,
+        "odds_ratio_lo": lo,
+        "odds_ratio_hi": hi,
+        "resolved_share_contained": _share(resolved[contained]),
+        "resolved_share_uncontained": _share(resolved[~contained]),
+        "n_contained": int(contained.sum()),
+        "n_uncontained": int((~contained).sum()),
+        "n": int(threads.size),
+    }
+    return pa.Table.from_pylist([row], schema=_schema(_RESOLUTION_COLUMNS, ints=ints))
+
+
+def _share(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _odds_ratio(group: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Odds ratios (Haldane-corrected) for rows of resampling ``weights``."""
+    a = weights @ (group & outcome) + 0.5
+    b = weights @ (group & ~outcome) + 0.5
+    c = weights @ (~group & outcome) + 0.5
+    d = weights @ (~group & ~outcome) + 0.5
+    result: np.ndarray = (a * d) / (b * c)
+    return result
+
+
+def _odds_ratio_ci(
+    group: np.ndarray, outcome: np.ndarray, *, seed: int
+) -> tuple[float, float, float]:
+    n = group.size
+    estimate = float(_odds_ratio(group, outcome, np.ones((1, n)))[0])
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=DEFAULT_N_BOOT).astype(np.float64)
+    lo, hi = percentile_interval(_odds_ratio(group, outcome, weights))
+    return estimate, lo, hi
+
+
+def _schema(columns: tuple[str, ...], *, ints: tuple[str, ...]) -> pa.Schema:
+    return pa.schema([(c, pa.int64() if c in ints else pa.float64()) for c in columns])
+
+
+def _empty(columns: tuple[str, ...], *, ints: tuple[str, ...]) -> pa.Table:
+    return _schema(columns, ints=ints).empty_table()

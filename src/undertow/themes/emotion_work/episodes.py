@@ -1,0 +1,188 @@
+"""Emotional episodes and their containment, as thread-ordered arrays shared by the T5 metrics.
+
+An *emotional episode* is a message in the bottom decile of valence (VADER compound,
+and negative) or with an explicit distress marker. It is *contained* when, within
+``k`` messages and ``T`` hours in the same thread, someone else replies supportively
+(:mod:`undertow.features.support`) and the thread's valence recovers to its baseline
+(the mean valence of the thread before the episode, or neutral when the episode
+opens the thread): the mean valence of the supportive reply and the next ``k``
+messages is at least the baseline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from undertow.features.affect import message_affect
+from undertow.features.support import message_support
+from undertow.features.text import message_own_words
+from undertow.features.threads import MessageArrays, message_arrays
+from undertow.model.trace import Trace
+
+__all__ = ["CONTAINMENT_HOURS", "CONTAINMENT_MESSAGES", "DISTRESS", "Emotion", "message_emotion"]
+
+#: Messages after an episode within which support must come (``k``).
+CONTAINMENT_MESSAGES = 5
+#: Hours after an episode within which support must come (``T``).
+CONTAINMENT_HOURS = 72.0
+
+#: Explicit distress markers (RE2, lower-cased own words).
+DISTRESS = (
+    r"\b(?:frustrat\w*|desperate\w*|hopeless|give up|giving up|fed up|upset|miserable|"
+    r"anxious|worried sick|at my wits|pulling my hair|losing my mind|i'm stuck|i am stuck|"
+    r"so stuck|sick of|tired of|nothing (?:i try )?works|driving me (?:crazy|nuts|mad))"
+)
+
+_US_PER_HOUR = 3_600_000_000
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """Per-message affect, support and episodes in :func:`message_arrays` order.
+
+    Attributes
+    ----------
+    compound
+        VADER compound of the message's own words.
+    supportive
+        The message shows support/empathy markers.
+    support_reply
+        Supportive *and* a reply to someone else's message.
+    episode
+        The message is an emotional episode.
+    contained
+        The episode was contained (False for non-episodes).
+    support_row
+        Row of the containing supportive reply, or -1.
+    hours_to_containment
+        Hours from the episode to its supportive reply (NaN when not contained).
+    """
+
+    compound: FloatArray
+    supportive: BoolArray
+    support_reply: BoolArray
+    episode: BoolArray
+    contained: BoolArray
+    support_row: IntArray
+    hours_to_containment: FloatArray
+
+
+def _in_order(trace: Trace, table: pa.Table, column: str) -> npt.NDArray[np.generic]:
+    """Column of a per-message feature table (trace order) in message_arrays order."""
+    arrays = message_arrays(trace)
+    row = pc.index_in(arrays.message_id, value_set=table.column("message_id").combine_chunks())
+    values: npt.NDArray[np.generic] = (
+        table.column(column).combine_chunks().take(row).to_numpy(zero_copy_only=False)
+    )
+    return values
+
+
+def message_emotion(trace: Trace) -> Emotion:
+    """Episodes and containment of every message (memoised on the trace).
+
+    Examples
+    --------
+    >>> from undertow.testing import make_trace
+    >>> trace = make_trace([
+    ...     {"message_id": "q", "author_id": "a", "text": "I am so frustrated, this is awful."},
+    ...     {"message_id": "r", "author_id": "b", "parent_id": "q",
+    ...      "text": "Don't worry, happens to everyone. Great that you asked!"},
+    ... ])
+    >>> emotion = message_emotion(trace)
+    >>> emotion.episode.tolist(), emotion.contained.tolist()
+    ([True, False], [True, False])
+    """
+
+    def compute() -> Emotion:
+        arrays = message_arrays(trace)
+        n = arrays.n
+        if n == 0:
+            empty_b, empty_f = np.zeros(0, dtype=bool), np.zeros(0)
+            return Emotion(
+                empty_f, empty_b, empty_b, empty_b, empty_b, np.zeros(0, np.int64), empty_f
+            )
+        affect = message_affect(trace)
+        compound = _in_order(trace, affect, "compound").astype(np.float64)
+        supportive = _in_order(trace, message_support(trace), "is_supportive").astype(bool)
+        lowered = pc.utf8_lower(pc.fill_null(message_own_words(trace), ""))
+        distress_table = pa.table(
+            {
+                "message_id": trace.arrow("messages").column("message_id"),
+                "distress": pc.match_substring_regex(lowered, DISTRESS),
+            }
+        )
+        distress = _in_order(trace, distress_table, "distress").astype(bool)
+        has_parent = arrays.parent >= 0
+        support_reply = supportive & has_parent & (arrays.parent_author != arrays.author)
+        bottom = float(np.quantile(compound, 0.1))
+        episode = ((compound <= bottom) & (compound < -0.05)) | distress
+        return _contain(arrays, compound, supportive, episode, support_reply)
+
+    result: Emotion = trace.cached("message_emotion", compute)
+    return result
+
+
+def _contain(
+    arrays: MessageArrays,
+    compound: FloatArray,
+    supportive: BoolArray,
+    episode: BoolArray,
+    support_reply: BoolArray,
+) -> Emotion:
+    n = arrays.n
+    thread_end = (arrays.thread_start + arrays.thread_size)[arrays.thread]  # exclusive
+    cumulative = np.concatenate(([0.0], np.cumsum(compound)))
+    rows = np.flatnonzero(episode)
+    support_row = np.full(n, -1, dtype=np.int64)
+    found = np.full(rows.size, -1, dtype=np.int64)
+    for offset in range(1, CONTAINMENT_MESSAGES + 1):
+        # One pass per offset (k is a small constant), all episodes at once.
+        candidate = rows + offset
+        inside = candidate < thread_end[rows]
+        safe = np.minimum(candidate, n - 1)
+        hours = (arrays.created[safe] - arrays.created[rows]) / _US_PER_HOUR
+        ok = (
+            inside
+            & (found < 0)
+            & (hours <= CONTAINMENT_HOURS)
+            & supportive[safe]
+            & (arrays.author[safe] != arrays.author[rows])
+        )
+        found = np.where(ok, safe, found)
+    start = arrays.thread_start[arrays.thread[rows]]
+    before = rows - start
+    baseline = np.where(
+        before > 0, (cumulative[rows] - cumulative[start]) / np.maximum(before, 1), 0.0
+    )
+    has_support = found >= 0
+    window_start = np.where(has_support, found, 0)
+    window_end = np.minimum(window_start + CONTAINMENT_MESSAGES + 1, thread_end[rows])
+    window_end = np.where(has_support, window_end, window_start + 1)
+    after_mean = (cumulative[window_end] - cumulative[window_start]) / (window_end - window_start)
+    contained_rows = has_support & (after_mean >= baseline)
+    contained = np.zeros(n, dtype=bool)
+    contained[rows] = contained_rows
+    support_row[rows] = np.where(contained_rows, found, -1)
+    hours = np.full(n, np.nan)
+    safe_found = np.maximum(found, 0)
+    hours[rows] = np.where(
+        contained_rows, (arrays.created[safe_found] - arrays.created[rows]) / _US_PER_HOUR, np.nan
+    )
+    return Emotion(
+        compound=compound,
+        supportive=supportive,
+        support_reply=support_reply,
+        episode=episode,
+        contained=contained,
+        support_row=support_row,
+        hours_to_containment=hours,
+    )

@@ -166,12 +166,12 @@ def test_audit_catches_a_raw_name_through_the_keyed_digests(tmp_path: Path) -> N
     write_trace(folder, tables)
     key = load_or_create_key()
     pq.write_table(
-        audit_table(["ann pemberton", "pemberton", "annp"], key), folder / "audit.parquet"
+        audit_table(["zebulon quirkfeather", "pemberton", "zquirk"], key), folder / "audit.parquet"
     )
     analyze(folder, tmp_path / "clean", progress=False)
-    _leaky("thanks to Ann Pemberton")
-    # The report cites Pemberton et al. (2007); a surname alone in the package's own
-    # words is not a leak, the full name from the data is.
+    _leaky("thanks to Zebulon Quirkfeather")
+    # The report cites Pemberton et al. (2007): a word of the package's own text is not
+    # a leak (the clean run above passed), a name from the data is.
     with pytest.raises(OutputAuditError, match="identifier"):
         analyze(folder, tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "report.html").exists()

@@ -19,8 +19,10 @@ def _score(finding: Finding) -> float:
 def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Order findings by effect × confidence, most important first.
 
-    Ties (and findings without a finite score) fall back to severity, theme order,
-    kind and title, so the order is the same on every run.
+    Descriptive findings (severity ``info``) come after every finding that flags
+    something (``low`` and above), each tier ranked by effect × confidence. Ties (and
+    findings without a finite score) fall back to severity, theme order, kind and
+    title, so the order is the same on every run.
 
     Examples
     --------
@@ -34,6 +36,7 @@ def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(
         findings,
         key=lambda f: (
+            f.severity == "info",
             -round(_score(f), 12),
             -SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 0,
             theme_order.get(f.theme, len(theme_order)),

@@ -81,15 +81,16 @@ def _run_metric(spec: MetricSpec, trace: Trace, seed: int) -> MetricRun:
 
 
 def _package_text() -> list[str]:
-    """The package's own words that reach the outputs: templates, headings, metric specs."""
-    from importlib import resources
+    """The package's own words that can reach the outputs.
 
-    folder = resources.files("undertow.report")
+    Templates, headings, metric specs, and the source of every module (finding rules
+    write their captions and caveats from string literals there).
+    """
+    root = Path(undertow.themes.__file__).resolve().parents[1]
     texts = [
-        item.read_text("utf-8")
-        for sub in ("templates", "static")
-        for item in folder.joinpath(sub).iterdir()
-        if item.is_file()
+        path.read_text("utf-8")
+        for path in sorted(root.rglob("*"))
+        if path.suffix in {".py", ".j2", ".css", ".js", ".md"} and path.is_file()
     ]
     texts.extend(THEMES.values())
     for spec in REGISTRY.values():

@@ -31,6 +31,8 @@ __all__ = ["csp_hash", "render_report", "script_json"]
 
 SEVERITY_LABELS = {"severe": "Severe", "moderate": "Moderate", "low": "Low", "info": "Info"}
 _SYNTHESIS_METRIC = "power_knowledge_model"
+#: Descriptive (``info``) findings listed in the report; all are in ``findings.json``.
+MAX_DESCRIPTIVE = 15
 
 
 def script_json(value: Any) -> Markup:
@@ -131,10 +133,15 @@ def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
         run = diagnosis.runs.get(_SYNTHESIS_METRIC)
         if run is None:
             sentences.append("No thread-level model of knowledge outcomes is registered.")
-        elif run.status != "ok":
+        elif run.status == "skipped":
             sentences.append(
-                "The thread-level model of knowledge outcomes could not be fitted here "
-                f"({run.reason})."
+                "The thread-level model of knowledge outcomes could not be fitted here: "
+                f"{run.reason}."
+            )
+        elif run.status == "failed":
+            sentences.append(
+                "The thread-level model of knowledge outcomes failed with an error "
+                "(listed above), so this answer rests on the theme findings alone."
             )
     if limiting:
         sentences.append(
@@ -171,6 +178,9 @@ def render_report(diagnosis: Diagnosis) -> str:
     """
     findings = list(diagnosis.findings)
     finding_views = [_finding_view(f, i) for i, f in enumerate(findings)]
+    flagged = [v for v in finding_views if v["severity"] != "info"]
+    descriptive = [v for v in finding_views if v["severity"] == "info"][:MAX_DESCRIPTIVE]
+    shown = flagged + descriptive
     charts: dict[str, Any] = {}
     themes: list[dict[str, Any]] = []
     computed = {run.spec.name: run for run in diagnosis.computed}
@@ -182,7 +192,10 @@ def render_report(diagnosis: Diagnosis) -> str:
             spec = run.spec
             chart_id = None
             table: pa.Table = run.table
-            if spec.chart is not None and table.num_rows > 0:
+            all_hidden = "suppressed" in table.column_names and bool(
+                pc.all(table.column("suppressed")).as_py()
+            )
+            if spec.chart is not None and table.num_rows > 0 and not all_hidden:
                 chart_id = f"chart-{spec.theme}-{spec.name}"
                 marks = {
                     mark.partition(":")[0]: diagnosis.get(mark.partition(":")[0])
@@ -212,7 +225,7 @@ def render_report(diagnosis: Diagnosis) -> str:
                     "file": f"metrics/{spec.theme}/{spec.name}.parquet",
                 }
             )
-        theme_findings = [v for v in finding_views if v["theme"] == theme]
+        theme_findings = [v for v in shown if v["theme"] == theme][:8]
         skipped = [
             {"name": run.spec.name, "reason": run.reason or "", "status": run.status}
             for run in (*diagnosis.skipped, *diagnosis.failed)
@@ -253,7 +266,9 @@ def render_report(diagnosis: Diagnosis) -> str:
         data=script_json({"charts": charts}),
         summary=_trace_summary(diagnosis),
         opening=_opening(diagnosis, findings),
-        findings=finding_views,
+        findings=flagged,
+        descriptive=descriptive,
+        n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
         themes=themes,
         methods=methods,
         failures=[

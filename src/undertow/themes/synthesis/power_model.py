@@ -107,12 +107,18 @@ def _fetch(expr: Any) -> pd.DataFrame:
 
 
 def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, str | None]:
-    """Per thread: an emotional episode with no supportive reply after it (if measurable)."""
+    """Per thread: an emotional episode with no supportive reply after it (if measurable).
+
+    Affect and support markers come from the language features; when they are not
+    installed, or fail on this trace, the term is left out with the reason instead of
+    sinking the whole model.
+    """
     try:
         from undertow.features.affect import message_affect
-    except ImportError:
-        return None, "affect features are not available"
-    affect = message_affect(trace).select(["message_id", "compound"]).to_pandas()
+
+        affect = message_affect(trace).select(["message_id", "compound"]).to_pandas()
+    except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
+        return None, f"affect scores unavailable ({type(exc).__name__})"
     frame = messages.merge(affect, on="message_id", how="inner")
     if frame.empty:
         return None, "no messages with affect scores"
@@ -122,20 +128,16 @@ def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, s
     try:
         # Optional: the support markers of the language features, when installed.
         module = importlib.import_module("undertow.features.support")
-    except ImportError:
-        support = None
-    else:
         support = module.message_support(trace).select(["message_id", "is_supportive"]).to_pandas()
-    if support is not None:
-        frame = frame.merge(support, on="message_id", how="left")
-        supportive = frame["is_supportive"].astype("boolean").fillna(False).astype(bool)
-        last_support = (
-            frame.loc[supportive].groupby("thread_id")["created_at"].max().rename("last_support")
-        )
-        frame = frame.merge(last_support, on="thread_id", how="left")
-        uncontained = frame["episode"] & ~(frame["last_support"] > frame["created_at"])
-    else:
-        uncontained = frame["episode"]
+    except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
+        return None, f"support markers unavailable ({type(exc).__name__})"
+    frame = frame.merge(support, on="message_id", how="left")
+    supportive = frame["is_supportive"].astype("boolean").fillna(False).astype(bool)
+    last_support = (
+        frame.loc[supportive].groupby("thread_id")["created_at"].max().rename("last_support")
+    )
+    frame = frame.merge(last_support, on="thread_id", how="left")
+    uncontained = frame["episode"] & ~(frame["last_support"] > frame["created_at"])
     return uncontained.groupby(frame["thread_id"]).any(), None
 
 

@@ -21,6 +21,7 @@ from _adapters_b import Recorder, manifest_check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from undertow.errors import InputError
 from undertow.ingest.builder import quarantine_path
 from undertow.ingest.discourse import ingest_discourse
 from undertow.ingest.github import ingest_github
@@ -88,6 +89,10 @@ def se_truncated_gzip(tmp: Path) -> Made:
 
 def se_not_xml(tmp: Path) -> Made:
     return se_site(tmp, PROLOG + f"<posts><row {QUESTION} /><row Id=2 /></posts>")
+
+
+def se_utf16(tmp: Path) -> Made:
+    return se_site(tmp, se_rows(QUESTION).replace("utf-8", "utf-16").encode("utf-16"))
 
 
 def se_no_owner(tmp: Path) -> Made:
@@ -320,6 +325,7 @@ CASES: dict[str, Case] = {
     "se_not_well_formed": Case(
         se_not_xml, "Posts.xml", "rejected", "bad_xml", "Posts.xml line 2, column"
     ),
+    "se_utf16_refused": Case(se_utf16, "Posts.xml", "rejected", "bad_encoding", "Posts.xml line 1"),
     "se_missing_owner": Case(
         se_no_owner,
         "Posts.xml",
@@ -478,6 +484,25 @@ def test_enough_cases() -> None:
     formats = {name.split("_")[0] for name in CASES}
     assert formats == {"se", "slack", "discourse", "github"}
     assert len(CASES) >= 15
+
+
+def test_unreadable_inputs_fail_naming_the_path(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-site"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no Posts.xml") as error:
+        ingest_stackexchange(Recorder(tmp_path / "t1"), [empty])
+    assert error.value.path == str(empty)
+    no_users = tmp_path / "export.zip"
+    with zipfile.ZipFile(no_users, "w") as archive:
+        archive.writestr("general/2020-01-01.json", json.dumps([HELLO]))
+    with pytest.raises(InputError, match="no users.json"):
+        ingest_slack(Recorder(tmp_path / "t2"), [no_users])
+    not_zip = tmp_path / "export2.zip"
+    not_zip.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(InputError, match="not a readable zip"):
+        ingest_slack(Recorder(tmp_path / "t3"), [not_zip])
+    with pytest.raises(InputError, match="no such file"):
+        ingest_github(Recorder(tmp_path / "t4"), [tmp_path / "missing.json"])
 
 
 # -- Property tests: arbitrary records never crash a reader and always reconcile --------------

@@ -158,3 +158,16 @@ def test_unpacked_folder_reads_like_the_zip(tmp_path: Path) -> None:
     ingest_slack(recorder, [folder])  # type: ignore[arg-type]
     assert recorder.kinds() == {"chat": 4, "reply": 2}
     recorder.check_reconciled()
+
+
+def test_export_inside_one_top_folder(tmp_path: Path) -> None:
+    flat = write_export(tmp_path / "export.zip")
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(flat) as source, zipfile.ZipFile(nested, "w") as target:
+        for info in source.infolist():
+            target.writestr(f"acme-export/{info.filename}", source.read(info))
+    recorder = Recorder(tmp_path / "trace")
+    ingest_slack(recorder, [nested])  # type: ignore[arg-type]
+    assert recorder.kinds() == {"chat": 4, "reply": 2}
+    assert recorder.log("acme-export/general/2020-01-01.json").n_read == 6
+    recorder.check_reconciled()

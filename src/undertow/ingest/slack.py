@@ -263,34 +263,43 @@ class _Export:
             self.read_members(_zip_members(archive))
 
     def read_members(self, members: _Members) -> None:
+        entries = list(members)
+        # A re-zipped export often sits in one top folder ("export/users.json").
+        prefix = ""
+        names = {name for name, _ in entries}
+        if "users.json" not in names:
+            nested = [n for n in names if n.endswith("/users.json") and n.count("/") == 1]
+            if len(nested) == 1:
+                prefix = nested[0].removesuffix("users.json")
         # Metadata first: day files need users and channels. Member order in a zip is free.
-        pending: list[tuple[str, Callable[[], bytes]]] = []
+        pending: list[tuple[str, str, Callable[[], bytes]]] = []
         metadata: dict[str, bytes] = {}
-        for name, read in members:
-            if name in _METADATA and unsafe_name_reason(name) is None:
+        for name, read in entries:
+            relative = name.removeprefix(prefix)
+            if relative in _METADATA and unsafe_name_reason(name) is None:
                 try:
-                    metadata[name] = read()
+                    metadata[relative] = read()
                 except UnsafeMemberError as error:
                     raise InputError(f"{name}: {error.reason}", path=self.path) from error
             else:
-                pending.append((name, read))
+                pending.append((name, relative, read))
         if "users.json" not in metadata:
             raise InputError("not a Slack export: no users.json", path=self.path)
         self.read_users(_list(metadata["users.json"], "users.json", self.path))
         for kind in ("channels.json", "groups.json", "dms.json", "mpims.json"):
             if kind in metadata:
                 self.read_spaces(kind, _list(metadata[kind], kind, self.path))
-        for name, read in pending:
-            self.member(name, read)
+        for name, relative, read in pending:
+            self.member(name, relative, read)
 
-    def member(self, name: str, read: Callable[[], bytes]) -> None:
+    def member(self, name: str, relative: str, read: Callable[[], bytes]) -> None:
         log = self.builder.source(self.path, member=name)
         reason = unsafe_name_reason(name)
         if reason is not None:
             log.read()
             log.reject(reason, name)
             return
-        day = _DAY_FILE.match(name)
+        day = _DAY_FILE.match(relative)
         if day is None:
             log.read()
             log.exclude("not_a_day_file", name)
@@ -339,7 +348,7 @@ def ingest_slack(
         Collects messages, roles and spaces, and does the bookkeeping.
     paths
         Export zips or folders holding ``users.json``, ``channels.json`` and one folder
-        of day files per channel.
+        of day files per channel (also when all of it sits in one top folder).
     max_member_bytes, max_total_bytes
         Caps on decompressed bytes actually read, per member and per archive.
 

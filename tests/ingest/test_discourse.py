@@ -19,7 +19,7 @@ def post(number: int, username: str | None, **extra: Any) -> dict[str, Any]:
         "username": username,
         "name": extra.pop("name", None),
         "user_id": extra.pop("user_id", 10 + number),
-        "created_at": f"2021-03-0{number}T12:00:00.000Z",
+        "created_at": f"2021-03-{number:02d}T12:00:00.000Z",
         "cooked": extra.pop("cooked", f"<p>post {number}</p>"),
         "post_type": extra.pop("post_type", 1),
         "trust_level": extra.pop("trust_level", 1),
@@ -119,3 +119,17 @@ def test_exclusions_and_reconciliation(tiny: Recorder) -> None:
     assert (log.n_read, log.n_accepted) == (7, 4)
     manifest = tiny.check_reconciled()
     assert manifest["totals"] == {"read": 9, "accepted": 6, "rejected": 0, "excluded": 3}
+
+
+def test_posts_page_of_a_long_topic(tmp_path: Path) -> None:
+    more = [post(21, "eve", topic_id=9, reply_to_post_number=1), post(22, "ann", topic_id=9)]
+    (tmp_path / "9-posts.json").write_text(json.dumps({"post_stream": {"posts": more}}))
+    recorder = Recorder(tmp_path / "trace")
+    ingest_discourse(recorder, [tmp_path / "9-posts.json"])  # type: ignore[arg-type]
+    assert tiny_ids(recorder) == ["discourse:9#21", "discourse:9#22"]
+    assert recorder.message("discourse:9#22")["parent_source_id"] == "discourse:9#1"
+    recorder.check_reconciled()
+
+
+def tiny_ids(recorder: Recorder) -> list[str]:
+    return sorted(m["source_message_id"] for m in recorder.messages)

@@ -2,7 +2,9 @@
 
 What becomes what
 -----------------
-- Each topic file is one source; each post in ``post_stream.posts`` one record. The
+- Each topic file is one source; each post in ``post_stream.posts`` one record (a
+  ``/t/{id}/posts.json`` page, which carries the posts beyond the first 20, is read
+  too: its topic is the posts' ``topic_id``). The
   first post (``post_number`` 1) is a ``post`` starting the topic's thread; every other
   post is a ``reply`` whose parent is the post named by ``reply_to_post_number``, or the
   first post when Discourse records no target (a reply "to the topic").
@@ -141,6 +143,9 @@ class _Forum:
             if not isinstance(posts, list):
                 raise RecordError("missing_field", "post_stream.posts")
             topic_id = topic.get("id")
+            if "id" not in topic and posts and isinstance(posts[0], dict):
+                # /t/{id}/posts.json (the posts beyond the first 20) names no topic itself.
+                topic_id = posts[0].get("topic_id")
             if not isinstance(topic_id, int) or isinstance(topic_id, bool):
                 raise RecordError("missing_field", "id")
         except RecordError as error:

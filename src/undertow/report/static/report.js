@@ -175,8 +175,19 @@
     figure.appendChild(p);
   }
 
-  function path(points) {
-    return points.map(function (p, i) { return (i ? "L" : "M") + p[0].toFixed(1) + "," + p[1].toFixed(1); }).join("");
+  function path(points, breaks) {
+    return points.map(function (p, i) { return (i && !(breaks && breaks[i]) ? "L" : "M") + p[0].toFixed(1) + "," + p[1].toFixed(1); }).join("");
+  }
+
+  // A series with missing periods must not draw a line across the gap: break the path
+  // where the step to the next point is far longer than the series' usual step.
+  function gaps(xs) {
+    if (xs.length < 4) return null;
+    var steps = [];
+    for (var i = 1; i < xs.length; i++) steps.push(xs[i] - xs[i - 1]);
+    var sorted = steps.slice().sort(function (a, b) { return a - b; }), usual = sorted[Math.floor(sorted.length / 2)];
+    if (!(usual > 0)) return null;
+    return [false].concat(steps.map(function (d) { return d > 3 * usual; }));
   }
 
   function stepPath(points) {
@@ -202,7 +213,8 @@
       });
     });
     var xd = extent(xv), yd = extent(yv);
-    if (opts.zeroBase && yd[0] > 0) yd[0] = 0;
+    // Counts and rates read from zero unless that would flatten a narrow band.
+    if (yd[0] > 0 && (opts.zeroBase || (!opts.step && yd[0] < 0.5 * yd[1]))) yd[0] = 0;
     if (opts.unit) { xd = [Math.min(0, xd[0]), Math.max(1, xd[1])]; yd = [Math.min(0, yd[0]), Math.max(1, yd[1])]; }
     var svg = frame(plot), xs = scale(xd, [M.left, W - M.right]), ys = scale(yd, [H - M.bottom, M.top]);
     axes(svg, xs, ys, xd, yd, { xtime: xtime, xlabel: payload.x, ylabel: payload.y });
@@ -230,8 +242,9 @@
       }
       var points = sorted.map(function (r) { return [xs(r[payload.x]), ys(r[payload.y])]; });
       if (opts.area) el("path", { d: path(points) + "L" + points[points.length - 1][0].toFixed(1) + "," + ys(yd[0]).toFixed(1) + "L" + points[0][0].toFixed(1) + "," + ys(yd[0]).toFixed(1) + "Z", fill: s.color, "fill-opacity": 0.1, stroke: "none" }, svg);
-      el("path", { d: draw(points), fill: "none", stroke: s.color, "stroke-width": 2, "stroke-linejoin": "round" }, svg);
-      if (sorted.length <= 40 && !opts.step) {
+      var breaks = opts.step || opts.diagonal ? null : gaps(sorted.map(function (r) { return r[payload.x]; }));
+      el("path", { d: opts.step ? draw(points) : path(points, breaks), fill: "none", stroke: s.color, "stroke-width": 2, "stroke-linejoin": "round" }, svg);
+      if (sorted.length <= 40 && !opts.step || breaks && breaks.some(Boolean) && sorted.length <= 200) {
         sorted.forEach(function (r) {
           var dot = el("circle", { cx: xs(r[payload.x]), cy: ys(r[payload.y]), r: 2.6, fill: s.color }, svg);
           tip(dot, (s.name ? s.name + ": " : "") + fmt(r[payload.y]) + (isNum(r.n) ? " (n = " + r.n + ")" : ""));
@@ -257,7 +270,11 @@
     var xd = extent(values);
     if (log) { xd = [Math.min(xd[0], 0.9) / 1.15, Math.max(xd[1], 1.1) * 1.15]; }
     else { if (xd[0] > 0) xd[0] = 0; if (xd[1] < 0) xd[1] = 0; }
-    var labels = data.map(function (r) { return (payload.group && r[payload.group] !== null ? r[payload.group] + " · " : "") + r[payload.x]; });
+    var xtime = payload.types[payload.x] === "time";
+    var labels = data.map(function (r) {
+      var x = xtime ? new Date(r[payload.x]).toISOString().slice(0, 10) : isNum(r[payload.x]) ? payload.x + " = " + fmt(r[payload.x]) : r[payload.x];
+      return (payload.group && r[payload.group] !== null ? r[payload.group] + " · " : "") + x;
+    });
     var longest = labels.reduce(function (a, s) { return Math.max(a, String(s).length); }, 0);
     var left = Math.min(W * 0.5, 18 + longest * 6.1), fit = Math.floor((left - 18) / 6.1), row = 22, height = M.top + M.bottom + row * data.length;
     var svg = frame(plot, height), xs = scale(xd, [left, W - M.right], log);

@@ -299,7 +299,11 @@ def github_bad_time(tmp: Path) -> Made:
 
 
 def github_unknown_record(tmp: Path) -> Made:
-    return page(tmp, [{"sha": "abc", "commit": {}}])
+    return page(tmp, [{"node_id": "abc", "payload": {}}])
+
+
+def github_event(tmp: Path) -> Made:
+    return page(tmp, [ISSUE, {"id": 9, "event": "labeled", "created_at": "2022-01-02T00:00:00Z"}])
 
 
 def github_user_string(tmp: Path) -> Made:
@@ -439,6 +443,9 @@ CASES: dict[str, Case] = {
     ),
     "github_unknown_record": Case(
         github_unknown_record, "issues.json", "rejected", "unknown_record", "issues.json[0]"
+    ),
+    "github_event_excluded": Case(
+        github_event, "issues.json", "excluded", "not_a_message", "issues.json[1]"
     ),
     "github_user_not_object": Case(
         github_user_string, "issues.json", "rejected", "bad_field", "issues.json[0]: user"

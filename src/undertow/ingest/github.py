@@ -12,6 +12,9 @@ What becomes what
   An issue comment is a ``reply`` to its issue or pull request; a review is a
   ``review`` (an ``APPROVED`` review an ``ack``) of its pull request; a review comment
   is a ``reply`` to the comment it answers (``in_reply_to_id``) or to the pull request.
+- Issue events, timeline items (``event``) and commits (``sha`` + ``commit``) saved in
+  the same folder are excluded (``not_a_message``); any other object is rejected
+  (``unknown_record``).
 - The same issue or pull request saved twice (``/issues`` lists pull requests too) is
   kept once; the copy is excluded (``duplicate``). Unsubmitted reviews (``PENDING``)
   are excluded (``pending_review``).
@@ -147,6 +150,10 @@ class _Repos:
             self.roles[(person.handle, repo)] = (role[1], role[0], where, person)
 
     def record(self, log: SourceLog, location: str, record: dict[str, Any]) -> None:
+        if "event" in record or ("sha" in record and "commit" in record):
+            # Issue events, timelines and commit lists are valid API output, not messages.
+            log.exclude("not_a_message", location)
+            return
         kind = _kind(record)
         if kind in ("issue", "pull"):
             self.root(log, location, record, kind)

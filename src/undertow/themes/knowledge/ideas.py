@@ -29,6 +29,7 @@ _STOP_TEXT = """
 
 #: English function and filler words removed before forming terms.
 STOP_WORDS = tuple(_STOP_TEXT.split())
+_STOP_PATTERN = "|".join(sorted(w for w in STOP_WORDS if len(w) >= 3))
 
 #: Terms first seen in this leading share of the trace's time span predate the archive
 #: and are not credited to whoever happened to write first.
@@ -37,11 +38,15 @@ BURN_IN = 0.1
 #: An introduced term is adopted when at least this many other people use it later.
 MIN_ADOPTERS = 2
 
+# Tokenising by regex replacement and a plain split is ~2x faster in DuckDB than a regex
+# split; stop words go in one RE2 alternation (a DFA) instead of a per-token list lookup;
+# terms are grouped by a 64-bit hash.
 _SQL = """
 WITH toks AS (
     SELECT author_id, epoch_us(created_at) AS t,
-           list_filter(regexp_split_to_array(lower(coalesce(text, '')), '[^a-z]+'),
-                       x -> length(x) >= 3 AND NOT list_contains($stop, x)) AS w
+           list_filter(string_split(regexp_replace(regexp_replace(lower(coalesce(text, '')),
+                       '[^a-z]+', ' ', 'g'), '\\b(?:' || $stop || ')\\b', ' ', 'g'), ' '),
+                       x -> length(x) >= 3) AS w
     FROM msgs
 ),
 terms AS (
@@ -51,13 +56,11 @@ terms AS (
     FROM toks WHERE len(w) >= 2
 ),
 firsts AS (
-    SELECT term, author_id, min(t) AS t FROM terms GROUP BY term, author_id
-),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY term ORDER BY t, author_id) AS k FROM firsts
+    SELECT hash(term) AS term, author_id, min(t) AS t FROM terms GROUP BY 1, 2
 ),
 intro AS (
-    SELECT term, author_id AS introducer, t AS t0 FROM ranked WHERE k = 1
+    SELECT term, arg_min(author_id, (t, author_id)) AS introducer, min(t) AS t0
+    FROM firsts GROUP BY term
 )
 SELECT i.introducer AS person_id, i.t0,
        count(*) FILTER (WHERE f.author_id <> i.introducer AND f.t > i.t0) AS adopters
@@ -89,8 +92,10 @@ def term_introductions(trace: Trace) -> pa.Table:
         messages = trace.arrow("messages").select(["author_id", "created_at", "text"])
         connection = duckdb.connect()
         try:
+            # The report draws its own progress; DuckDB's bar would interleave with it.
+            connection.execute("SET enable_progress_bar = false")
             connection.register("msgs", messages)
-            table: pa.Table = connection.execute(_SQL, {"stop": list(STOP_WORDS)}).to_arrow_table()
+            table: pa.Table = connection.execute(_SQL, {"stop": _STOP_PATTERN}).to_arrow_table()
         finally:
             connection.close()
         return table

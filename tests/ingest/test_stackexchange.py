@@ -79,6 +79,8 @@ def tiny_site(root: Path) -> Path:
             'Id="14" PostId="99" Text="gone" CreationDate="2014-02-01T01:00:00.000" UserId="3"',
             'Id="15" PostId="3" Text="deleted author" CreationDate="2014-01-03T00:00:00.000" '
             'UserDisplayName="user8"',
+            'Id="16" PostId="3" Text="@AnnL, why?" CreationDate="2014-01-04T00:00:00.000" '
+            'UserId="2"',
         ],
     )
     _xml(
@@ -100,7 +102,7 @@ def tiny(tmp_path: Path) -> Recorder:
 
 
 def test_questions_answers_comments_and_threads(tiny: Recorder) -> None:
-    assert tiny.kinds() == {"post": 2, "answer": 2, "comment": 4}
+    assert tiny.kinds() == {"post": 2, "answer": 2, "comment": 5}
     answer = tiny.message("cooking.meta/p3")
     assert answer["parent_source_id"] == answer["thread_source_id"] == "cooking.meta/p1"
     assert answer["has_patch"] is True and answer["text"] == "Yes."
@@ -123,6 +125,8 @@ def test_people_deleted_community_and_mentions(tiny: Recorder) -> None:
     # "@carol" matches the earlier commenter "Carol Smith"; "@zed" matches nobody.
     assert tiny.message("cooking.meta/c11")["addressee"].name == "Carol Smith"
     assert tiny.message("cooking.meta/c12")["addressee"] is None
+    # "@AnnL" is no commenter on the answer but its author.
+    assert tiny.message("cooking.meta/c16")["addressee"].name == "Ann Lee"
 
 
 def test_outcome_roles_space_and_reconciliation(tiny: Recorder) -> None:

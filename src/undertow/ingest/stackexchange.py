@@ -10,7 +10,8 @@ What becomes what
 - ``Comments.xml``: ``comment`` messages replying to their post, in the post's thread.
   An ``@name`` mention addresses the most recent earlier commenter on the same post
   whose display name (spaces removed) starts with ``name`` (Stack Exchange's own
-  notification rule, at least 3 characters); otherwise nobody is addressed.
+  notification rule, at least 3 characters), else the post's author if the name is
+  theirs; otherwise nobody is addressed.
 - ``AcceptedAnswerId``: an ``accepted_answer`` outcome on the question's thread; the
   message is the answer, the actor the asker, the time that of the answer's
   "accepted" vote (``VoteTypeId`` 1 in ``Votes.xml``) when present.
@@ -251,6 +252,8 @@ class _Site:
         # post id -> id of its thread's question
         self.posts: dict[int, int] = {}
         self.tag_wiki: set[int] = set()
+        # post id -> its author's user id (for @mentions of the post's author)
+        self.owners: dict[int, int] = {}
         self.accepted: list[tuple[int, int, RawIdentity, str]] = []
         self.accepted_at: dict[int, datetime] = {}
 
@@ -382,6 +385,9 @@ class _Site:
             parent = self.message_id(thread_id)
             kind = "answer"
         self.posts[post_id] = thread_id
+        owner = row.get("OwnerUserId")
+        if owner and int(owner) in self.names:
+            self.owners[post_id] = int(owner)
         self.builder.add_message(
             log,
             source_message_id=self.message_id(post_id),
@@ -396,6 +402,10 @@ class _Site:
             has_patch=body.has_diff,
             location=location,
         )
+
+    def owner(self, post_id: int) -> tuple[str, RawIdentity] | None:
+        user_id = self.owners.get(post_id)
+        return None if user_id is None else (self.names[user_id], self.users[user_id])
 
     def read_comments(self) -> None:
         # Earlier commenters per post, oldest first: (squashed display name, person).
@@ -423,7 +433,7 @@ class _Site:
                 text=text or None,
                 parent_source_id=self.message_id(post_id),
                 thread_source_id=self.message_id(thread_id),
-                addressee=_addressee(text, earlier),
+                addressee=_addressee(text, earlier, self.owner(post_id)),
                 space=self.site,
                 location=location,
             )
@@ -458,12 +468,17 @@ def _squash(name: str) -> str:
     return name.replace(" ", "").casefold()
 
 
-def _addressee(text: str, earlier: list[tuple[str, RawIdentity]]) -> RawIdentity | None:
+def _addressee(
+    text: str,
+    earlier: list[tuple[str, RawIdentity]],
+    owner: tuple[str, RawIdentity] | None,
+) -> RawIdentity | None:
+    candidates = [*reversed(earlier), *([] if owner is None else [owner])]
     for match in _MENTION.finditer(text):
         typed = match.group(1).rstrip(".,:;'").casefold()
         if len(typed) < 3:
             continue
-        for squashed, person in reversed(earlier):
+        for squashed, person in candidates:
             if squashed.startswith(typed):
                 return person
     return None

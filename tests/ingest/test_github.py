@@ -109,6 +109,25 @@ REVIEWS = [
     },
     {"id": 23, "pull_request_url": f"{API}/pulls/2", "user": user("ann", 1), "state": "PENDING"},
 ]
+REVIEW_COMMENTS = [
+    {
+        "id": 31,
+        "pull_request_url": f"{API}/pulls/2",
+        "diff_hunk": "@@ -1 +1 @@",
+        "user": user("ann", 1),
+        "body": "nit: rename",
+        "created_at": "2022-05-02T11:31:00Z",
+    },
+    {
+        "id": 32,
+        "pull_request_url": f"{API}/pulls/2",
+        "diff_hunk": "@@ -1 +1 @@",
+        "in_reply_to_id": 31,
+        "user": user("bob", 2),
+        "body": "done",
+        "created_at": "2022-05-02T11:40:00Z",
+    },
+]
 
 
 @pytest.fixture
@@ -119,13 +138,14 @@ def tiny(tmp_path: Path) -> Recorder:
     (folder / "pulls-1.json").write_text(json.dumps(PULLS))
     (folder / "pages" / "comments-1.json").write_text(json.dumps(COMMENTS))
     (folder / "pages" / "reviews-2.json").write_text(json.dumps(REVIEWS))
+    (folder / "pages" / "review-comments.json").write_text(json.dumps(REVIEW_COMMENTS))
     recorder = Recorder(tmp_path / "trace")
     ingest_github(recorder, [folder])  # type: ignore[arg-type]
     return recorder
 
 
 def test_threads_kinds_and_mentions(tiny: Recorder) -> None:
-    assert tiny.kinds() == {"post": 2, "patch": 1, "reply": 2, "ack": 1, "review": 1}
+    assert tiny.kinds() == {"post": 2, "patch": 1, "reply": 4, "ack": 1, "review": 1}
     issue = tiny.message("github:acme/tool#1")
     assert issue["text"] == "Crash on start\n\nIt crashes, @bob can you look?"
     assert issue["addressee"].handle == "github:bob"
@@ -136,6 +156,8 @@ def test_threads_kinds_and_mentions(tiny: Recorder) -> None:
     assert comment["quoted_text"] == "It crashes" and comment["addressee"].handle == "github:ann"
     approve = tiny.message("github:acme/tool:rv21")
     assert approve["kind"] == "ack" and approve["parent_source_id"] == "github:acme/tool#2"
+    assert tiny.message("github:acme/tool:rc31")["parent_source_id"] == "github:acme/tool#2"
+    assert tiny.message("github:acme/tool:rc32")["parent_source_id"] == "github:acme/tool:rc31"
     assert tiny.message("github:acme/tool#3")["author"].is_deleted
     assert tiny.message("github:acme/tool:c12")["author"].is_bot
 
@@ -163,5 +185,6 @@ def test_exclusions_and_reconciliation(tiny: Recorder) -> None:
     assert tiny.log("pulls-1.json").excluded == [("duplicate", "pulls-1.json[0]")]
     assert tiny.log("reviews-2.json").excluded == [("pending_review", "reviews-2.json[2]")]
     manifest = tiny.check_reconciled()
-    assert manifest["totals"] == {"read": 9, "accepted": 7, "rejected": 0, "excluded": 2}
+    assert manifest["totals"] == {"read": 11, "accepted": 9, "rejected": 0, "excluded": 2}
+    assert manifest["stats"]["unresolved_parents"] == 0
     assert manifest["stats"]["outcomes_unresolved"] == 0

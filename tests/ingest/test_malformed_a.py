@@ -428,3 +428,13 @@ def test_directory_that_is_not_a_repository_fails_clearly(tmp_path: Path) -> Non
     folder.mkdir()
     with pytest.raises(InputError, match="git log failed"):
         run_adapter(ingest_git, [folder], tmp_path / "trace")
+
+
+def test_maintainers_snapshot_without_a_date_fails_clearly(tmp_path: Path) -> None:
+    folder = tmp_path / "maintainers"
+    folder.mkdir()
+    (folder / "MAINTAINERS.v9").write_text("X86\nM:\tAnn <ann@example.org>\n")
+    path = tmp_path / "c.jsonl"
+    path.write_text(commit_line() + "\n")
+    with pytest.raises(InputError, match="MAINTAINERS.v9"):
+        run_adapter(ingest_git, [path], tmp_path / "trace", maintainers=folder)

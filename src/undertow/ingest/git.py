@@ -580,7 +580,15 @@ def ingest_git(
         for tag, when in tag_dates(*csvs).items():
             dates.setdefault(tag, when)
     if maintainers is not None:
-        snapshots, _undated = read_snapshot_dir(maintainers, dates)
+        snapshots, undated = read_snapshot_dir(maintainers, dates)
+        if undated:
+            from undertow.errors import InputError
+
+            raise InputError(
+                f"no date for {', '.join(undated)}: add the tags to a tags.csv "
+                "(columns tag,date) beside the snapshots",
+                path=maintainers,
+            )
         add_roles(builder, snapshots)
     if documents is not None:
         add_documents(builder, documents, dates)

@@ -40,6 +40,10 @@ def ever_leaders(trace: Trace, arrays: MessageArrays) -> npt.NDArray[np.bool_]:
     return flags
 
 
+#: People sharing the roster's earliest ``valid_from`` that mark it as the roster's start.
+ROSTER_START_PEOPLE = 3
+
+
 def appointments(trace: Trace) -> pa.Table:
     """First dated appointment to a role of rank > 0, per person.
 
@@ -47,7 +51,9 @@ def appointments(trace: Trace) -> pa.Table:
     -------
     pyarrow.Table
         ``person_id, appointed_at, rank``, sorted by ``appointed_at``; people whose
-        roles all predate the trace (null ``valid_from``) are left out.
+        roles all predate the trace (null ``valid_from``) are left out, and so are
+        roles dated at the roster's first date when at least three people share it
+        (a first ``MAINTAINERS`` snapshot lists incumbents, not appointments).
 
     Examples
     --------
@@ -73,6 +79,13 @@ def appointments(trace: Trace) -> pa.Table:
     first = roles.group_by("person_id", use_threads=False).aggregate(
         [("valid_from", "min"), ("rank", "max")]
     )
+    # Roles first seen in the roster's first snapshot were held before it: when several
+    # people share that earliest date it marks the roster's start, not appointments.
+    starts = first.column("valid_from_min")
+    earliest = pc.min(starts)
+    at_start = pc.equal(starts, earliest)
+    if pc.sum(at_start.cast(pa.int64())).as_py() >= ROSTER_START_PEOPLE:
+        first = first.filter(pc.invert(at_start))
     table = pa.table(
         {
             "person_id": first.column("person_id"),

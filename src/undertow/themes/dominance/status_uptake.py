@@ -10,7 +10,7 @@ import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from undertow.features.standing import message_standing
-from undertow.features.threads import message_arrays, message_words
+from undertow.features.threads import MessageArrays, message_arrays, message_words
 from undertow.features.uptake import contribution_taken_up
 from undertow.model.trace import Trace
 from undertow.themes.registry import Chart, MetricSkipped, metric
@@ -35,6 +35,14 @@ def _empty() -> pa.Table:
             "n_people": pa.array([], pa.int64()),
         }
     )
+
+
+def _messages_before(arrays: MessageArrays) -> np.ndarray:
+    rows = np.arange(arrays.n)
+    early = (arrays.parent >= 0) & (rows < arrays.parent)
+    own_responses = np.bincount(arrays.parent[early], minlength=arrays.n)
+    before: np.ndarray = (arrays.position - own_responses).astype(np.float64)
+    return before
 
 
 @metric(
@@ -96,9 +104,10 @@ def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
         "core": standing.is_core[contribution].astype(np.float64),
         "log_tenure_days": np.log1p(standing.tenure_days[contribution]),
         "log_words": np.log1p(message_words(trace)[contribution].astype(np.float64)),
-        # Thread size when the contribution was made: the final size would leak the outcome
-        # (an uptake reply makes the thread longer).
-        "log_thread_size": np.log1p(arrays.position[contribution].astype(np.float64)),
+        # Thread size when the contribution was made, not counting responses to the
+        # contribution itself: those would leak the outcome (an uptake reply makes the
+        # thread longer; a git trailer can be dated before its commit's author date).
+        "log_thread_size": np.log1p(_messages_before(arrays)[contribution]),
         "years": (arrays.created[contribution] - start) / _YEAR_US,
     }
     binary = {"formal", "core"}

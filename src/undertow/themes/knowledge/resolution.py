@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from undertow.features.bootstrap import bootstrap_ci, bootstrap_ratio_ci
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
-from undertow.themes.registry import metric
+from undertow.themes.registry import MetricSkipped, metric
 
 __all__ = ["RESOLUTION_KINDS", "thread_resolution", "thread_resolved"]
 
@@ -103,7 +103,9 @@ def thread_resolution(trace: Trace, *, seed: int = 0) -> pa.Table:
     )
     question = np.asarray(question, dtype=bool)
     if not question.any():
-        return schema.empty_table()
+        raise MetricSkipped(
+            "the trace has no question or issue threads (threads started by a post)"
+        )
     share, lo, hi = bootstrap_ratio_ci(
         resolved[question].astype(np.float64), np.ones(int(question.sum())), seed=seed
     )

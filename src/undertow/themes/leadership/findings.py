@@ -17,6 +17,14 @@ LARGE_DROP = 0.3
 LARGE_CENTRALISATION = 0.15
 #: Threads a leader must have joined for a severe finding.
 MIN_THREADS_SEVERE = 10
+#: Smallest absolute differences worth reporting: 0.2 new participants per thread, and
+#: 10 percentage points of follow-up (a -100 % change of a 3 % rate is not a finding).
+MIN_DIFFERENCE = {"new_participants_after": 0.2, "follow_up_rate": 0.1}
+#: At most this many chilling findings (the largest), so one pattern is not listed 40 times.
+MAX_CHILLING_FINDINGS = 3
+#: The appointee's share of reply ties must rise by this much for the centralisation
+#: to count as being around them.
+MIN_SHARE_GAIN = 0.05
 
 
 def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
@@ -35,13 +43,13 @@ def centralising_leader(results: Results) -> list[Finding]:
         change, p_value = row["change"], row["placebo_p_value"]
         share_before = row["leader_degree_share_before"]
         share_after = row["leader_degree_share_after"]
-        if not (_finite(change) and _finite(p_value)) or change <= 0 or p_value > 0.1:
+        if not (_finite(change) and _finite(p_value)) or change <= 0 or p_value > 0.05:
             continue
-        if _finite(share_before) and _finite(share_after) and share_after <= share_before:
+        if not (_finite(share_before) and _finite(share_after)):
+            continue
+        if share_after - share_before < MIN_SHARE_GAIN:
             continue  # the network centralised, but not around the appointee
-        severity: Severity = (
-            "severe" if change >= LARGE_CENTRALISATION and p_value <= 0.05 else "moderate"
-        )
+        severity: Severity = "severe" if change >= LARGE_CENTRALISATION else "moderate"
         person = str(row["person_id"])
         at = row["appointed_at"]
         when = at.date().isoformat() if hasattr(at, "date") else str(at)
@@ -91,15 +99,17 @@ def chilling_leader(results: Results) -> list[Finding]:
             for r in measures
             if _finite(r["difference_hi"])
             and r["difference_hi"] < 0
+            and -r["difference"] >= MIN_DIFFERENCE[r["measure"]]
             and _finite(r["relative_change"])
         ]
         if not clear:
             continue
         worst = min(clear, key=lambda r: r["relative_change"])
         drop = -float(worst["relative_change"])
+        beyond = -worst["difference_hi"] >= MIN_DIFFERENCE[worst["measure"]]
         severity: Severity = (
             "severe"
-            if drop >= LARGE_DROP and worst["n_with"] >= MIN_THREADS_SEVERE
+            if drop >= LARGE_DROP and worst["n_with"] >= MIN_THREADS_SEVERE and beyond
             else "moderate"
             if drop >= LARGE_DROP
             else "low"
@@ -136,7 +146,8 @@ def chilling_leader(results: Results) -> list[Finding]:
                 direction="limits",
             )
         )
-    return findings
+    findings.sort(key=lambda f: (-f.effect * min(f.n, 100), f.subjects))
+    return findings[:MAX_CHILLING_FINDINGS]
 
 
 @finding_rule(theme="leadership")

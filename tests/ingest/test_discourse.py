@@ -133,3 +133,13 @@ def test_posts_page_of_a_long_topic(tmp_path: Path) -> None:
 
 def tiny_ids(recorder: Recorder) -> list[str]:
     return sorted(m["source_message_id"] for m in recorder.messages)
+
+
+def test_system_user_is_a_nameless_bot(tmp_path: Path) -> None:
+    posts = [post(1, "system", user_id=-1, cooked="<p>Welcome to the system</p>")]
+    (tmp_path / "1.json").write_text(json.dumps({"id": 1, "post_stream": {"posts": posts}}))
+    recorder = Recorder(tmp_path / "trace")
+    ingest_discourse(recorder, [tmp_path / "1.json"])  # type: ignore[arg-type]
+    author = recorder.message("discourse:1#1")["author"]
+    assert author.is_bot and author.handle is None and author.name is None
+    recorder.check_reconciled()

@@ -54,6 +54,8 @@ _MAX_FILE_BYTES = 256 * 1024 * 1024
 _SMALL_ACTION = 3
 _METADATA = frozenset({"categories.json", "site.json"})
 _DELETED = RawIdentity(is_deleted=True)
+_SYSTEM_IDS = (-1, -2)
+_SYSTEM_USERS = ("system", "discobot")
 
 
 def _categories(folder: Path) -> dict[int, dict[str, Any]]:
@@ -80,12 +82,14 @@ def _person(post: dict[str, Any]) -> RawIdentity:
     if post.get("user_deleted") or not isinstance(username, str) or not username:
         return _DELETED
     user_id = post.get("user_id")
+    if user_id in _SYSTEM_IDS or username in _SYSTEM_USERS:
+        # Neither handle nor name: "system" is a word posts use, and names are masked in text.
+        return RawIdentity(source_id=f"discourse:{username}", is_bot=True)
     name = post.get("name")
     return RawIdentity(
         name=name if isinstance(name, str) and name else None,
         handle=f"discourse:{username}",
         source_id=f"discourse:{user_id}" if isinstance(user_id, int) else None,
-        is_bot=user_id in (-1, -2) or username in ("system", "discobot"),
     )
 
 

@@ -269,9 +269,8 @@ class _Site:
         except ValueError as error:
             raise RecordError("bad_field", f"{id_key}={raw!r}") from error
         if user_id == _COMMUNITY:
-            return RawIdentity(
-                source_id=f"stackexchange:{self.site}:{_COMMUNITY}", name="Community", is_bot=True
-            )
+            # No name: "Community" is a word posts use, and the builder masks names in text.
+            return RawIdentity(source_id=f"stackexchange:{self.site}:{_COMMUNITY}", is_bot=True)
         known = self.users.get(user_id)
         if known is not None:
             return known

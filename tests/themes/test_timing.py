@@ -81,12 +81,16 @@ def test_weekly_series_counts_and_fills_empty_weeks() -> None:
 
 def test_pelt_finds_activity_doubling_within_one_week() -> None:
     rng = np.random.default_rng(3)
-    for _ in range(5):
+    found = 0
+    for _ in range(40):
         activity = np.r_[rng.poisson(15, 10), rng.poisson(30, 16)].astype(float)
         cuts = pelt_change_points(activity)
-        assert len(cuts) == 1 and abs(cuts[0] - 10) <= 1, cuts
-    flat = rng.poisson(15, 30).astype(float)
-    assert pelt_change_points(flat) == []
+        found += len(cuts) == 1 and abs(cuts[0] - 10) <= 1
+    assert found >= 34, found
+    false_alarms = sum(
+        bool(pelt_change_points(rng.poisson(15, 26).astype(float))) for _ in range(40)
+    )
+    assert false_alarms <= 4, false_alarms
 
 
 def test_change_point_metric_on_a_trace_doubling_at_week_ten() -> None:

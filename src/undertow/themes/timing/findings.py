@@ -23,8 +23,10 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
     """``formalisation_shock``: a weekly metric jumps when formal roles arrive.
 
     p-values are Bonferroni-adjusted over every appointment × series tested. Per
-    appointment date the series with the largest standardised level change among
-    those with adjusted p < 0.05 is reported. ``severe`` when the adjusted p < 0.01
+    appointment date, among series with adjusted p < 0.05, the largest standardised
+    level change in a direction that limits the community (less activity, fewer
+    replies, resolutions or newcomers, a larger top voice) is reported, else the
+    largest change. ``severe`` when the adjusted p < 0.01
     and the level change is at least one pre-period SD; otherwise ``moderate`` when
     at least half an SD, else ``low``. At most :data:`MAX_SHOCKS` dates, strongest first,
     at least :data:`SEPARATION_WEEKS` weeks apart.
@@ -40,13 +42,15 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
         size = row["standardised_level_change"]
         if p_adjusted >= 0.05 or size is None or not math.isfinite(size):
             continue
-        row = {**row, "p_adjusted": p_adjusted}
+        limiting = (size < 0) if row["series"] in _LIMITS_IF_DOWN else (size > 0)
+        row = {**row, "p_adjusted": p_adjusted, "rank": (limiting, abs(size))}
         current = best.get(row["at"])
-        if current is None or abs(size) > abs(current["standardised_level_change"]):  # type: ignore[arg-type]
+        if current is None or row["rank"] > current["rank"]:
             best[row["at"]] = row
     ranked = sorted(
         best.values(),
-        key=lambda r: -abs(r["standardised_level_change"]),  # type: ignore[arg-type]
+        key=lambda r: r["rank"],  # type: ignore[arg-type,return-value]
+        reverse=True,
     )
     # Appointments weeks apart share their windows: keep the strongest of a cluster.
     chosen: list[dict[str, object]] = []

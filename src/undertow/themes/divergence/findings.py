@@ -1,0 +1,109 @@
+"""Finding of T7: the community's words diverged from the official line at a date."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from undertow.themes.registry import Finding, Results, Severity, finding_rule
+
+__all__ = ["divergence_shift", "practice_divergence"]
+
+#: Months compared on each side of a candidate date.
+WINDOW_MONTHS = 6
+_PERMUTATIONS = 2000
+
+
+def divergence_shift(
+    periods: np.ndarray, jsd: np.ndarray, candidates: np.ndarray, *, seed: int = 0
+) -> tuple[int, float, float]:
+    """The candidate after which divergence rose most (its index), the rise, and a p-value.
+
+    The rise at a candidate is the mean divergence of the ``WINDOW_MONTHS`` months from
+    it minus the mean of the months before it; the p-value compares the largest rise
+    with the largest rise in series whose months were shuffled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> periods = np.arange(12)
+    >>> jsd = np.r_[np.full(6, 0.2), np.full(6, 0.6)]
+    >>> best, rise, p = divergence_shift(periods, jsd, periods)
+    >>> int(periods[best]), round(rise, 2), p < 0.05
+    (6, 0.4, True)
+    """
+
+    def rises(values: np.ndarray) -> np.ndarray:
+        out = np.full((values.shape[0], candidates.size), -np.inf)
+        for j, candidate in enumerate(candidates):
+            # One pass per candidate date (a handful of document versions or months).
+            position = int(np.searchsorted(periods, candidate))
+            before = values[:, max(0, position - WINDOW_MONTHS) : position]
+            after = values[:, position : position + WINDOW_MONTHS]
+            if before.shape[1] >= 2 and after.shape[1] >= 2:
+                out[:, j] = after.mean(axis=1) - before.mean(axis=1)
+        return out
+
+    observed = rises(jsd[None, :])[0]
+    if not np.isfinite(observed).any():
+        return -1, float("nan"), float("nan")
+    best = int(np.argmax(observed))
+    rng = np.random.default_rng(seed)
+    shuffled = np.array([rng.permutation(jsd) for _ in range(_PERMUTATIONS)])
+    null = rises(shuffled).max(axis=1)
+    p_value = float((1 + np.sum(null >= observed[best] - 1e-12)) / (_PERMUTATIONS + 1))
+    return best, float(observed[best]), p_value
+
+
+@finding_rule(theme="divergence")
+def practice_divergence(results: Results) -> list[Finding]:
+    """The community's vocabulary moved away from the official documents at a date."""
+    table = results.get("doc_divergence")
+    if table is None or table.num_rows < 6:
+        return []
+    table = table.sort_by("period")
+    periods = table.column("period").cast(pa.int64()).to_numpy()
+    jsd = table.column("jsd").to_numpy()
+    trace = results.trace
+    if trace.has("documents"):
+        starts = trace.arrow("documents").column("valid_from").drop_null().cast(pa.int64())
+        candidates = np.unique(starts.to_numpy())
+    else:
+        candidates = periods
+    candidates = candidates[(candidates > periods[0]) & (candidates <= periods[-1])]
+    if candidates.size == 0:
+        return []
+    best, rise, p_value = divergence_shift(periods, jsd, candidates)
+    if best < 0 or not (rise > 0.05 and p_value < 0.05):
+        return []
+    moment = pa.array([int(candidates[best])], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    at = moment[0].as_py().date().isoformat()
+    severity: Severity = "moderate"
+    if rise > 0.15 and p_value < 0.01:
+        severity = "severe"
+    workarounds = results.get("workaround_vocabulary")
+    terms = workarounds.num_rows if workarounds is not None else 0
+    return [
+        Finding(
+            theme="divergence",
+            kind="practice_divergence",
+            title="The community's words moved away from the official line",
+            statement=(
+                f"From {at}, the Jensen-Shannon divergence between the community's messages "
+                f"and the official reference rose by {rise:.2f} (mean of the {WINDOW_MONTHS} "
+                f"months after minus before; permutation p = {p_value:.3f})"
+                + (f"; {terms} workaround terms are used by 5+ people." if terms else ".")
+            ),
+            severity=severity,
+            n=int(table.num_rows),
+            effect=rise * 5,
+            confidence=1.0 - p_value,
+            evidence=("divergence/doc_divergence", "divergence/workaround_vocabulary"),
+            caveat="Vocabulary also shifts with topics and people; a divergence in words is a "
+            "sign, not proof, of a divergence in practice.",
+            estimate=rise,
+            null_model="months shuffled (permutation)",
+            at=at,
+            direction="limits",
+        )
+    ]

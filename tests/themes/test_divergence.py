@@ -1,0 +1,128 @@
+"""T7: divergence, workaround terms, adherence, entrenchment; planted divergence recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from undertow.model.trace import Trace
+from undertow.simulate import simulate
+from undertow.testing import make_trace
+from undertow.themes import REGISTRY
+from undertow.themes.divergence.doc_divergence import doc_divergence, leader_divergence
+from undertow.themes.divergence.findings import practice_divergence
+from undertow.themes.divergence.practice import canonical_adherence, norm_entrenchment
+from undertow.themes.divergence.terms import jensen_shannon
+from undertow.themes.divergence.workarounds import workaround_vocabulary
+
+
+class Results:
+    def __init__(self, trace: Trace) -> None:
+        self._trace = trace
+        self._tables: dict[str, pa.Table] = {}
+
+    def get(self, name: str) -> pa.Table | None:
+        if name not in self._tables:
+            self._tables[name] = REGISTRY[name](self._trace, seed=0)
+        return self._tables[name]
+
+    @property
+    def trace(self) -> Trace:
+        return self._trace
+
+
+def test_jensen_shannon_bounds_and_symmetry() -> None:
+    p, q = np.array([3.0, 1.0, 0.0]), np.array([0.0, 1.0, 3.0])
+    assert jensen_shannon(p, q) == pytest.approx(jensen_shannon(q, p))
+    assert 0 < jensen_shannon(p, q) < 1
+    assert np.isnan(jensen_shannon([0, 0], [1, 1]))
+
+
+def test_divergence_follows_document_versions() -> None:
+    documents = [
+        {"document_id": "v1", "title": "policy", "valid_from": "2020-01-01", "text": "alpha beta"},
+        {"document_id": "v2", "title": "policy", "valid_from": "2020-03-01", "text": "gamma delta"},
+    ]
+    messages = [
+        {"message_id": "m1", "author_id": "a", "created_at": "2020-01-15", "text": "alpha beta"},
+        {"message_id": "m2", "author_id": "a", "created_at": "2020-03-15", "text": "alpha beta"},
+    ]
+    table = doc_divergence(make_trace(messages, documents=documents)).to_pylist()
+    assert [row["jsd"] for row in table] == [0.0, 1.0]  # v2 replaced v1 in March
+
+
+def test_without_documents_spaces_are_the_reference() -> None:
+    messages = [
+        {"message_id": "m1", "author_id": "a", "space_id": "o", "text": "release process"},
+        {"message_id": "m2", "author_id": "b", "space_id": "e", "text": "release kludge"},
+    ]
+    spaces = [
+        {"space_id": "o", "governance": "official"},
+        {"space_id": "e", "governance": "emergent"},
+    ]
+    row = doc_divergence(make_trace(messages, spaces=spaces)).to_pylist()[0]
+    assert row["reference"] == "official_spaces" and 0 < row["jsd"] < 1
+
+
+def test_workaround_vocabulary_hides_names_and_rare_terms() -> None:
+    messages = [
+        {"message_id": f"m{i}", "author_id": f"u{i}", "text": f"Ask Laurent about the kludge {i}"}
+        for i in range(6)
+    ] + [{"message_id": "x", "author_id": "u0", "text": "secretword"}]
+    documents = [{"document_id": "d", "text": "ask about the process"}]
+    terms = workaround_vocabulary(make_trace(messages, documents=documents))
+    assert terms.column("term").to_pylist() == ["kludge"]  # not the name, not the rare word
+    assert terms.column("n_people").to_pylist() == [6]
+
+
+def test_adherence_and_entrenchment() -> None:
+    messages = [
+        {
+            "message_id": "c1",
+            "author_id": "vet",
+            "kind": "commit",
+            "created_at": 0,
+            "text": "Update the coding style guideline",
+        },
+        {"message_id": "a1", "author_id": "rev", "parent_id": "c1", "kind": "ack", "created_at": 1},
+        {
+            "message_id": "c2",
+            "author_id": "vet",
+            "kind": "commit",
+            "created_at": 5000,
+            "text": "Change the release process",
+        },
+        {
+            "message_id": "c3",
+            "author_id": "new",
+            "kind": "commit",
+            "created_at": 5001,
+            "text": "Relax the review policy",
+        },
+    ]
+    outcomes = [
+        {"thread_id": "c1", "message_id": "c1", "kind": "merged"},
+        {"thread_id": "c2", "message_id": "c2", "kind": "merged"},
+    ]
+    trace = make_trace(messages, outcomes=outcomes)
+    assert sum(canonical_adherence(trace).column("n").to_pylist()) == 3
+    rows = {r["group"]: r for r in norm_entrenchment(trace).to_pylist()}
+    # c1 is in vet's first 180 days (newcomer, accepted); c3 is new's (rejected).
+    assert rows["newcomer"]["acceptance_rate"] == 0.5
+    assert rows["veteran"]["acceptance_rate"] == 1.0
+
+
+def test_planted_divergence_recovered_with_its_date() -> None:
+    result = simulate("divergence", seed=0)
+    planted = result.truth["planted"][0]
+    findings = practice_divergence(Results(result.trace()))
+    assert [f.kind for f in findings] == ["practice_divergence"]
+    assert findings[0].at == planted["at"]
+    assert findings[0].severity != "info"
+    leaders = {r["group"]: r for r in leader_divergence(result.trace()).to_pylist()}
+    assert leaders["difference"]["jsd_hi"] < 0  # leaders stay closer to the official line
+
+
+def test_healthy_community_shows_no_divergence() -> None:
+    assert practice_divergence(Results(simulate("healthy", seed=0).trace())) == []

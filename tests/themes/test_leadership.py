@@ -12,6 +12,7 @@ from undertow.features.leaders import degree_centralisation
 from undertow.model.trace import Trace
 from undertow.testing import make_trace, tiny_trace
 from undertow.themes.leadership.agenda import agenda_setting
+from undertow.themes.leadership.approvals import approval_share_by_unit
 from undertow.themes.leadership.chilling import chilling_effect
 from undertow.themes.leadership.deference import reply_latency_deference
 from undertow.themes.leadership.emergent import shadow_leaders
@@ -240,3 +241,41 @@ def test_leadership_metrics_skip_without_roles() -> None:
 def test_contract(name: str) -> None:
     check_contract(name, planted_chilling_trace())
     check_contract(name, tiny_trace())
+
+
+def test_approval_share_by_unit() -> None:
+    rows = []
+    for i in range(10):
+        rows.append(
+            {
+                "message_id": f"c{i}",
+                "author_id": "dev",
+                "kind": "commit",
+                "created_at": f"2020-0{1 + i % 2}-10T00:00:00",
+            }
+        )
+        approver = "rest" if i < 6 else "outsider"
+        rows.append(
+            {
+                "message_id": f"a{i}",
+                "author_id": approver,
+                "kind": "ack",
+                "parent_id": f"c{i}",
+                "created_at": f"2020-0{1 + i % 2}-11T00:00:00",
+            }
+        )
+    roles = [
+        {
+            "person_id": "rest",
+            "role": "maintainer",
+            "rank": 2,
+            "unit": "THE REST",
+            "valid_from": "2020-01-01T00:00:00",
+        }
+    ]
+    table = approval_share_by_unit(make_trace(rows, roles=roles)).to_pylist()
+    shares = {r["unit"]: r["approval_share"] for r in table}
+    assert shares["THE REST"] == pytest.approx(0.6)
+    assert shares["(any formal role)"] == pytest.approx(0.6)
+    assert shares["(no formal role)"] == pytest.approx(0.4)
+    assert {r["n"] for r in table} == {10}

@@ -2,6 +2,7 @@
 
 from undertow.themes.leadership import (
     agenda,
+    approvals,
     chilling,
     deference,
     emergent,
@@ -12,6 +13,7 @@ from undertow.themes.leadership import (
 
 __all__ = [
     "agenda",
+    "approvals",
     "chilling",
     "deference",
     "emergent",

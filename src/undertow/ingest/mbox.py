@@ -95,33 +95,42 @@ _LIST_TAG = re.compile(r"^\s*(?:(?:re|aw|fwd?|sv)\s*:\s*)*\[([^\]\s]+)\]", re.IG
 _PATCH_SUBJECT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*?\[(?:[^\]]*\s)?PATCH\b[^\]]*\]", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:re|aw|fwd?|sv)\s*:", re.IGNORECASE)
 
-_NEGATION = r"(?<!not )(?<!n't )(?<!never )(?<!be )"
+_TREE = r"(?:tree|repository|repo|svn|git|hg|mercurial|branch|queue|mainline)"
+# Words that turn a claim into its opposite or a wish ("not applied", "will be merged").
+_DENIED = re.compile(r"(?:\b(?:not|never|be|if|once|when)|n't)\W+(?:\w+\W+)?$", re.I)
+# Phrases that announce knowledge taken up. Testers' "I applied your patch and ..."
+# is not an outcome: "applied" counts only with thanks or with a target tree.
 _OUTCOMES = (
     (
         "applied",
         re.compile(
-            r"\b(?:(?:i(?:'ve| have)?|i've now|patch(?:es)?|now|been|it's|is|are)\s+"
-            + _NEGATION
-            + r"applied|applied,?\s+thank|applied\s+(?:it|to|in|your|the\s+patch|both|all)"
-            r"\b(?!\s+(?:it|your|the)\b[^.\n]{0,40}\b(?:but|still|and it)))",
+            r"\b(?:thanks?(?:\s+you)?(?:\s+for\s+the\s+(?:patch|report|fix)[^.!\n]{0,30})?"
+            r"[,.!]?\s+(?:i(?:'ve|\s+have)\s+(?:just\s+|now\s+)?)?applied\b"
+            r"(?!\s+(?:it|the\s+patch|this\s+patch|your\s+patch)?\s*to\s+(?:my\s+)?"
+            r"(?:kernel|local|ubuntu|debian|own))"
+            r"|applied,?\s+thanks?"
+            r"|applied\s+(?:it\s+|the\s+patch\s+|your\s+patch\s+|a\s+fix\s+|the\s+fix\s+"
+            r"|both\s+patches\s+|the\s+patches\s+)?(?:to|in|into)\s+(?:my|the)\s+" + _TREE + r")\b",
             re.IGNORECASE,
         ),
     ),
     (
         "merged",
         re.compile(
-            r"\b(?:(?:i(?:'ve| have)?|now|been|it's|is|are|got)\s+"
-            + _NEGATION
-            + r"merged|merged,?\s+thank|merged\s+(?:it|in|into|to|your))\b",
+            r"\b(?:(?:i(?:'ve|\s+have)|has\s+been|have\s+been|was|got|is\s+now|are\s+now)"
+            r"\s+merged|merged\s+(?:it\s+|the\s+patch\s+|your\s+patch\s+)?(?:in|into|to)\s+"
+            r"(?:my|the|linux|v4l|mainline)\b|merged,?\s+thanks?)\b",
             re.IGNORECASE,
         ),
     ),
     (
         "resolved",
         re.compile(
-            r"\b(?:(?:it|this|that|everything|camera|webcam)\s+works\s+now|now\s+it\s+works"
-            r"|works\s+now|(?:that|this|it)\s+worked|thanks?,?\s+(?:it's\s+)?fixed"
-            r"|(?:that|this|it)\s+fixed\s+(?:it|the\s+problem)|problem\s+(?:is\s+)?solved)\b",
+            r"\b(?:(?:that|this)\s+(?:worked(?!\s+(?:before|previously|earlier|with|to\s+a))"
+            r"|did\s+the\s+trick|fixed\s+it|solved\s+it"
+            r"|solved\s+the\s+problem|fixed\s+the\s+problem)|works\s+now|now\s+(?:it\s+)?works"
+            r"|thanks?,?\s+(?:it's\s+)?fixed|problem\s+(?:is\s+)?solved"
+            r"|(?:it|everything)\s+works\s+(?:fine|perfectly|great)\s+now)\b",
             re.IGNORECASE,
         ),
     ),
@@ -554,12 +563,15 @@ def outcome_kind(own_words: str) -> str | None:
     --------
     >>> outcome_kind("Thanks, applied to my tree."), outcome_kind("It works now!")
     ('applied', 'resolved')
-    >>> outcome_kind("The patch was not applied.") is None
+    >>> outcome_kind("The patch was not applied."), outcome_kind("I applied your patch and")
+    (None, None)
+    >>> outcome_kind("It will be merged in the tree soon.") is None
     True
     """
     for kind, pattern in _OUTCOMES:
-        if pattern.search(own_words):
-            return kind
+        for match in pattern.finditer(own_words):
+            if not _DENIED.search(own_words[max(0, match.start() - 30) : match.start()]):
+                return kind
     return None
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.ingest._adapters_a import Run, run_adapter
-from undertow.ingest.mbox import ingest_mbox, read_mbox, split_mbox
+from undertow.ingest.mbox import Mail, ingest_mbox, parse_mail, read_mbox, split_mbox
 from undertow.ingest.textparts import own_words_array, split_body
 
 
@@ -282,3 +284,33 @@ def test_real_uvc_driver_author_is_one_person(uvc: Run) -> None:
     assert 2025 <= n <= 2034
     counts = pc.value_counts(messages.column("author_id")).to_pylist()
     assert max(counts, key=lambda c: c["counts"])["values"] == person
+
+
+_LINES = st.sampled_from(
+    [
+        "From my view it works.",
+        "From bob at example.net  Mon Jan  1 10:00:00 2007",
+        ">From a quoted log",
+        "From: a header-like line",
+        "> quoted",
+        "plain words",
+        "",
+    ]
+)
+
+
+@settings(derandomize=True, deadline=None, max_examples=60)
+@given(bodies=st.lists(st.lists(_LINES, min_size=1, max_size=6), min_size=1, max_size=5))
+def test_split_round_trips_mboxrd_escaped_bodies(bodies: list[list[str]]) -> None:
+    chunks = []
+    for index, lines in enumerate(bodies):
+        # mboxrd: every body line matching ^>*From gets one more ">".
+        escaped = [(">" + line) if line.lstrip(">").startswith("From ") else line for line in lines]
+        chunks.append(mail(ANN, f"<{index}@a>", "\n".join(escaped)).encode())
+    raws = list(split_mbox(io.BytesIO(b"".join(chunks))))
+    assert len(raws) == len(bodies)
+    for raw, lines in zip(raws, bodies, strict=True):
+        parsed = parse_mail(raw)
+        assert isinstance(parsed, Mail)
+        own = split_body("\n".join(lines)).text
+        assert parsed.text == own

@@ -46,6 +46,13 @@ def test_names_handles_and_ids_become_pseudonyms() -> None:
     assert out[5] == "Brown bread and Stone walls stay"
 
 
+def test_glued_names_in_paths_and_urls() -> None:
+    texts = pa.array(
+        ["see /home/carole.pemberton/x and www.carole-pemberton.de and carole_pemberton$"]
+    )
+    assert _scrubber()(texts).to_pylist() == ["see /home/p_cp/x and www.p_cp.de and p_cp$"]
+
+
 def test_control_characters_in_text_do_not_break_scrubbing() -> None:
     out = _scrubber()(pa.array(["a\x00Carole Pemberton\x01b"])).to_pylist()
     assert out == ["a p_cp b"]

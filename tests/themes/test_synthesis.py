@@ -65,6 +65,7 @@ def test_the_synthesis_finding_names_the_limit() -> None:
     assert finding.severity == "severe"
     assert "dominant actor" in finding.statement
     assert finding.ci_high is not None and finding.ci_high < 1
+    assert finding.subjects == ("boss",)
 
 
 def test_a_healthy_community_gets_no_severe_synthesis() -> None:

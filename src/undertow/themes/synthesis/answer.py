@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.synthesis.power_model import dominant_actors
 
 __all__ = ["power_limits_knowledge"]
 
@@ -117,6 +118,9 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
                 ci_high=top["odds_ratio_hi"],
                 null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
                 direction="limits",
+                subjects=tuple(dominant_actors(results.trace))
+                if top["term"] == "dominant_present"
+                else (),
                 details={"limiting_terms": [r["term"] for r in limiting]},
             )
         ]

@@ -27,7 +27,12 @@ import pyarrow as pa
 from undertow.model.trace import Trace
 from undertow.themes.registry import Chart, MetricSkipped, metric
 
-__all__ = ["ACKNOWLEDGEMENT", "power_knowledge_model", "thread_power_features"]
+__all__ = [
+    "ACKNOWLEDGEMENT",
+    "dominant_actors",
+    "power_knowledge_model",
+    "thread_power_features",
+]
 
 #: A starter's later message matching this counts as acknowledging a solution.
 ACKNOWLEDGEMENT = (
@@ -79,6 +84,26 @@ TERMS = (
     _Term("log_size", "control: thread size (per doubling)", False, control=True),
     _Term("years", "control: period (per year)", False, control=True),
 )
+
+
+def dominant_actors(trace: Trace) -> list[str]:
+    """The people counted as dominant actors: the top 1% by messages written (at least one).
+
+    Ties are broken by pseudonym, as in the model's features.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> dominant_actors(tiny_trace())
+    ['lead']
+    """
+    messages = trace.arrow("messages")
+    if messages.num_rows == 0:
+        return []
+    counts = messages.group_by("author_id").aggregate([("message_id", "count")])
+    ordered = counts.sort_by([("message_id_count", "descending"), ("author_id", "ascending")])
+    keep = math.ceil(counts.num_rows * DOMINANT_SHARE)
+    return [str(person) for person in ordered.column("author_id").to_pylist()[:keep]]
 
 
 def _empty() -> pa.Table:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ TARGET = 0.9
 
 
 def check_run(scenario: str, seed: int) -> dict[str, Any]:
+    warnings.simplefilter("ignore")
     started = time.perf_counter()
     result = simulate(scenario, seed)
     diagnosis = analyze(result.trace(), seed=seed, progress=False)
@@ -99,27 +102,38 @@ def summarise(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check(item: tuple[str, int]) -> dict[str, Any]:
+    return check_run(*item)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--out", type=Path, default=Path("bench/RESULTS-planted-truth.md"))
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = parser.parse_args()
-    runs = []
-    for scenario in args.scenarios.split(","):
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            run = check_run(scenario, seed)
+    work = [
+        (scenario, seed)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for scenario in args.scenarios.split(",")
+    ]
+    runs: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for run in pool.map(_check, work):
             runs.append(run)
             found = ", ".join(
                 f"{e['kind']}={'yes' if e['found'] else 'no'}" for e in run["planted"]
             )
             print(
-                f"{scenario} seed {seed}: {found or 'severe=' + str(run['severe'])} "
-                f"({run['seconds']:.1f} s)",
+                f"{run['scenario']} seed {run['seed']}: "
+                f"{found or 'severe=' + str(run['severe'])} ({run['seconds']:.1f} s)",
                 flush=True,
             )
-    args.out.write_text(summarise(runs), encoding="utf-8")
+            # Rewritten after every run, so an interrupted benchmark still leaves its results.
+            ordered = sorted(runs, key=lambda r: (SCENARIOS.index(r["scenario"]), r["seed"]))
+            args.out.write_text(summarise(ordered), encoding="utf-8")
     print(f"wrote {args.out}")
 
 

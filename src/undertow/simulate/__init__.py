@@ -50,8 +50,9 @@ class SimulationResult:
         Trace tables by name, valid against :mod:`undertow.model.schema`.
     truth
         ``scenario``, ``seed``, ``knobs``, ``planted`` (one entry per planted pathology:
-        ``kind``, ``theme``, ``subjects`` (pseudonyms), ``at`` (ISO date, or ``None``
-        when the mechanism runs from the first day), ``direction``) and ``knowledge``
+        ``kind``, ``theme``, ``subjects`` (pseudonyms), ``at`` (ISO date for the kinds
+        anchored to a date: ``centralising_leader``, ``formalisation_shock``,
+        ``practice_divergence``; otherwise ``None``), ``direction``) and ``knowledge``
         (resolution rate and idea uptake as simulated).
     daily
         Raw simulated counts per day (questions, resolved, ideas, ideas adopted, episodes,
@@ -195,7 +196,8 @@ def _planted(model: CommunityModel) -> list[dict[str, Any]]:
     if model.s_emotion:
         carers = sorted(m.person_id for m in model.carers)
         plant("emotion_work_concentrated", carers, None)
-        plant("uncontained_emotion", [], model.date(model.burnout_day))
+        # The agreed finding carries no date; the burnout date is in knobs["burnout_date"].
+        plant("uncontained_emotion", [], None)
     if model.s_divergence:
         plant("practice_divergence", [], model.date(model.mandate_day))
     return planted

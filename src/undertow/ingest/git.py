@@ -314,11 +314,14 @@ def trailer_person(value: str) -> tuple[str | None, str | None]:
     --------
     >>> trailer_person("Jan Beulich <JBeulich@suse.com> # x86")
     ('jbeulich@suse.com', 'Jan Beulich')
-    >>> trailer_person("Keir Fraser")
-    (None, 'Keir Fraser')
+    >>> trailer_person("Keir Fraser"), trailer_person("Ian Jackson <ian.jackson.citrix.com>")
+    ((None, 'Keir Fraser'), (None, 'Ian Jackson'))
     """
     value = value.split(">", 1)[0] + ">" if ">" in value else value.split("#", 1)[0]
     name, email = parseaddr(value)
+    if "@" not in email and name.strip():
+        # "Ian Jackson <ian.jackson.citrix.com>": a broken address, a usable name.
+        return None, " ".join(name.split())
     if "@" not in email:
         bare = value.strip().strip("<>").strip()
         if "@" in bare and " " not in bare:

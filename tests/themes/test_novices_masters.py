@@ -86,7 +86,10 @@ def test_newcomer_table_and_reception_shares() -> None:
 
 def test_return_by_reception_and_newcomers_ignored_finding() -> None:
     trace = _reception_trace()
-    rows = {r["group"]: r for r in return_by_reception(trace).to_pylist()}
+    table = return_by_reception(trace).to_pylist()
+    rows = {r["group"]: r for r in table if r["measure"] == "new_thread"}
+    again = {r["group"]: r for r in table if r["measure"] == "any_message"}
+    assert again["replied"]["return_rate"] == 1.0
     assert rows["replied"]["return_rate"] == 1.0 and rows["replied"]["n"] == 12
     # The filler and the mentor were not answered either, and both wrote again.
     assert rows["ignored"]["return_rate"] == pytest.approx(2 / 10)

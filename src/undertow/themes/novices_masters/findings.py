@@ -57,12 +57,22 @@ def newcomers_ignored_findings(results: Results) -> list[Finding]:
     lo = 1.0 - float(replied["value_hi"])  # type: ignore[arg-type]
     hi = 1.0 - float(replied["value_lo"])  # type: ignore[arg-type]
     n = int(replied["n"])  # type: ignore[call-overload]
-    gap_row = _row(results.get("return_by_reception"), "group", "difference")
+    returns = results.get("return_by_reception")
+    gap_row = None
+    if returns is not None:
+        gap_row = next(
+            (
+                row
+                for row in returns.to_pylist()
+                if row["measure"] == "new_thread" and row["group"] == "difference"
+            ),
+            None,
+        )
     gap = gap_lo = gap_hi = float("nan")
     if gap_row is not None:
-        gap = float(gap_row["return_rate"])  # type: ignore[arg-type]
-        gap_lo = float(gap_row["return_rate_lo"])  # type: ignore[arg-type]
-        gap_hi = float(gap_row["return_rate_hi"])  # type: ignore[arg-type]
+        gap = float(gap_row["return_rate"])
+        gap_lo = float(gap_row["return_rate_lo"])
+        gap_hi = float(gap_row["return_rate_hi"])
     gap_clear = math.isfinite(gap_lo) and gap_lo > 0
     if unanswered >= 0.5 and gap >= 0.15 and gap_lo > 0.05:
         severity = "severe"

@@ -52,6 +52,7 @@ RECEPTION_SCHEMA = pa.schema(
         pa.field("reply_compound", pa.float64()),
         pa.field("reply_tone", pa.string()),
         pa.field("returned", pa.bool_()),
+        pa.field("posted_again", pa.bool_()),
         pa.field("duration_days", pa.float64()),
         pa.field("left", pa.bool_()),
         pa.field("n_messages", pa.int64()),
@@ -88,7 +89,9 @@ def newcomer_table(trace: Trace) -> pa.Table:
     a formal role; the first reply's VADER compound and ``reply_tone``
     (``warm``/``neutral``/``hostile``; null when no reply or affect is unavailable);
     ``returned`` (wrote in another thread within :data:`FOLLOW_UP_DAYS`, null when the
-    trace ends before that); ``duration_days`` from the first to the last message
+    trace ends before that); ``posted_again`` (wrote anything later within that time,
+    the same thread included: Joyce & Kraut's looser sense); ``duration_days`` from
+    the first to the last message
     (or to the end of the trace when censored) and ``left`` (the last message is more
     than :data:`FOLLOW_UP_DAYS` before the end of the trace).
 
@@ -131,6 +134,8 @@ def newcomer_table(trace: Trace) -> pa.Table:
         horizon = FOLLOW_UP_DAYS * _DAY_US
         in_window = other_thread & (when > joined[who]) & (when <= joined[who] + horizon)
         returned = np.bincount(who[in_window], minlength=n_people) > 0
+        again = (when > joined[who]) & (when <= joined[who] + horizon)
+        posted_again = np.bincount(who[again], minlength=n_people) > 0
         followed = joined + horizon <= end
         left = last < end - horizon
         duration = np.where(left, last - joined, end - joined) / _DAY_US
@@ -189,6 +194,7 @@ def newcomer_table(trace: Trace) -> pa.Table:
                 "reply_compound": compound,
                 "reply_tone": reply_tone,
                 "returned": pa.array(returned, pa.bool_(), mask=~followed),
+                "posted_again": pa.array(posted_again, pa.bool_(), mask=~followed),
                 "duration_days": pa.array(duration, pa.float64()),
                 "left": pa.array(left, pa.bool_()),
                 "n_messages": pa.array(n_messages, pa.int64()),
@@ -343,6 +349,7 @@ def _reception_summary_schema() -> pa.Schema:
 
 RETURN_SCHEMA = pa.schema(
     [
+        pa.field("measure", pa.string()),
         pa.field("group", pa.string()),
         pa.field("return_rate", pa.float64()),
         pa.field("return_rate_lo", pa.float64()),
@@ -361,6 +368,7 @@ RETURN_SCHEMA = pa.schema(
         kind="errorbar",
         x="group",
         y="return_rate",
+        group="measure",
         lo="return_rate_lo",
         hi="return_rate_hi",
         title="Newcomers who came back, by reception of their first message",
@@ -369,9 +377,11 @@ RETURN_SCHEMA = pa.schema(
 def return_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Share of newcomers who came back, replied vs ignored, and the difference.
 
-    A newcomer *returned* when they wrote in another thread within
-    :data:`FOLLOW_UP_DAYS` (180) days of their first message; newcomers who joined
-    less than that before the end of the trace are left out. Rows ``replied``,
+    Two measures of coming back within :data:`FOLLOW_UP_DAYS` (180) days of the first
+    message: ``new_thread`` (wrote in another thread: a new question or contribution,
+    so a thank-you in the same thread does not count) and ``any_message`` (wrote
+    anything later, as in Joyce & Kraut 2006). Newcomers who joined less than that
+    before the end of the trace are left out. Rows per measure: ``replied``,
     ``ignored`` (Wilson 95% CIs) and ``difference`` (replied − ignored, Newcombe's
     hybrid interval); ``seed`` is unused.
 
@@ -386,31 +396,34 @@ def return_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     if followed.num_rows == 0:
         return RETURN_SCHEMA.empty_table()
     replied = followed.column("replied").to_numpy(zero_copy_only=False).astype(bool)
-    returned = followed.column("returned").to_numpy(zero_copy_only=False).astype(bool)
-    x1, n1 = float(returned[replied].sum()), float(replied.sum())
-    x2, n2 = float(returned[~replied].sum()), float((~replied).sum())
     rows = []
-    for group, x, size in (("replied", x1, n1), ("ignored", x2, n2)):
-        low, high = wilson_interval(x, size)
+    for measure, column in (("new_thread", "returned"), ("any_message", "posted_again")):
+        came_back = followed.column(column).to_numpy(zero_copy_only=False).astype(bool)
+        x1, n1 = float(came_back[replied].sum()), float(replied.sum())
+        x2, n2 = float(came_back[~replied].sum()), float((~replied).sum())
+        for group, x, size in (("replied", x1, n1), ("ignored", x2, n2)):
+            low, high = wilson_interval(x, size)
+            rows.append(
+                {
+                    "measure": measure,
+                    "group": group,
+                    "return_rate": x / size if size else float("nan"),
+                    "return_rate_lo": low,
+                    "return_rate_hi": high,
+                    "n_people": int(size),
+                    "n": int(size),
+                }
+            )
+        gap, low, high = newcombe_interval(x1, n1, x2, n2)
         rows.append(
             {
-                "group": group,
-                "return_rate": x / size if size else float("nan"),
+                "measure": measure,
+                "group": "difference",
+                "return_rate": gap,
                 "return_rate_lo": low,
                 "return_rate_hi": high,
-                "n_people": int(size),
-                "n": int(size),
+                "n_people": int(n1 + n2),
+                "n": int(n1 + n2),
             }
         )
-    gap, low, high = newcombe_interval(x1, n1, x2, n2)
-    rows.append(
-        {
-            "group": "difference",
-            "return_rate": gap,
-            "return_rate_lo": low,
-            "return_rate_hi": high,
-            "n_people": int(n1 + n2),
-            "n": int(n1 + n2),
-        }
-    )
     return pa.Table.from_pylist(rows, schema=RETURN_SCHEMA)

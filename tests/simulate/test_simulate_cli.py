@@ -90,4 +90,4 @@ def test_demo_writes_trace_and_report(tmp_path: Path) -> None:
     assert (tmp_path / "trace" / "truth.json").is_file()
     assert (tmp_path / "report.html").is_file()
     assert "Report:" in result.output
-    assert "dominant_actor" in result.output
+    assert "centralising_leader" in result.output and "gatekeeping" in result.output

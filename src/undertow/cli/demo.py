@@ -17,8 +17,11 @@ from undertow.simulate.recovery import recovered
 
 __all__ = ["DEMO_SCENARIO", "DEMO_SEED", "demo"]
 
-#: The demo community: a dominant actor, a manager appointed late, and gatekeeping masters.
-DEMO_SCENARIO = "dominant_actor+late_manager+gatekeeping"
+#: The demo community: a manager appointed late who centralises the conversation, masters
+#: who meet newcomers with hostility, and a few carers who burn out. (A dominant actor is
+#: left out: with one already at the centre, a late manager moves the hub rather than
+#: centralising the network further, which hides the timing effect the demo shows.)
+DEMO_SCENARIO = "late_manager+gatekeeping+emotion_collapse"
 DEMO_SEED = 7
 
 

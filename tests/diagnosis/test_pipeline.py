@@ -203,3 +203,25 @@ def test_cli_writes_the_report_and_exits_one_on_a_failed_metric(tmp_path: Path) 
     assert result.exit_code == 2
     result = runner.invoke(app, ["analyze", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")])
     assert result.exit_code == 2
+
+
+def test_units_kept_by_ingest_are_not_leaks(tmp_path: Path) -> None:
+    folder = tmp_path / "trace"
+    source = community()
+    roles = pa.table(
+        {
+            "person_id": ["a00"],
+            "role": ["maintainer"],
+            "rank": pa.array([1], pa.int32()),
+            "unit": ["quirkcorp"],
+            "valid_from": pa.array([None], pa.timestamp("us", tz="UTC")),
+            "valid_to": pa.array([None], pa.timestamp("us", tz="UTC")),
+            "source_ref": pa.array([None], pa.string()),
+        }
+    )
+    tables = {name: source.arrow(name) for name in ("messages", "people")}
+    write_trace(folder, {**tables, "roles": roles})
+    pq.write_table(audit_table(["quirkcorp"], load_or_create_key()), folder / "audit.parquet")
+    _leaky("unit quirkcorp")
+    analyze(folder, tmp_path / "out", progress=False)
+    assert (tmp_path / "out" / "report.html").is_file()

@@ -319,8 +319,11 @@
     var data = rows(payload).filter(function (r) { return isNum(r[payload.x]) && isNum(r[payload.y]); });
     if (!data.length) return note(figure, "Nothing to draw: every row is empty or suppressed.");
     var xd = extent(data.map(function (r) { return r[payload.x]; })), yd = extent(data.map(function (r) { return r[payload.y]; }));
+    var xtime = payload.types[payload.x] === "time";
+    if (!xtime && xd[0] > 0 && xd[0] < 0.5 * xd[1]) xd[0] = 0;
+    if (yd[0] > 0 && yd[0] < 0.5 * yd[1]) yd[0] = 0;
     var svg = frame(plot), xs = scale(xd, [M.left, W - M.right]), ys = scale(yd, [H - M.bottom, M.top]);
-    axes(svg, xs, ys, xd, yd, { xtime: payload.types[payload.x] === "time", xlabel: payload.x, ylabel: payload.y });
+    axes(svg, xs, ys, xd, yd, { xtime: xtime, xlabel: payload.x, ylabel: payload.y });
     var series = groups(data, payload.group);
     series.forEach(function (s, i) {
       s.color = PALETTE[i % PALETTE.length];

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from undertow.engine import Engine
 from undertow.model.trace import Trace
+from undertow.simulate import scenarios as _scenarios
 from undertow.simulate.model import CommunityModel
 from undertow.simulate.scenarios import MECHANISMS, SCENARIOS, Scenario, scenario
 
@@ -69,7 +70,7 @@ class SimulationResult:
 
 
 def simulate(
-    scenario_name: str = "healthy",
+    scenario: str = "healthy",
     seed: int = 0,
     *,
     n_days: int = 540,
@@ -80,7 +81,7 @@ def simulate(
 
     Parameters
     ----------
-    scenario_name
+    scenario
         ``healthy``, ``dominant_actor``, ``late_manager``, ``gatekeeping``,
         ``emotion_collapse``, ``divergence``, or several mechanisms joined by ``+``.
     seed
@@ -105,7 +106,7 @@ def simulate(
     >>> result.tables["messages"].num_rows > 0
     True
     """
-    resolved = scenario(scenario_name, n_days=n_days, strength=strength, **knobs)
+    resolved = _scenarios.scenario(scenario, n_days=n_days, strength=strength, **knobs)
     model = CommunityModel(resolved, seed=seed)
     model.run()
     tables = model.recorder.tables()

@@ -6,8 +6,10 @@ exclusion, and ``read == accepted + rejected + excluded`` for every source.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +232,28 @@ CASES: dict[str, Case] = {
         read=2,
         accepted=1,
         problems=[("rejected", "truncated", AFTER_GOOD)],
+    ),
+    "mbox_truncated_bz2": Case(
+        ingest_mbox,
+        {
+            "a.mbox.bz2": bz2.compress((GOOD + mail("bob@example.net", "<2@b>", VARIED)).encode())[
+                :-200
+            ]
+        },
+        # bzip2 decodes whole blocks: a cut inside the only block loses all of it,
+        # and the loss is reported, not silent.
+        read=1,
+        accepted=0,
+        problems=[("rejected", "truncated", "line 1, byte 0")],
+    ),
+    "mbox_concatenated_gz_members_and_xz": Case(
+        ingest_mbox,
+        {
+            "a.mbox.gz": gz(GOOD) + gz(mail("bob@example.net", "<2@b>", "second member")),
+            "b.mbox.xz": lzma.compress(mail("cy@example.com", "<3@c>", "xz").encode()),
+        },
+        read=3,
+        accepted=3,
     ),
     "mbox_empty_file": Case(ingest_mbox, {"a.mbox": b""}, read=0, accepted=0),
     "irc_short_row": Case(

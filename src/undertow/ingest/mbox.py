@@ -1,4 +1,4 @@
-"""Read mailing-list archives (mbox, ``.gz``, pipermail text, a folder of monthly files).
+"""Read mailing-list archives (mbox, ``.gz``/``.bz2``/``.xz``, pipermail text, folders).
 
 The reader streams: it never holds more than one message (capped at
 ``max_message_bytes``) and reads lines in bounded chunks, so a multi-gigabyte archive or
@@ -7,7 +7,8 @@ a single endless line costs constant memory. Every record ends in one bucket:
 - **accepted**: passed to :meth:`TraceBuilder.add_message`;
 - **rejected** with a reason code and its location (``line N, byte B`` of the file):
   ``oversize`` (over the size cap; skipped to the next separator), ``truncated`` (a
-  ``.gz`` that ends early: the message being read and the unknown rest),
+  ``.gz``/``.bz2``/``.xz`` that ends early or is corrupt: the message being read and
+  the unknown rest),
   ``no_headers`` (text before the first separator that is not a mail),
   ``missing_author`` (no usable ``From:``), ``bad_date`` (no plausible ``Date:`` and no
   date on the ``From`` separator line).
@@ -36,12 +37,14 @@ it replies to.
 
 from __future__ import annotations
 
+import bz2
 import email.errors
 import email.header
 import hashlib
+import lzma
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -49,7 +52,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from undertow.ingest.textparts import split_body
 
@@ -224,14 +227,35 @@ def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
     decompressor = zlib.decompressobj(wbits=31)
     while block := raw.read(_CHUNK):
         while block:
-            yield decompressor.decompress(block, _CHUNK)
-            block = decompressor.unconsumed_tail
             if decompressor.eof:
-                block = decompressor.unused_data + block
-                if not block.strip(b"\0"):
+                if not block.strip(b"\0"):  # padding after the last member
                     break
                 decompressor = zlib.decompressobj(wbits=31)
+            yield decompressor.decompress(block, _CHUNK)
+            block = decompressor.unconsumed_tail + decompressor.unused_data
     yield decompressor.flush()
+    if not decompressor.eof:
+        raise _Truncated("compressed stream ended early")
+
+
+def _inflate(raw: IO[bytes], make: Callable[[], Any]) -> Iterator[bytes]:
+    """Stream a bz2 or xz file (``make`` builds the decompressor), bounded per call."""
+    decompressor = make()
+    pending = b""
+    while True:
+        if not pending:
+            pending = raw.read(_CHUNK)
+            if not pending:
+                break
+        if decompressor.eof:
+            if not pending.strip(b"\0"):
+                pending = b""
+                continue
+            decompressor = make()
+        yield decompressor.decompress(pending, _CHUNK)
+        while not decompressor.eof and not decompressor.needs_input:
+            yield decompressor.decompress(b"", _CHUNK)
+        pending = decompressor.unused_data if decompressor.eof else b""
     if not decompressor.eof:
         raise _Truncated("compressed stream ended early")
 
@@ -275,10 +299,14 @@ class _LineReader:
 
 def _open(path: Path) -> IO[bytes]:
     stream = path.open("rb")
-    if stream.read(2) == b"\x1f\x8b":
-        stream.seek(0)
-        return cast(IO[bytes], _LineReader(_gunzip(stream), stream))
+    magic = stream.read(6)
     stream.seek(0)
+    if magic.startswith(b"\x1f\x8b"):
+        return cast(IO[bytes], _LineReader(_gunzip(stream), stream))
+    if magic.startswith(b"BZh"):
+        return cast(IO[bytes], _LineReader(_inflate(stream, bz2.BZ2Decompressor), stream))
+    if magic == b"\xfd7zXZ\x00":
+        return cast(IO[bytes], _LineReader(_inflate(stream, lzma.LZMADecompressor), stream))
     return stream
 
 

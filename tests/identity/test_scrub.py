@@ -54,8 +54,8 @@ def test_glued_names_in_paths_and_urls() -> None:
 
 
 def test_control_characters_in_text_do_not_break_scrubbing() -> None:
-    out = _scrubber()(pa.array(["a\x00Carole Pemberton\x01b"])).to_pylist()
-    assert out == ["a p_cp b"]
+    out = _scrubber()(pa.array(["a\x00Carole\nPemberton\x01b"])).to_pylist()
+    assert out == ["a p_cp\x01b"]
 
 
 def test_no_people_still_masks_addresses() -> None:

@@ -1,14 +1,15 @@
 """Mask addresses and known people's names in free text, vectorised with Arrow kernels.
 
-Three passes over each batch of texts, all in Arrow's C++ (RE2) string kernels:
+Each batch of texts goes through Arrow's C++ kernels, never a per-message loop:
 
 1. e-mail addresses (also pipermail's ``user at domain``) become ``<email>``;
-2. known multi-word names and dotted handles are wrapped in a marker so that the
-   next pass sees each as one token;
-3. every text is cut into word and non-word pieces; each piece is looked up
+2. every text is cut into word and non-word pieces; each word is looked up
    (case-insensitively) among the known tokens and replaced by its person's pseudonym.
    Standalone name tokens (``Pemberton`` of "Carole Pemberton") are replaced only
-   when capitalised, and never when they are also common English words.
+   when capitalised, and never when they are also common English words;
+3. runs of up to five words joined by spacing, "." or "-" are looked up among the
+   multi-word tokens (``Carole Pemberton``, ``carole.pemberton``, ``a-lee``), so
+   names split over a line break or glued into a path are caught too.
 
 A token that belongs to several people becomes ``<person>``, as do the tokens of
 people who opted out.
@@ -20,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,13 +37,15 @@ EMAIL_PATTERN = (
     r"[A-Za-z0-9._%+\-]+(?:@|\s+(?:at|\(at\)|\[at\])\s+)"
     r"[A-Za-z0-9\-]+(?:\.[A-Za-z][A-Za-z0-9\-]*)+"
 )
-_MARK = "\x01"
 _SPLIT = "\x00"
 _WORD = r"[\p{L}\p{N}_]+"
-_PHRASE_GROUP = 500
+_CHUNK_ROWS = 50_000
 _MIN_TOKEN = 3
 _MIN_NAME_TOKEN = 4
 _WORD_RE = re.compile(r"[^\W_]+|_+")
+_PHRASE_WORD = re.compile(r"\w+")
+#: What may join the words of a multi-word token: spacing, or one "." or "-".
+_GLUE = r"^(\s+|[.\-])$"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def identity_tokens(identity: RawIdentity) -> IdentityTokens:
     >>> raw = RawIdentity(email="a.lee@x.org", name="Ann Pemberton", handle="irc:annp")
     >>> t = identity_tokens(raw)
     >>> sorted(t.anywhere)[:5]
-    ['a.lee', 'a.lee@x.org', 'ann pemberton', 'ann-pemberton', 'ann.pemberton']
+    ['a.lee', 'a.lee@x.org', 'ann pemberton', 'ann_pemberton', 'annp']
     >>> sorted(t.capitalised)
     ['pemberton']
     """
@@ -88,9 +92,9 @@ def identity_tokens(identity: RawIdentity) -> IdentityTokens:
             words = _WORD_RE.findall(form)
             if len(words) > 1:
                 anywhere.add(form)
-                # Names recur glued into logins, paths and URLs: ann.lee, ann_lee, ann-lee.
-                for glue in (".", "_", "-"):
-                    anywhere.add(glue.join(words))
+                # Names recur glued into logins, paths and URLs: ann_lee, annlee (and
+                # ann.lee / ann-lee, which phrase matching covers).
+                anywhere.add("_".join(words))
                 if len("".join(words)) >= _MIN_NAME_TOKEN * 2:
                     anywhere.add("".join(words))
                 capitalised.update(
@@ -158,16 +162,18 @@ class Scrubber:
         self._cap_values = pa.array(
             [capitalised[k] for k in self._cap_keys.to_pylist()], pa.string()
         )
-        phrases = sorted(
-            (t for t in anywhere if "@" not in t and not re.fullmatch(r"[^\W_]+|_+", t)),
-            key=lambda t: (-len(t), t),
-        )
-        self._phrase_patterns = [
-            r"(?i)(^|[^\p{L}\p{N}_])("
-            + "|".join(_phrase_regex(p) for p in phrases[i : i + _PHRASE_GROUP])
-            + r")([^\p{L}\p{N}_]|$)"
-            for i in range(0, len(phrases), _PHRASE_GROUP)
-        ]
+        # Multi-word tokens (names, dotted logins) are matched as runs of words joined by
+        # spaces, "." or "-", so one regex-free pass serves every phrase.
+        phrases: dict[str, str] = {}
+        for token, replacement in anywhere.items():
+            words = _PHRASE_WORD.findall(token)
+            if "@" not in token and len(words) > 1:
+                key = " ".join(words)
+                previous = phrases.get(key)
+                phrases[key] = replacement if previous in (None, replacement) else AMBIGUOUS
+        self._phrase_lengths = sorted({len(k.split(" ")) for k in phrases}, reverse=True)
+        self._phrase_keys = pa.array(sorted(phrases), pa.string())
+        self._phrase_values = pa.array([phrases[k] for k in sorted(phrases)], pa.string())
 
     @property
     def n_tokens(self) -> int:
@@ -179,24 +185,28 @@ class Scrubber:
         array = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
         if array.type != pa.string():
             array = array.cast(pa.string())
+        if len(array) <= _CHUNK_ROWS:
+            return self._scrub(array)
+        # Chunks bound the memory of the token lists built below.
+        return pa.concat_arrays(
+            [
+                self._scrub(array.slice(start, _CHUNK_ROWS))
+                for start in range(0, len(array), _CHUNK_ROWS)
+            ]
+        )
+
+    def _scrub(self, array: pa.Array) -> pa.Array:
         if len(array) == 0:
             return array
-        # The two control characters serve as markers below; in text they are noise.
+        # NUL serves as the piece separator below; in text it is noise.
         out = pc.replace_substring(array, _SPLIT, " ")
-        out = pc.replace_substring(out, _MARK, " ")
         out = pc.replace_substring_regex(out, EMAIL_PATTERN, "<email>")
-        for pattern in self._phrase_patterns:
-            # RE2's \b is ASCII-only, so the boundaries are captured and put back.
-            out = pc.replace_substring_regex(out, pattern, r"\1" + _MARK + r"\2" + _MARK + r"\3")
         if self.n_tokens == 0:
-            return pc.replace_substring(out, _MARK, "")
-        piece = _MARK + r"[^" + _MARK + r"]*" + _MARK + "|" + _WORD
-        wrapped = pc.replace_substring_regex(out, piece, _SPLIT + r"\0" + _SPLIT)
+            return out
+        wrapped = pc.replace_substring_regex(out, _WORD, _SPLIT + r"\0" + _SPLIT)
         parts = pc.split_pattern(wrapped, _SPLIT)
         flat = parts.flatten()
-        key = pc.replace_substring_regex(
-            pc.utf8_lower(pc.replace_substring(flat, _MARK, "")), r"\s+", " "
-        )
+        key = pc.utf8_lower(flat)
         replaced = pc.take(self._any_values, pc.index_in(key, value_set=self._any_keys))
         if len(self._cap_keys):
             first = pc.utf8_slice_codeunits(flat, 0, 1)
@@ -204,10 +214,49 @@ class Scrubber:
             cap = pc.if_else(pc.utf8_is_upper(first), cap, pa.scalar(None, pa.string()))
             replaced = pc.coalesce(replaced, cap)
         pieces = pc.coalesce(replaced, flat)
+        if len(self._phrase_keys):
+            pieces = self._replace_phrases(parts, key, pieces)
         rebuilt = pa.ListArray.from_arrays(parts.offsets, pieces, mask=parts.is_null())
-        joined = pc.binary_join(rebuilt, "")
-        return pc.replace_substring(joined, _MARK, "")
+        return pc.binary_join(rebuilt, "")
 
-
-def _phrase_regex(phrase: str) -> str:
-    return r"\s+".join(re.escape(part) for part in phrase.split(" "))
+    def _replace_phrases(self, parts: pa.ListArray, key: pa.Array, pieces: pa.Array) -> pa.Array:
+        """Replace runs of word pieces that spell a known multi-word token."""
+        n = len(key)
+        owner = np.asarray(pc.list_parent_indices(parts))
+        is_word = np.asarray(pc.fill_null(pc.match_substring_regex(key, "^" + _WORD), False))
+        is_glue = np.asarray(pc.fill_null(pc.match_substring_regex(key, _GLUE), False))
+        normal = pc.if_else(pa.array(is_glue), " ", key)
+        consumed = np.zeros(n, dtype=bool)
+        changes: dict[int, str] = {}
+        for k in self._phrase_lengths:
+            span = 2 * k - 2
+            m = n - span
+            if m <= 0:
+                continue
+            ok = is_word[:m] & (owner[:m] == owner[span:])
+            for j in range(1, k):
+                ok &= is_glue[2 * j - 1 : 2 * j - 1 + m] & is_word[2 * j : 2 * j + m]
+            if not ok.any():
+                continue
+            candidate = pc.binary_join_element_wise(
+                *[normal.slice(offset, m) for offset in range(span + 1)], ""
+            )
+            candidate = pc.if_else(pa.array(ok), candidate, pa.scalar(None, pa.string()))
+            found = pc.index_in(candidate, value_set=self._phrase_keys)
+            found_at = np.asarray(pc.fill_null(found, -1))
+            values = self._phrase_values.to_pylist()
+            # Matches are rare next to words, so visiting each is cheap.
+            for start in np.flatnonzero(found_at >= 0):
+                if consumed[start : start + span + 1].any():
+                    continue
+                consumed[start : start + span + 1] = True
+                changes[int(start)] = values[found_at[start]]
+                changes.update({int(i): "" for i in range(start + 1, start + span + 1)})
+        if not changes:
+            return pieces
+        mask = np.zeros(n, dtype=bool)
+        positions = sorted(changes)
+        mask[positions] = True
+        return pc.replace_with_mask(
+            pieces, pa.array(mask), pa.array([changes[i] for i in positions], pa.string())
+        )

@@ -175,3 +175,32 @@ def test_dominance_and_late_manager_cost_idea_uptake(seed: int) -> None:
     healthy = run("healthy", seed).truth["knowledge"]["idea_uptake"]
     for mechanism in ("dominant_actor", "late_manager"):
         assert run(mechanism, seed).truth["knowledge"]["idea_uptake"] < healthy - 0.02
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_warmly_received_newcomers_move_towards_the_core(seed: int) -> None:
+    result = run("healthy", seed)
+    messages = result.tables["messages"]
+    roles = result.tables["roles"]
+    joined = roles.filter(
+        pc.and_(pc.equal(roles["role"], "member"), pc.is_valid(roles["valid_from"]))
+    )
+    newcomers = set(joined["person_id"].to_pylist())
+    rows = messages.select(["message_id", "author_id", "parent_id", "text"]).to_pylist()
+    first: dict[str, str] = {}
+    first_reply: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for row in rows:
+        first.setdefault(row["author_id"], row["message_id"])
+        counts[row["author_id"]] += 1
+        if row["parent_id"] is not None:
+            first_reply.setdefault(row["parent_id"], row["text"])
+    warm, ignored = [], []
+    for person in newcomers & set(first):
+        reply = first_reply.get(first[person])
+        if reply is None:
+            ignored.append(counts[person])
+        elif any(reply.startswith(p) for p in TONES["warm"]):
+            warm.append(counts[person])
+    assert len(warm) > 20 and len(ignored) > 5
+    assert sum(warm) / len(warm) > 2 * sum(ignored) / len(ignored)

@@ -105,7 +105,8 @@ class Exchanges:
 def exchanges(trace: Trace) -> Exchanges:
     """Every reply with its parent: who replied to whom, and the markers both used (cached).
 
-    Self-replies and replies whose parent is not in the trace are dropped (as ConvoKit does).
+    Self-replies and replies whose parent is not in the trace are dropped (as ConvoKit
+    does), and so are exchanges where either message has no words.
     """
 
     def compute() -> Exchanges:
@@ -119,10 +120,18 @@ def exchanges(trace: Trace) -> Exchanges:
         author = author.astype(np.int64)
         parent_of = pc.index_in(messages.column("parent_id"), value_set=message_id)
         parent_row = parent_of.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        words = message_own_words(trace)
+        # A message without words (a bare Acked-by trailer, an emoji reaction) cannot
+        # echo or be echoed; ConvoKit would count it as using no marker.
+        has_words = pc.greater(pc.utf8_length(pc.fill_null(words, "")), 0)
+        has_words_np = has_words.to_numpy(zero_copy_only=False).astype(bool)
         has_parent = parent_row >= 0
-        reply = np.flatnonzero(has_parent & (author[np.maximum(parent_row, 0)] != author))
+        safe_parent = np.maximum(parent_row, 0)
+        reply = np.flatnonzero(
+            has_parent & (author[safe_parent] != author) & has_words_np & has_words_np[safe_parent]
+        )
         parent = parent_row[reply]
-        bits = function_word_bits(message_own_words(trace))
+        bits = function_word_bits(words)
         return Exchanges(
             reply=reply,
             parent=parent,

@@ -143,13 +143,9 @@ def test_maintainers_snapshots_become_role_intervals(tmp_path: Path) -> None:
     )
     path = folder / "commits.jsonl"
     path.write_text(json.dumps(COMMITS[0]) + "\n")
-    run = run_adapter(
-        ingest_git,
-        [path],
-        tmp_path / "trace",
-        maintainers=folder / "maintainers",
-        documents=folder / "documents",
-    )
+    # The export folder brings its maintainers/ and documents/ along.
+    run = run_adapter(ingest_git, [folder], tmp_path / "trace")
+    assert run.source("commits.jsonl")["read"] == 1
     ids = run.identity_map()
     roles: dict[tuple[str, str, int, str], list[tuple[datetime, datetime | None]]] = {}
     for r in run.table("roles").to_pylist():

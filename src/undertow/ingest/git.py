@@ -507,6 +507,30 @@ def _mailmap_text(path: Path, mailmap: Path | None) -> str | None:
     return None
 
 
+def _is_repository(folder: Path) -> bool:
+    return (folder / ".git").exists() or (
+        (folder / "HEAD").is_file() and (folder / "objects").is_dir()
+    )
+
+
+def _inputs(path: Path) -> tuple[list[Path], Path | None, Path | None]:
+    """Commit sources of one given path, and the role and document folders it brings.
+
+    A repository is read with ``git log``; a file is a JSON Lines export; any other
+    folder is an export folder: its ``*.jsonl``/``*.jsonl.gz`` files, with
+    ``maintainers/`` and ``documents/`` beside them used when present.
+    """
+    if not path.is_dir() or _is_repository(path):
+        return [path], None, None
+    exports = sorted([*path.glob("*.jsonl"), *path.glob("*.jsonl.gz")])
+    if not exports:
+        # Not a recognisable layout: let git say why (e.g. "not a git repository").
+        return [path], None, None
+    roles = path / "maintainers"
+    documents = path / "documents"
+    return exports, (roles if roles.is_dir() else None), (documents if documents.is_dir() else None)
+
+
 def ingest_git(
     builder: TraceBuilder,
     paths: Iterable[Path],
@@ -525,7 +549,9 @@ def ingest_git(
     builder
         The trace builder.
     paths
-        Repositories (read with ``git log``) or JSON Lines exports.
+        Repositories (read with ``git log``), JSON Lines exports, or export folders
+        holding ``*.jsonl(.gz)`` files with optional ``maintainers/`` and
+        ``documents/`` folders beside them (used unless the options below are given).
     maintainers
         A folder of ``MAINTAINERS.<tag>`` / ``CODEOWNERS.<tag>`` snapshots. Tag dates
         come from CSV files (``tag``/``rev`` and ``date``/``commit_date`` columns) in the
@@ -546,7 +572,13 @@ def ingest_git(
     maintainers = None if maintainers is None else Path(maintainers)
     documents = None if documents is None else Path(documents)
     mailmap = None if mailmap is None else Path(mailmap)
-    for path in paths:
+    expanded: list[Path] = []
+    for given in paths:
+        sources, found_roles, found_documents = _inputs(given)
+        expanded.extend(sources)
+        maintainers = maintainers or found_roles
+        documents = documents or found_documents
+    for path in expanded:
         space = repository or (path.resolve().name if path.is_dir() else path.resolve().parent.name)
         builder.add_space(space, name=space, governance="official")
         mailmap_text = _mailmap_text(path, mailmap)

@@ -188,6 +188,8 @@ def test_local_repository_with_mailmap_and_tags(tmp_path: Path) -> None:
         _git(repo, "commit", "-q", "-m", message, env=env)
 
     (repo / "MAINTAINERS").write_text(MAINTAINERS_V1)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "CODEOWNERS").write_text("# owners\n/x.c @annlee bob@example.net\n")
     make("Add maintainers\n\nSigned-off-by: Ann Lee <ann@example.org>", ANN, ANN, 1)
     _git(repo, "tag", "v1")
     (repo / ".mailmap").write_text("Ann Lee <ann@example.org> <ann@old.example>\n")
@@ -206,8 +208,11 @@ def test_local_repository_with_mailmap_and_tags(tmp_path: Path) -> None:
     kinds = sorted(messages.column("kind").to_pylist())
     assert kinds == ["ack", "commit", "commit", "review"]
     roles = run.table("roles").to_pylist()
-    # Each MAINTAINERS entry is stated at v1 and at HEAD: one open interval each.
-    assert len(roles) == 3 and all(r["valid_to"] is None for r in roles)
+    # Each MAINTAINERS and CODEOWNERS entry is stated at v1 and at HEAD: one open
+    # interval each.
+    assert len(roles) == 5 and all(r["valid_to"] is None for r in roles)
+    owners = {(r["person_id"], r["unit"]) for r in roles if r["role"] == "code_owner"}
+    assert owners == {(ids[("handle", "github:annlee")], "/x.c"), (ids[("email", BOB[1])], "/x.c")}
 
 
 def test_parse_maintainers_skips_entries_without_address() -> None:

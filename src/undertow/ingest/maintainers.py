@@ -11,6 +11,8 @@ gets two intervals. Xen's top-level section ``THE REST`` is an ordinary unit nam
 
 Entries without an e-mail address (such as the ``M: Supported`` typo in Xen 4.1.0) name
 no person and are skipped; so are CODEOWNERS teams (``@org/team``), which are not people.
+CODEOWNERS ``@user`` owners become ``github:<user>`` handles, the namespace the GitHub
+adapter uses for the same accounts.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def parse_codeowners(text: str) -> list[RoleEntry]:
     --------
     >>> text = "# owners\n/docs/ @ann bob@x.org @org/team\n*.py @cy\n"
     >>> [(e.handle or e.email, e.unit) for e in parse_codeowners(text)]
-    [('ann', '/docs/'), ('bob@x.org', '/docs/'), ('cy', '*.py')]
+    [('github:ann', '/docs/'), ('bob@x.org', '/docs/'), ('github:cy', '*.py')]
     """
     entries: list[RoleEntry] = []
     for line in text.splitlines():
@@ -139,7 +141,8 @@ def parse_codeowners(text: str) -> list[RoleEntry]:
             if owner.startswith("@"):
                 if "/" in owner:
                     continue
-                entries.append(RoleEntry(None, None, owner[1:], "code_owner", 2, pattern))
+                handle = f"github:{owner[1:]}"
+                entries.append(RoleEntry(None, None, handle, "code_owner", 2, pattern))
             elif "@" in owner:
                 entries.append(RoleEntry(owner.lower(), None, None, "code_owner", 2, pattern))
     return entries

@@ -25,6 +25,7 @@ __all__ = [
     "TONE_THRESHOLD",
     "newcomer_reception",
     "newcomer_table",
+    "reception_by_replier_role",
     "return_by_reception",
 ]
 
@@ -427,3 +428,89 @@ def return_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows, schema=RETURN_SCHEMA)
+
+
+BY_ROLE_SCHEMA = pa.schema(
+    [
+        pa.field("replier_role", pa.string()),
+        pa.field("replier_rank", pa.int64()),
+        pa.field("share", pa.float64()),
+        pa.field("share_lo", pa.float64()),
+        pa.field("share_hi", pa.float64()),
+        pa.field("latency_hours_median", pa.float64()),
+        pa.field("return_rate", pa.float64()),
+        pa.field("return_rate_lo", pa.float64()),
+        pa.field("return_rate_hi", pa.float64()),
+        pa.field("n_people", pa.int64()),
+        pa.field("n", pa.int64()),
+    ]
+)
+
+
+@metric(
+    theme="novices_masters",
+    columns=BY_ROLE_SCHEMA.names,
+    requires=("roles",),
+    source="Joyce & Kraut 2006; Lave & Wenger 1991",
+    chart=Chart(
+        kind="bar",
+        x="replier_role",
+        y="share",
+        lo="share_lo",
+        hi="share_hi",
+        title="Who first answered newcomers, by formal role (or reputation tier)",
+    ),
+)
+def reception_by_replier_role(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Newcomers' first messages by the formal role of their first replier, and what followed.
+
+    For first messages that got a reply: the share first answered by holders of each
+    role at the time of the reply (highest rank wins; ``none`` without a role; on Stack
+    Exchange the roles are reputation tiers), the median latency, and the share of those
+    newcomers who came back in another thread within 180 days (Wilson 95% CI). Shares
+    have 95% CIs bootstrapping newcomers (seeded). ``n`` = newcomers in the row,
+    ``n_people`` = distinct repliers.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> [(r["replier_role"], r["n"]) for r in reception_by_replier_role(tiny_trace()).to_pylist()]
+    [('maintainer', 3), ('none', 1)]
+    """
+    table = newcomer_table(trace).filter(pc.field("replied"))
+    if table.num_rows == 0:
+        return BY_ROLE_SCHEMA.empty_table()
+    firsts = first_messages(trace)
+    status = message_status(trace)
+    reply_ids = _lookup(table.column("message_id"), firsts, "message_id", "first_reply_id")
+    role = _lookup(reply_ids, status, "message_id", "formal_role").fill_null("none")
+    rank = _lookup(reply_ids, status, "message_id", "formal_rank").fill_null(0)
+    roles = np.asarray(role.to_pylist(), dtype=object)
+    ranks = np.asarray(rank.to_numpy(zero_copy_only=False), dtype=np.int64)
+    latency = table.column("latency_hours").to_numpy(zero_copy_only=False)
+    returned_raw = np.asarray(table.column("returned").to_pylist(), dtype=object)
+    followed = returned_raw != None  # noqa: E711 - element-wise on an object array
+    returned = returned_raw == True  # noqa: E712
+    repliers = np.asarray(table.column("replier_id").to_pylist(), dtype=object)
+    rows = []
+    for name in sorted(set(roles.tolist()), key=lambda r: (-int(ranks[roles == r].max()), r)):
+        mask = roles == name
+        share, low, high = bootstrap_ratio_ci(mask.astype(float), np.ones(mask.size), seed=seed)
+        x, size = float((returned & followed & mask).sum()), float((followed & mask).sum())
+        r_low, r_high = wilson_interval(x, size)
+        rows.append(
+            {
+                "replier_role": name,
+                "replier_rank": int(ranks[mask].max()),
+                "share": share,
+                "share_lo": low,
+                "share_hi": high,
+                "latency_hours_median": float(np.median(latency[mask])),
+                "return_rate": x / size if size else None,
+                "return_rate_lo": r_low if size else None,
+                "return_rate_hi": r_high if size else None,
+                "n_people": int(np.unique(repliers[mask]).size),
+                "n": int(mask.sum()),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=BY_ROLE_SCHEMA)

@@ -26,10 +26,11 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
     appointment date, among series with adjusted p < 0.05, the largest standardised
     level change in a direction that limits the community (less activity, fewer
     replies, resolutions or newcomers, a larger top voice) is reported, else the
-    largest change. ``severe`` when the adjusted p < 0.01
-    and the level change is at least one pre-period SD; otherwise ``moderate`` when
-    at least half an SD, else ``low``. At most :data:`MAX_SHOCKS` dates, strongest first,
-    at least :data:`SEPARATION_WEEKS` weeks apart.
+    largest change. A change that does not limit the community is ``info``;
+    a limiting one is ``severe`` when the adjusted p < 0.01 and the level change is at
+    least one pre-period SD, ``moderate`` when at least half an SD, else ``low``. At
+    most :data:`MAX_SHOCKS` dates, strongest first, at least :data:`SEPARATION_WEEKS`
+    weeks apart.
     """
     table = results.get("formalisation_shock")
     if table is None or table.num_rows == 0:
@@ -65,13 +66,17 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
         size = float(row["standardised_level_change"])  # type: ignore[arg-type]
         p_adjusted = float(row["p_adjusted"])  # type: ignore[arg-type]
         series = str(row["series"])
-        if p_adjusted < 0.01 and abs(size) >= 1.0:
+        worse = (size < 0) if series in _LIMITS_IF_DOWN else (size > 0)
+        if not worse:
+            # More activity, replies or newcomers after an appointment is worth knowing
+            # but is not a power problem.
+            severity = "info"
+        elif p_adjusted < 0.01 and abs(size) >= 1.0:
             severity = "severe"
         elif abs(size) >= 0.5:
             severity = "moderate"
         else:
             severity = "low"
-        worse = (size < 0) if series in _LIMITS_IF_DOWN else (size > 0)
         date = row["at"].date().isoformat()  # type: ignore[attr-defined]
         level = float(row["level_change"])  # type: ignore[arg-type]
         findings.append(

@@ -38,8 +38,9 @@ __all__ = [
 #: Series searched for change points.
 CHANGE_SERIES = ("active_members", "newcomers", "reply_density", "messages")
 
-#: Shortest segment, in weeks.
-MIN_WEEKS = 4
+#: Shortest segment, in weeks: two months, so that holiday dips (three to four weeks
+#: around the new year on Xen) are not phases.
+MIN_WEEKS = 8
 
 #: PELT penalty per change point, in units of log(n) · σ².
 PENALTY_PER_CHANGE = 3.0

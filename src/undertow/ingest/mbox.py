@@ -176,7 +176,14 @@ class RawMail:
 
 @dataclass(frozen=True)
 class Mail:
-    """The fields undertow keeps from one parsed message."""
+    """The fields undertow keeps from one parsed message.
+
+    ``synthetic_id`` says the message had no ``Message-ID`` and got a stable one made
+    from the archive's name and the byte offset; ``kind`` is ``patch``, ``reply`` or
+    ``post`` before the parent is looked up; ``text`` holds the own words only, with
+    ``quoted_text`` and the two flags keeping the rest; ``location`` is
+    ``line N, byte B`` of the separator in the (decompressed) archive.
+    """
 
     message_id: str
     synthetic_id: bool
@@ -200,11 +207,6 @@ class Mail:
         if self.in_reply_to is not None:
             return self.in_reply_to
         return self.references[-1] if self.references else None
-
-    @property
-    def thread_root_id(self) -> str | None:
-        """The first message of the thread as the sender's client knew it."""
-        return self.references[0] if self.references else self.in_reply_to
 
 
 @dataclass(frozen=True)

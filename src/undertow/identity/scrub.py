@@ -174,6 +174,7 @@ class Scrubber:
         self._phrase_lengths = sorted({len(k.split(" ")) for k in phrases}, reverse=True)
         self._phrase_keys = pa.array(sorted(phrases), pa.string())
         self._phrase_values = pa.array([phrases[k] for k in sorted(phrases)], pa.string())
+        self._phrase_firsts = pa.array(sorted({k.split(" ")[0] for k in phrases}), pa.string())
 
     @property
     def n_tokens(self) -> int:
@@ -226,31 +227,33 @@ class Scrubber:
         is_word = np.asarray(pc.fill_null(pc.match_substring_regex(key, "^" + _WORD), False))
         is_glue = np.asarray(pc.fill_null(pc.match_substring_regex(key, _GLUE), False))
         normal = pc.if_else(pa.array(is_glue), " ", key)
+        # Only runs starting with a known first word can match: this keeps the work small.
+        starts = np.asarray(pc.is_in(key, value_set=self._phrase_firsts)) & is_word
         consumed = np.zeros(n, dtype=bool)
         changes: dict[int, str] = {}
+        values = self._phrase_values.to_pylist()
         for k in self._phrase_lengths:
             span = 2 * k - 2
             m = n - span
             if m <= 0:
                 continue
-            ok = is_word[:m] & (owner[:m] == owner[span:])
+            ok = starts[:m] & (owner[:m] == owner[span:])
             for j in range(1, k):
                 ok &= is_glue[2 * j - 1 : 2 * j - 1 + m] & is_word[2 * j : 2 * j + m]
-            if not ok.any():
+            at = np.flatnonzero(ok)
+            if not at.size:
                 continue
             candidate = pc.binary_join_element_wise(
-                *[normal.slice(offset, m) for offset in range(span + 1)], ""
+                *[pc.take(normal, pa.array(at + offset)) for offset in range(span + 1)], ""
             )
-            candidate = pc.if_else(pa.array(ok), candidate, pa.scalar(None, pa.string()))
-            found = pc.index_in(candidate, value_set=self._phrase_keys)
-            found_at = np.asarray(pc.fill_null(found, -1))
-            values = self._phrase_values.to_pylist()
-            # Matches are rare next to words, so visiting each is cheap.
-            for start in np.flatnonzero(found_at >= 0):
+            found = np.asarray(
+                pc.fill_null(pc.index_in(candidate, value_set=self._phrase_keys), -1)
+            )
+            for start, index in zip(at[found >= 0], found[found >= 0], strict=True):
                 if consumed[start : start + span + 1].any():
                     continue
                 consumed[start : start + span + 1] = True
-                changes[int(start)] = values[found_at[start]]
+                changes[int(start)] = values[index]
                 changes.update({int(i): "" for i in range(start + 1, start + span + 1)})
         if not changes:
             return pieces

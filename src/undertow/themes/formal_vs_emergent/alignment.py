@@ -14,8 +14,11 @@ __all__ = ["qap_correlation"]
 
 COLUMNS = ("correlation", "null_mean", "null_lo", "null_hi", "p_value", "n", "n_people")
 
-#: Node permutations for the QAP null.
+#: Node permutations for the QAP null (fewer on huge networks).
 N_PERMUTATIONS = 1000
+#: Upper bound on permutations × ties; at least MIN_PERMUTATIONS are always drawn.
+MAX_PERMUTED_CELLS = 50_000_000
+MIN_PERMUTATIONS = 100
 _CELLS = 4_000_000
 
 
@@ -30,7 +33,7 @@ def qap_correlation(trace: Trace, *, seed: int = 0) -> pa.Table:
 
     Over all unordered pairs of people who belong to a unit: Pearson correlation of
     ``same unit`` (0/1) with the number of replies between the two (both directions).
-    QAP permutes the people of one matrix 1,000 times (seeded); because the same-unit
+    QAP permutes the people of one matrix up to 1,000 times (seeded); because the same-unit
     matrix is determined by unit labels, this is a shuffle of the labels, and only the
     cross-product over tied pairs has to be recomputed. ``p_value`` is two-sided
     (add-one).
@@ -87,8 +90,11 @@ def qap_correlation(trace: Trace, *, seed: int = 0) -> pa.Table:
     chunk = max(1, min(N_PERMUTATIONS, _CELLS // max(u.size, n_people)))
     nulls = []
     done = 0
-    while done < N_PERMUTATIONS:
-        size = min(chunk, N_PERMUTATIONS - done)
+    permutations = int(
+        min(N_PERMUTATIONS, max(MIN_PERMUTATIONS, MAX_PERMUTED_CELLS // max(u.size, 1)))
+    )
+    while done < permutations:
+        size = min(chunk, permutations - done)
         permuted = rng.permuted(np.broadcast_to(labels, (size, n_people)), axis=1)
         nulls.append(correlation(((permuted[:, u] == permuted[:, v]) * w).sum(axis=1)))
         done += size

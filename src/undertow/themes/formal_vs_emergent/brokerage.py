@@ -17,7 +17,7 @@ BROKER_ROLES = ("coordinator", "gatekeeper", "representative", "liaison", "itine
 
 #: Two-paths enumerated exactly up to this many; beyond, a seeded uniform sample
 #: of this size is drawn and counts are scaled up.
-MAX_TWO_PATHS = 20_000_000
+MAX_TWO_PATHS = 5_000_000
 # Two-paths materialised at once.
 _CHUNK = 2_000_000
 

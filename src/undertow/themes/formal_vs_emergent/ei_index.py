@@ -14,8 +14,12 @@ __all__ = ["ei_index", "unit_dyads"]
 
 COLUMNS = ("unit", "ei_index", "null_mean", "null_lo", "null_hi", "p_value", "n", "n_people")
 
-#: Label permutations for the null model.
+#: Label permutations for the null model (fewer on huge networks, see _permutations).
 N_PERMUTATIONS = 1000
+#: Upper bound on permutations × ties, so a million-message trace stays within seconds;
+#: at least MIN_PERMUTATIONS are always drawn (p-value resolution 1/101).
+MAX_PERMUTED_CELLS = 50_000_000
+MIN_PERMUTATIONS = 100
 # Permutations × ties per chunk.
 _CELLS = 4_000_000
 
@@ -80,7 +84,7 @@ def ei_index(trace: Trace, *, seed: int = 0) -> pa.Table:
 
     ``(external − internal) / (external + internal)`` over undirected reply ties
     between people who both belong to a unit: −1 = all ties inside units, +1 = all
-    across. The null model shuffles unit labels among those people 1,000 times
+    across. The null model shuffles unit labels among those people up to 1,000 times
     (seeded); ``p_value`` is two-sided (add-one). The overall row has ``unit`` null.
 
     Returns
@@ -115,8 +119,11 @@ def ei_index(trace: Trace, *, seed: int = 0) -> pa.Table:
     chunk = max(1, min(N_PERMUTATIONS, _CELLS // max(u.size, labels.size)))
     nulls = []
     done = 0
-    while done < N_PERMUTATIONS:
-        size = min(chunk, N_PERMUTATIONS - done)
+    permutations = int(
+        min(N_PERMUTATIONS, max(MIN_PERMUTATIONS, MAX_PERMUTED_CELLS // max(u.size, 1)))
+    )
+    while done < permutations:
+        size = min(chunk, permutations - done)
         permuted = rng.permuted(np.broadcast_to(labels, (size, labels.size)), axis=1)
         i_null, e_null = _ei_counts(permuted, u, v, n_units)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -58,7 +58,7 @@ def unit_silos(results: Results) -> list[Finding]:
             caveat="Units may map onto topics (a subsystem's list); inward ties can be "
             "specialisation rather than a barrier.",
             estimate=float(row["ei_index"]),
-            null_model="unit labels shuffled among people (1,000 permutations)",
+            null_model="unit labels shuffled among people (up to 1,000 permutations)",
             direction="limits" if inward and beyond else "neutral",
         )
     ]

@@ -8,7 +8,7 @@ import igraph as ig
 import numpy as np
 import pyarrow as pa
 
-from undertow.features.bootstrap import bootstrap_ratio_ci, percentile_interval
+from undertow.features.bootstrap import bootstrap_ratios_ci, percentile_interval
 from undertow.features.leaders import appointments, degree_centralisation, ever_leaders, reply_pairs
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
@@ -73,14 +73,38 @@ def leader_hub_share(trace: Trace, *, seed: int = 0) -> pa.Table:
         "replies_given": (reply, leader, leader),
         "replies_received": (reply, parent_leader, parent_leader),
     }
+    present = [name for name, (units, _, _) in measures.items() if units.any()]
+    numerators = (
+        np.stack(
+            [
+                np.bincount(
+                    arrays.thread[measures[name][0]],
+                    weights=measures[name][1][measures[name][0]],
+                    minlength=arrays.n_threads,
+                )
+                for name in present
+            ]
+        )
+        if present
+        else np.zeros((0, arrays.n_threads))
+    )
+    denominators = (
+        np.stack(
+            [
+                np.bincount(arrays.thread[measures[name][0]], minlength=arrays.n_threads).astype(
+                    np.float64
+                )
+                for name in present
+            ]
+        )
+        if present
+        else np.zeros((0, arrays.n_threads))
+    )
+    # One set of thread weights for every measure: paired replicates, one resampling pass.
+    estimates = bootstrap_ratios_ci(numerators, denominators, seed=seed)
     rows = []
-    for name, (units, is_leader, who) in measures.items():
-        if not units.any():
-            continue
-        thread = arrays.thread[units]
-        numerator = np.bincount(thread, weights=is_leader[units], minlength=arrays.n_threads)
-        denominator = np.bincount(thread, minlength=arrays.n_threads).astype(np.float64)
-        share, lo, hi = bootstrap_ratio_ci(numerator, denominator, seed=seed)
+    for k, name in enumerate(present):
+        units, _, who = measures[name]
         holders = (
             arrays.parent_author[units & who]
             if name == "replies_received"
@@ -89,9 +113,9 @@ def leader_hub_share(trace: Trace, *, seed: int = 0) -> pa.Table:
         rows.append(
             {
                 "measure": name,
-                "leader_share": share,
-                "leader_share_lo": lo,
-                "leader_share_hi": hi,
+                "leader_share": float(estimates[k, 0]),
+                "leader_share_lo": float(estimates[k, 1]),
+                "leader_share_hi": float(estimates[k, 2]),
                 "n": int(units.sum()),
                 "n_people": int(np.unique(holders).size),
             }
@@ -114,8 +138,8 @@ CENTRALISATION_COLUMNS = (
 #: one pass over the edges), ``NULL_STEPS`` samples. Bounded so a million-message trace
 #: stays within seconds; a thinned chain gives dependent samples, so the p-value is
 #: coarse (resolution 1/(NULL_STEPS+1)) but not anti-conservative in expectation.
-BURN_IN_SWAPS = 500_000
-SWAPS_PER_STEP = 50_000
+BURN_IN_SWAPS = 200_000
+SWAPS_PER_STEP = 25_000
 NULL_STEPS = 39
 
 
@@ -266,23 +290,38 @@ _DAY_US = 86_400 * 1_000_000
 N_PLACEBO = 40
 
 
-def _window_stats(
-    source: np.ndarray, target: np.ndarray, time: np.ndarray, at: int, person: int
-) -> tuple[float, float, float, float, int]:
-    width = WINDOW_DAYS * _DAY_US
-    before = (time >= at - width) & (time < at)
-    after = (time >= at) & (time < at + width)
-    c_before, _ = degree_centralisation(source[before], target[before])
-    c_after, _ = degree_centralisation(source[after], target[after])
+class _Windows:
+    """Reply ties sorted by time, sliced into the windows around a date by binary search."""
 
-    def share(mask: np.ndarray) -> float:
-        ties = int(mask.sum())
-        if ties == 0:
-            return float("nan")
-        involved = (source[mask] == person) | (target[mask] == person)
-        return float(involved.sum() / ties)
+    def __init__(self, source: np.ndarray, target: np.ndarray, time: np.ndarray) -> None:
+        order = np.argsort(time, kind="stable")
+        self.source, self.target, self.time = source[order], target[order], time[order]
+        self._centralisation: dict[int, tuple[float, float]] = {}
 
-    return c_before, c_after, share(before), share(after), int((before | after).sum())
+    def bounds(self, at: int) -> tuple[int, int, int]:
+        width = WINDOW_DAYS * _DAY_US
+        lo, mid, hi = np.searchsorted(self.time, [at - width, at, at + width], side="left")
+        return int(lo), int(mid), int(hi)
+
+    def centralisation(self, at: int) -> tuple[float, float]:
+        # Appointees sharing a date (one roster snapshot) share the computation.
+        if at not in self._centralisation:
+            lo, mid, hi = self.bounds(at)
+            before, _ = degree_centralisation(self.source[lo:mid], self.target[lo:mid])
+            after, _ = degree_centralisation(self.source[mid:hi], self.target[mid:hi])
+            self._centralisation[at] = (before, after)
+        return self._centralisation[at]
+
+    def share(self, at: int, person: int) -> tuple[float, float, int]:
+        lo, mid, hi = self.bounds(at)
+
+        def part(a: int, b: int) -> float:
+            if b <= a:
+                return float("nan")
+            involved = (self.source[a:b] == person) | (self.target[a:b] == person)
+            return float(np.count_nonzero(involved) / (b - a))
+
+        return part(lo, mid), part(mid, hi), hi - lo
 
 
 @metric(
@@ -330,13 +369,9 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     feasible = (at >= first + width) & (at <= last - width)
     if not feasible.any():
         return schema.empty_table()
+    windows = _Windows(source, target, time)
     placebo_dates = np.linspace(first + width, last - width, N_PLACEBO).astype(np.int64)
-    placebo = np.array(
-        [
-            np.subtract(*_window_stats(source, target, time, int(d), -1)[1::-1])
-            for d in placebo_dates
-        ]
-    )
+    placebo = np.array([np.subtract(*windows.centralisation(int(d))[::-1]) for d in placebo_dates])
     placebo = placebo[np.isfinite(placebo)]
     code = {name: i for i, name in enumerate(arrays.people.to_pylist())}
     rows = []
@@ -345,10 +380,8 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
         at[feasible],
         strict=True,
     ):
-        person_code = code.get(str(person), -1)
-        c_before, c_after, s_before, s_after, n = _window_stats(
-            source, target, time, int(when), person_code
-        )
+        c_before, c_after = windows.centralisation(int(when))
+        s_before, s_after, n = windows.share(int(when), code.get(str(person), -1))
         change = c_after - c_before
         p_value = (
             float(((placebo >= change).sum() + 1) / (placebo.size + 1))

@@ -107,6 +107,8 @@ def test_hostile_inputs_are_escaped(hostile_report: Path, hostile_strings: list[
     assert "<script>alert" not in html
     assert "<img" not in html
     assert "<b>bold</b>" not in html
+    assert "\u202e" not in html, "a bidi override is never obeyed"
+    assert "[U+202E]gnp.exe" in html
     assert "\u2028" not in html.split('id="undertow-data">', 1)[1].split("</script>", 1)[0]
     scripts = [b for b in page.blocks if b[0] == "script"]
     assert len(scripts) == 2, "no injected script element"

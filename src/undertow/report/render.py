@@ -31,6 +31,8 @@ __all__ = ["csp_hash", "render_report", "script_json"]
 
 SEVERITY_LABELS = {"severe": "Severe", "moderate": "Moderate", "low": "Low", "info": "Info"}
 _SYNTHESIS_METRIC = "power_knowledge_model"
+#: Section headings where the registry's theme title would repeat the report's question.
+HEADINGS = {"synthesis": "S · Synthesis: power and knowledge outcomes, thread by thread"}
 #: Descriptive (``info``) findings listed in the report; all are in ``findings.json``.
 MAX_DESCRIPTIVE = 15
 
@@ -52,6 +54,8 @@ def script_json(value: Any) -> Markup:
         ("\u2029", "\\u2029"),
     ):
         text = text.replace(raw, escaped)
+    # Bidi controls stay in the data (the script shows them isolated) but not raw in the page.
+    text = text.translate({code: f"\\u{code:04x}" for code in _BIDI})
     return Markup(text)  # noqa: S704 - every character that could end the element is escaped
 
 
@@ -65,8 +69,27 @@ def _static(name: str) -> str:
     return resources.files("undertow.report").joinpath("static", name).read_text("utf-8")
 
 
+#: Bidirectional controls (U+202A–U+202E, U+2066–U+2069): shown as their code, never obeyed,
+#: so a name cannot reverse the text around it ("Trojan Source").
+_BIDI = {code: f"[U+{code:04X}]" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def visible_controls(value: object) -> object:
+    """Show bidi control characters in a template value as ``[U+202E]``.
+
+    Examples
+    --------
+    >>> visible_controls("abc\u202egnp.exe")
+    'abc[U+202E]gnp.exe'
+    """
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return value.translate(_BIDI)
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
+        finalize=visible_controls,
         loader=jinja2.PackageLoader("undertow.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -89,7 +112,9 @@ def _finding_view(finding: Finding, index: int) -> dict[str, Any]:
         **record,
         "id": f"finding-{index + 1}",
         "severity_label": SEVERITY_LABELS.get(finding.severity, finding.severity),
-        "theme_title": THEMES.get(finding.theme, finding.theme),
+        "theme_title": HEADINGS.get(finding.theme, THEMES.get(finding.theme, finding.theme)).split(
+            ":"
+        )[0],
         "estimate_text": _number(record["estimate"]),
         "ci_text": f"{_number(record['ci_low'])} to {_number(record['ci_high'])}"
         if has_ci
@@ -184,7 +209,8 @@ def render_report(diagnosis: Diagnosis) -> str:
     charts: dict[str, Any] = {}
     themes: list[dict[str, Any]] = []
     computed = {run.spec.name: run for run in diagnosis.computed}
-    for theme, heading in THEMES.items():
+    for theme, title in THEMES.items():
+        heading = HEADINGS.get(theme, title)
         metrics = []
         for run in diagnosis.computed:
             if run.spec.theme != theme or run.table is None:

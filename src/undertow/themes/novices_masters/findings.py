@@ -84,7 +84,8 @@ def newcomers_ignored_findings(results: Results) -> list[Finding]:
         return []
     p_gap = _p_from_interval(gap, gap_lo, gap_hi)
     gap_text = (
-        f"replied newcomers came back {gap * 100:+.0f} points more often than ignored ones "
+        f"replied newcomers came back {abs(gap) * 100:.0f} points "
+        f"{'more' if gap >= 0 else 'less'} often than ignored ones "
         f"(95% CI {gap_lo * 100:+.0f} to {gap_hi * 100:+.0f})"
         if math.isfinite(gap)
         else "the return rates of replied and ignored newcomers could not be compared"

@@ -5,9 +5,13 @@ which the roster appoints someone (``roles.valid_from``): within
 :data:`WINDOW_WEEKS` weeks either side, ``y_t = b0 + b1·t + b2·post + b3·post·(t − t0)
 + e_t``. ``b2`` is the immediate level change, ``b3`` the change of slope; their
 standard errors are Newey–West (HAC, 4 lags) because weekly series are autocorrelated.
+Weekly rates are weighted by their denominators (thread starts, messages) and tested
+only with at least :data:`MIN_SIDE_UNITS` of them on each side.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pyarrow as pa
@@ -19,13 +23,22 @@ from undertow.model.trace import Trace
 from undertow.themes.registry import MetricSkipped, metric
 from undertow.themes.timing.weekly import week_index, weekly_series
 
-__all__ = ["ITS_SERIES", "MIN_SIDE_WEEKS", "WINDOW_WEEKS", "formalisation_shock"]
+__all__ = [
+    "ITS_SERIES",
+    "MIN_SIDE_UNITS",
+    "MIN_SIDE_WEEKS",
+    "WINDOW_WEEKS",
+    "formalisation_shock",
+]
 
 #: Weeks of data used on each side of an appointment.
 WINDOW_WEEKS = 26
 
 #: An appointment needs at least this many weeks of data before and after it.
 MIN_SIDE_WEEKS = 8
+
+#: A rate needs at least this many units (threads, messages) on each side.
+MIN_SIDE_UNITS = 50
 
 #: Weekly series tested around each appointment.
 ITS_SERIES = (
@@ -38,6 +51,8 @@ ITS_SERIES = (
 )
 
 _HAC_LAGS = 4
+
+_RATES = ("reply_rate", "resolution_rate", "top_voice_share")
 
 ITS_SCHEMA = pa.schema(
     [
@@ -92,6 +107,7 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     undertow.themes.registry.MetricSkipped: no appointment has 8 weeks of activity on both sides
     """
     weekly = weekly_series(trace)
+    series_n = weekly.n
     roles = trace.arrow("roles")
     # Rank 0 marks plain membership, not position power: joining is not formalisation.
     formal = roles.filter(pc.greater(roles.column("rank"), 0))
@@ -129,13 +145,33 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
             keep = np.isfinite(y)
             if keep[t < 0].sum() < MIN_SIDE_WEEKS // 2 or keep[t >= 0].sum() < MIN_SIDE_WEEKS // 2:
                 continue
+            if name in _RATES:
+                denominators = series_n[name][low:high]
+                if min(denominators[t < 0].sum(), denominators[t >= 0].sum()) < MIN_SIDE_UNITS:
+                    # A rate over a handful of threads swings 0 to 1 week to week.
+                    continue
             pre = y[(t < 0) & keep]
             if np.ptp(y[keep]) == 0:
                 continue
-            fit = sm.OLS(y[keep], design[keep]).fit(cov_type="HAC", cov_kwds={"maxlags": _HAC_LAGS})
-            ci = fit.conf_int(alpha=0.05)
+            # Rates rest on few threads in quiet weeks: weight weeks by their denominator.
+            weights = (
+                series_n[name][low:high][keep].astype(float)
+                if name in _RATES
+                else np.ones(int(keep.sum()))
+            )
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                fit = sm.WLS(y[keep], design[keep], weights=weights).fit(
+                    cov_type="HAC", cov_kwds={"maxlags": _HAC_LAGS}
+                )
+                ci = np.asarray(fit.conf_int(alpha=0.05))
+                params = np.asarray(fit.params)
+                p_values = np.asarray(fit.pvalues)
+            if not (np.all(np.isfinite(ci[2:])) and np.isfinite(p_values[2])):
+                # A HAC covariance that is not positive definite gives no usable interval.
+                continue
             pre_sd = float(pre.std(ddof=1)) if pre.size > 1 else float("nan")
-            level = float(fit.params[2])
+            level = float(params[2])
             rows.append(
                 {
                     "at": int(date),
@@ -143,10 +179,10 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
                     "level_change": level,
                     "level_change_lo": float(ci[2, 0]),
                     "level_change_hi": float(ci[2, 1]),
-                    "slope_change": float(fit.params[3]),
+                    "slope_change": float(params[3]),
                     "slope_change_lo": float(ci[3, 0]),
                     "slope_change_hi": float(ci[3, 1]),
-                    "p_level": float(fit.pvalues[2]),
+                    "p_level": float(p_values[2]),
                     "pre_mean": float(pre.mean()),
                     "pre_sd": pre_sd,
                     "standardised_level_change": level / pre_sd if pre_sd > 0 else None,

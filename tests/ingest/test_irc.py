@@ -107,6 +107,25 @@ def test_plain_log_with_day_markers(tmp_path: Path) -> None:
     assert ids[("handle", "irc:ann")] == ids[("handle", "irc:ann_zz")]
 
 
+def test_weechat_layout(tmp_path: Path) -> None:
+    log = tmp_path / "irc.libera.#dev.weechatlog"
+    log.write_text(
+        "2023-05-01 10:00:00\t-->\tann (~a@host) has joined #dev\n"
+        "2023-05-01 10:00:05\t@ann\thello\n"
+        "2023-05-01 10:01:00\tbob\tann: hi\n"
+        "2023-05-01 10:02:00\t *\tbob waves\n"
+        "2023-05-01 10:03:00\t--\tbob is now known as bobby\n"
+        "2023-05-01 10:04:00\t<--\tann (~a@host) has quit (Ping timeout)\n"
+    )
+    run = run_adapter(ingest_irc, [log], tmp_path / "trace")
+    assert run.totals == {"read": 6, "accepted": 3, "rejected": 0, "excluded": 3}
+    by_line = {m["source_ref"]: m for m in run.table("messages").to_pylist()}
+    assert by_line["line 3"]["parent_id"] == by_line["line 2"]["message_id"]
+    assert by_line["line 4"]["created_at"].isoformat() == "2023-05-01T10:02:00+00:00"
+    ids = run.identity_map()
+    assert ids[("handle", "irc:bob")] == ids[("handle", "irc:bobby")]
+
+
 # -- the real channel ---------------------------------------------------------------------
 
 

@@ -1,5 +1,9 @@
 """Read IRC logs: the parsed TSV layout and common ``[HH:MM] <nick> text`` logs.
 
+Plain logs in the irssi/ZNC layout (``[HH:MM] <nick> text``, ``* nick action``,
+``-!- nick has joined``, ``--- Day changed`` lines) and the WeeChat layout
+(``YYYY-MM-DD HH:MM:SS<TAB>nick<TAB>text``, ``-->``/``<--``/``--`` prefixes) are read.
+
 IRC has no threads and no reply links, so both are reconstructed:
 
 - **Conversations** are cut by silence: a message more than ``gap_minutes`` (default
@@ -81,6 +85,7 @@ _PLAIN_EVENT = re.compile(
     r"sets mode|has changed the topic|was kicked)(?P<rest>.*)$",
     re.IGNORECASE,
 )
+_WEECHAT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)\t([^\t]*)\t(.*)$")
 _DAY_MARK = re.compile(
     r"^(?:---\s+(?:Day changed|Log opened)|Session (?:Start|Time)):?\s+"
     r"(?:\w{3}\s+)?(?P<rest>.+)$"
@@ -209,6 +214,21 @@ def _plain_events(stream: IO[str], name: str) -> Iterator[IrcEvent]:
         line = read.rstrip("\r\n")
         if not line.strip():
             continue
+        weechat = _WEECHAT.match(line)
+        if weechat is not None:
+            stamp, clock, prefix, text = weechat.groups()
+            try:
+                day = date.fromisoformat(stamp)
+            except ValueError:
+                yield IrcEvent("bad_date", None, None, line, None, location, location)
+                continue
+            # Rewritten into the bracketed layout, which the patterns below read.
+            marker_prefix = prefix.strip()
+            line = (
+                f"[{clock}] {marker_prefix} {text}"
+                if marker_prefix in {"-->", "<--", "--", "*", "-!-"}
+                else f"[{clock}] <{prefix}> {text}"
+            )
         marker = _DAY_MARK.match(line)
         if marker is not None:
             marked = _day_from(marker.group("rest"))
@@ -449,7 +469,7 @@ def ingest_irc(
             else [given]
         )
         for path in files:
-            named = re.search(r"#[\w.-]+?(?=[._-]\d{4}|\.log|$)", path.name)
+            named = re.search(r"#[\w.-]+?(?=[._-]\d{4}|\.(?:log|txt|weechatlog)|$)", path.name)
             space = channel or (named.group(0) if named else path.resolve().parent.name)
             if space not in states:
                 states[space] = _Channel()

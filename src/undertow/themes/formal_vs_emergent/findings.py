@@ -71,6 +71,8 @@ def emergent_brokers(results: Results) -> list[Finding]:
     if "brokers" not in rows or "others" not in rows:
         return []
     brokers, others = rows["brokers"], rows["others"]
+    if brokers["formal_share"] is None or others["formal_share"] is None:
+        return []  # a group below the small-cell threshold: nothing can be said
     return [
         Finding(
             theme="formal_vs_emergent",

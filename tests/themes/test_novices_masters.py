@@ -220,3 +220,35 @@ def test_healthy_community_has_no_gatekeeping_or_severe_findings() -> None:
     assert all(
         f.severity != "severe" for f in gatekeeping_found + newcomers_ignored_findings(results)
     )
+
+
+def test_path_to_formal_role_and_reception_by_replier_role() -> None:
+    from undertow.themes.novices_masters.formal_paths import path_to_formal_role
+    from undertow.themes.novices_masters.reception import reception_by_replier_role
+
+    rows: list[dict[str, Any]] = [
+        {"message_id": "q0", "author_id": "newbie", "created_at": START},
+        {"message_id": "a0", "author_id": "chief", "parent_id": "q0", "created_at": START + DAY},
+        {"message_id": "q1", "author_id": "other", "created_at": START + 2 * DAY},
+        {
+            "message_id": "a1",
+            "author_id": "newbie",
+            "parent_id": "q1",
+            "created_at": START + 3 * DAY,
+        },
+        {"message_id": "z", "author_id": "newbie", "created_at": START + 400 * DAY},
+    ]
+    roles = [
+        {"person_id": "chief", "role": "lead", "rank": 3, "valid_from": START - DAY},
+        {"person_id": "newbie", "role": "maintainer", "rank": 2, "valid_from": START + 100 * DAY},
+        {"person_id": "other", "role": "member", "rank": 0, "valid_from": START + 50 * DAY},
+    ]
+    trace = make_trace(rows, roles=roles)
+    paths = path_to_formal_role(trace).to_pylist()
+    # chief held the role when the roster began (left-censored); member is rank 0.
+    assert [(p["person_id"], p["role"], p["days_to_role"]) for p in paths] == [
+        ("newbie", "maintainer", 100.0)
+    ]
+    by_role = {r["replier_role"]: r for r in reception_by_replier_role(trace).to_pylist()}
+    assert by_role["lead"]["n"] == 1 and by_role["lead"]["latency_hours_median"] == 24.0
+    assert by_role["none"]["n"] == 1  # newbie answered before the appointment

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.affect import vader_scores
+from undertow.features.affect import message_affect, vader_scores
 from undertow.features.text import message_own_words
 from undertow.model.trace import Trace
 
@@ -99,13 +99,17 @@ POLITENESS_WEIGHTS: dict[str, float] = {
 POLITENESS_INTERCEPT = -1.268
 
 
-def politeness_strategies(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
+def politeness_strategies(
+    texts: pa.Array | pa.ChunkedArray, *, affect: pa.Table | None = None
+) -> pa.Table:
     """Which politeness strategies each text uses, and its politeness score.
 
     Parameters
     ----------
     texts
         Texts (already reduced to the author's own words; null counts as empty).
+    affect
+        Their VADER scores (``pos``, ``neg``), if already computed.
 
     Returns
     -------
@@ -127,7 +131,8 @@ def politeness_strategies(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
         texts = texts.combine_chunks()
     texts = pc.fill_null(pc.cast(texts, pa.string()), "")
     lowered = pc.utf8_lower(texts)
-    affect = vader_scores(texts)
+    if affect is None:
+        affect = vader_scores(texts)
     columns: dict[str, pa.Array] = {}
     for name, pattern in STRATEGIES.items():
         if name == "positive_lexicon":
@@ -161,7 +166,7 @@ def message_politeness(trace: Trace) -> pa.Table:
 
     def compute() -> pa.Table:
         messages = trace.arrow("messages")
-        table = politeness_strategies(message_own_words(trace))
+        table = politeness_strategies(message_own_words(trace), affect=message_affect(trace))
         return table.add_column(0, "message_id", messages.column("message_id"))
 
     result: pa.Table = trace.cached("message_politeness", compute)

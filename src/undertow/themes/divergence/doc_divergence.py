@@ -139,11 +139,17 @@ def doc_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
     month_start = months.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64)
     term_period = period[terms.message_row]
     rows: list[dict[str, object]] = []
+    references: dict[int, FloatArray] = {}
+    changes = _document_changes(trace) if official is None else np.zeros(0, dtype=np.int64)
     for index, start in enumerate(month_start):
         in_month = term_period == index
         if official is None:
             end = _next_month(start)
-            reference = reference_counts(trace, end - 1)
+            # The documents in force change only at version dates: reuse their counts.
+            version = int(np.searchsorted(changes, end - 1, side="right"))
+            if version not in references:
+                references[version] = reference_counts(trace, end - 1)
+            reference = references[version]
             counts = np.bincount(terms.message_term[in_month], minlength=vocabulary_size)
             label = "documents"
             members = period == index
@@ -170,6 +176,15 @@ def doc_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _document_changes(trace: Trace) -> IntArray:
+    """Sorted distinct start times (µs) of document versions."""
+    if not trace.has("documents"):
+        return np.zeros(0, dtype=np.int64)
+    _, start, _ = _document_versions(trace)
+    changes: IntArray = np.unique(start)
+    return changes
 
 
 def _next_month(start_us: int) -> int:

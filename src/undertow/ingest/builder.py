@@ -691,12 +691,10 @@ class _Writer:
             pc.take(raw.column("source_message_id"), root_index),
         )
         thread_id = keyed_ids(self.key, thread_key)
-        self.thread_of_source = dict(
-            zip(raw.column("source_message_id").to_pylist(), thread_id.to_pylist(), strict=True)
-        )
-        self.message_of_source = dict(
-            zip(raw.column("source_message_id").to_pylist(), message_id.to_pylist(), strict=True)
-        )
+        # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
+        self._source_ids = raw.column("source_message_id").combine_chunks()
+        self._message_ids = message_id
+        self._thread_ids = thread_id
         scrub = self.scrubber
         messages = pa.table(
             {
@@ -790,30 +788,37 @@ class _Writer:
         self.stats["role_holders_without_messages"] = len(holders - posting)
         return table.sort_by([("person_id", "ascending"), ("role", "ascending")])
 
+    def _lookup(self, keys: list[str | None], values: pa.Array) -> list[str | None]:
+        """Map source message ids to ``values`` of the kept messages (``None`` if absent)."""
+        index = pc.index_in(pa.array(keys, pa.string()), value_set=self._source_ids)
+        found: list[str | None] = pc.take(values, index).to_pylist()
+        return found
+
     def _outcomes(self) -> pa.Table:
+        outcomes = self.b._outcomes
+        messages = [o["message_source_id"] for o in outcomes]
+        threads = [o["thread_source_id"] for o in outcomes]
+        message_ids = self._lookup(messages, self._message_ids)
+        thread_of_message = self._lookup(messages, self._thread_ids)
+        thread_of_thread = self._lookup(threads, self._thread_ids)
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         unresolved = 0
-        for outcome in self.b._outcomes:
-            message = outcome["message_source_id"]
-            thread = self.thread_of_source.get(message) if message is not None else None
-            if thread is None and outcome["thread_source_id"] is not None:
-                source = outcome["thread_source_id"]
-                thread = self.thread_of_source.get(source)
-                if thread is None and source in self._thread_keys:
-                    thread = self._thread_keys[source]
-            message_id = self.message_of_source.get(message) if message is not None else None
-            if thread is None or (message is not None and message_id is None):
+        for i, outcome in enumerate(outcomes):
+            thread = thread_of_message[i] or thread_of_thread[i]
+            if thread is None and threads[i] is not None:
+                thread = self._thread_keys.get(threads[i])
+            if thread is None or (messages[i] is not None and message_ids[i] is None):
                 unresolved += 1
                 continue
             row = {
                 "thread_id": thread,
-                "message_id": message_id,
+                "message_id": message_ids[i],
                 "kind": outcome["kind"],
                 "created_at": outcome["created_at"],
                 "actor_id": self._person_of(outcome["actor"]),
                 "source_ref": outcome["source_ref"],
             }
-            rows.setdefault((thread, message_id, outcome["kind"]), row)
+            rows.setdefault((thread, message_ids[i], outcome["kind"]), row)
         self.stats["outcomes_unresolved"] = unresolved
         table = pa.Table.from_pylist(list(rows.values()), schema=TABLES["outcomes"].schema)
         return table.sort_by([("thread_id", "ascending"), ("kind", "ascending")])

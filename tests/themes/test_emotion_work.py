@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pyarrow as pa
 import pytest
 
@@ -141,6 +143,10 @@ def test_planted_carers_and_collapse_recovered(seed: int) -> None:
     assert set(findings["emotion_work_concentrated"].subjects) == set(
         planted["emotion_work_concentrated"]["subjects"]
     )
+    # The month containment fell is within a month after the carers' burnout.
+    fell = findings["uncontained_emotion"].details["containment_fell_at"]
+    burnout = result.truth["knobs"]["burnout_date"]
+    assert 0 <= (date.fromisoformat(fell) - date.fromisoformat(str(burnout)[:10])).days <= 31
 
 
 @pytest.mark.parametrize("seed", [0])

@@ -16,7 +16,7 @@ from undertow.themes.emotion_work.episodes import (
 )
 from undertow.themes.registry import Chart, metric
 
-__all__ = ["containment_and_resolution", "containment_rate"]
+__all__ = ["containment_and_resolution", "containment_by_month", "containment_rate"]
 
 _RATE_COLUMNS = (
     "containment_rate",
@@ -107,6 +107,63 @@ def _got_support(trace: Trace, rows: np.ndarray) -> np.ndarray:
             & (arrays.author[candidate] != arrays.author[rows])
         )
     return got
+
+
+@metric(
+    theme="emotion_work",
+    columns=("period", "containment_rate", "n", "n_threads"),
+    source=_SOURCE,
+    chart=Chart(
+        kind="line",
+        x="period",
+        y="containment_rate",
+        title="Share of emotional episodes contained, per month",
+    ),
+)
+def containment_by_month(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """Containment rate of the emotional episodes of each calendar month.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``period`` (month start, UTC), ``containment_rate``, ``n`` (episodes),
+        ``n_threads``; months without episodes are left out.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> containment_by_month(tiny_trace()).column_names
+    ['period', 'containment_rate', 'n', 'n_threads']
+    """
+    schema = pa.schema(
+        [
+            ("period", pa.timestamp("us", tz="UTC")),
+            ("containment_rate", pa.float64()),
+            ("n", pa.int64()),
+            ("n_threads", pa.int64()),
+        ]
+    )
+    emotion = message_emotion(trace)
+    arrays = message_arrays(trace)
+    rows = np.flatnonzero(emotion.episode)
+    if rows.size == 0:
+        return schema.empty_table()
+    created = pa.array(arrays.created[rows], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    month = pc.floor_temporal(created, unit="month").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    months, inverse = np.unique(month, return_inverse=True)
+    contained = np.bincount(inverse, weights=emotion.contained[rows].astype(np.float64))
+    episodes = np.bincount(inverse)
+    pairs = np.unique(inverse * (int(arrays.thread.max()) + 1) + arrays.thread[rows])
+    threads = np.bincount(pairs // (int(arrays.thread.max()) + 1), minlength=months.size)
+    table = pa.table(
+        {
+            "period": pa.array(months, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            "containment_rate": pa.array(contained / episodes, pa.float64()),
+            "n": pa.array(episodes.astype(np.int64)),
+            "n_threads": pa.array(threads.astype(np.int64)),
+        }
+    )
+    return table.cast(schema)
 
 
 _RESOLUTION_COLUMNS = (

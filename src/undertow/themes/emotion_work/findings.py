@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+from undertow.themes.divergence.findings import divergence_shift
 from undertow.themes.emotion_work.distribution import carers
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
 
@@ -84,6 +87,9 @@ def uncontained_emotion(results: Results) -> list[Finding]:
             f"{res['resolved_share_uncontained']:.0%} (odds ratio {res['odds_ratio']:.1f}, "
             f"95% CI {res['odds_ratio_lo']:.1f}-{res['odds_ratio_hi']:.1f})."
         )
+    at, drop = _containment_drop(results)
+    if at is not None:
+        link += f" Containment fell by {drop * 100:.0f} percentage points from {at}."
     severity: Severity = "low"
     if linked:
         severity = "moderate"
@@ -110,5 +116,21 @@ def uncontained_emotion(results: Results) -> list[Finding]:
             ci_low=row["containment_rate_lo"],
             ci_high=row["containment_rate_hi"],
             direction="limits",
+            # The agreed finding carries no date; the month containment fell is a detail.
+            details={"containment_fell_at": at} if at is not None else {},
         )
     ]
+
+
+def _containment_drop(results: Results) -> tuple[str | None, float]:
+    """The month after which containment fell most (permutation p < 0.05), and the fall."""
+    table = results.get("containment_by_month")
+    if table is None or table.num_rows < 6:
+        return None, float("nan")
+    table = table.sort_by("period")
+    periods = table.column("period").cast(pa.int64()).to_numpy()
+    rate = table.column("containment_rate").to_numpy()
+    best, fall, p_value = divergence_shift(periods, -rate, periods)
+    if best < 0 or not (fall > 0.1 and p_value < 0.05):
+        return None, float("nan")
+    return table.column("period")[best].as_py().date().isoformat(), fall

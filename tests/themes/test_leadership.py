@@ -279,3 +279,22 @@ def test_approval_share_by_unit() -> None:
     assert shares["(any formal role)"] == pytest.approx(0.6)
     assert shares["(no formal role)"] == pytest.approx(0.4)
     assert {r["n"] for r in table} == {10}
+
+
+def test_window_centralisation_matches_direct_computation() -> None:
+    from undertow.themes.leadership.hub import _DAY_US, WINDOW_DAYS, _Windows
+
+    rng = np.random.default_rng(5)
+    source = rng.integers(0, 30, 3000)
+    target = (source + rng.integers(1, 30, 3000)) % 30
+    time = rng.integers(0, 400 * _DAY_US, 3000)
+    windows = _Windows(source, target, time)
+    width = WINDOW_DAYS * _DAY_US
+    for at in (100 * _DAY_US, 200 * _DAY_US + 17, 310 * _DAY_US):
+        before = (time >= at - width) & (time < at)
+        after = (time >= at) & (time < at + width)
+        expected = (
+            degree_centralisation(source[before], target[before])[0],
+            degree_centralisation(source[after], target[after])[0],
+        )
+        assert windows.centralisation(at) == pytest.approx(expected)

@@ -361,7 +361,7 @@
     list.forEach(function (n) { if (!n.size) n.size = edges.filter(function (e) { return e.a === n || e.b === n; }).reduce(function (s, e) { return s + e.w; }, 0) || 1; });
     // Deterministic layout: nodes start on a circle ordered by id, then a few hundred
     // rounds of a Fruchterman-Reingold style spring embedding.
-    var h = 380, cx = W / 2, cy = h / 2, k = Math.sqrt((W * h) / Math.max(1, list.length)) * 0.55;
+    var h = 380, cx = W / 2, cy = h / 2, k = Math.sqrt((W * h) / Math.max(1, list.length)) * 0.85;
     list.forEach(function (n, i) { var a = 2 * Math.PI * i / list.length; n.x = cx + Math.cos(a) * h * 0.35; n.y = cy + Math.sin(a) * h * 0.35; });
     var maxW = edges.reduce(function (m, e) { return Math.max(m, e.w); }, 1);
     for (var it = 0, temp = 40; it < 250; it++, temp *= 0.985) {
@@ -392,7 +392,7 @@
       var c = el("circle", { class: "node" + (n.formal ? " formal" : ""), cx: n.x.toFixed(1), cy: n.y.toFixed(1), r: r.toFixed(1), fill: color[n.group || ""] }, svg);
       tip(c, n.id + (n.group ? " · " + n.group : "") + (n.formal ? " · formal role" : "") + " · " + fmt(n.size));
     });
-    ranked.slice(0, 8).forEach(function (n) { label(svg, n.x + 8, n.y - 6, n.id.length > 14 ? n.id.slice(0, 13) + "…" : n.id, "start"); });
+    ranked.slice(0, 6).forEach(function (n) { label(svg, n.x + 8, n.y - 6, n.id.length > 14 ? n.id.slice(0, 13) + "…" : n.id, "start", { class: "node-label" }); });
     legend(figure, groupNames.filter(function (g) { return g; }).map(function (g) { return { name: g, color: color[g] }; }));
     note(figure, list.length + " people, " + edges.length + " ties; a dark ring marks a formal role; size = activity.");
   }

@@ -690,7 +690,17 @@ class _Writer:
             pc.take(thread_source, root_index),
             pc.take(raw.column("source_message_id"), root_index),
         )
-        thread_id = keyed_ids(self.key, thread_key)
+        # Most threads are named by a message in the trace, whose id is already hashed.
+        source_ids = raw.column("source_message_id").combine_chunks()
+        thread_key = (
+            thread_key.combine_chunks() if isinstance(thread_key, pa.ChunkedArray) else thread_key
+        )
+        in_trace = pc.index_in(thread_key, value_set=source_ids)
+        outside = pc.is_null(in_trace)
+        hashed_outside = keyed_ids(self.key, thread_key.filter(outside))
+        thread_id = pc.replace_with_mask(
+            pc.take(message_id, pc.fill_null(in_trace, 0)), outside, hashed_outside
+        )
         # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
         self._source_ids = raw.column("source_message_id").combine_chunks()
         self._message_ids = message_id

@@ -10,6 +10,7 @@ Run: ``.venv/bin/python bench/core_periphery.py [--people 100000] [--null 19]``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
@@ -43,12 +44,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     n, low, high, planted = build(args.people, args.seed)
+    cpu = time.process_time()
     start = time.perf_counter()
     coreness = _coreness(n, low, high)
     t_coreness = time.perf_counter() - start
     start = time.perf_counter()
     observed, null = graph_core_periphery_test(n, low, high, n_null=args.null, seed=args.seed)
     t_test = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     p_value = (1 + int(np.sum(null >= observed.fit))) / (1 + null.size)
     recovered = float(observed.is_core[planted].mean())
     print(
@@ -56,7 +59,7 @@ def main() -> None:
         f"| {int(observed.is_core.sum())} "
         f"| {observed.fit:.3f} | {np.mean(null):.3f} ± {np.std(null, ddof=1):.3f} "
         f"| {p_value:.3f} | {args.null} | {t_coreness:.2f} | {t_test:.2f} "
-        f"| {t_coreness + t_test:.2f} |"
+        f"| {t_coreness + t_test:.2f} | {cpu:.2f} | {os.getloadavg()[0]:.1f} |"
     )
 
 

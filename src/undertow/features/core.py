@@ -12,6 +12,9 @@ in the window without interacting are isolated vertices. Three quantities per pe
   geometric-mean damping step (the plain iteration oscillates on dense graphs); each
   step is one sparse matrix-vector product, so it scales to 10^5-10^6 people where the
   exact BE optimisation does not. Scores are divided by the window's maximum (0-1).
+  At most 50 iterations (relative change < 1e-4): on a 100k-person rewired graph the
+  split's fit moved from 0.00769 (50) to 0.00752 (400 iterations), while the time
+  grew tenfold; the observed and null graphs get the same procedure.
 - **is_core**: people are ordered by core score and the core is the top ``k`` that
   maximises the discrete Borgatti–Everett fit: the correlation between the observed
   ties and the ideal pattern (all core-core pairs tied, no periphery-periphery pair
@@ -110,7 +113,7 @@ def _simple_edges(n: int, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def core_scores(
-    n: int, low: np.ndarray, high: np.ndarray, *, max_iter: int = 100, tol: float = 1e-5
+    n: int, low: np.ndarray, high: np.ndarray, *, max_iter: int = 50, tol: float = 1e-4
 ) -> np.ndarray:
     """Continuous core scores by MINRES on an undirected simple graph.
 
@@ -388,7 +391,8 @@ def graph_core_periphery_test(
             if draw:
                 rewired.rewire(n=thinning * rewired.ecount())
             pairs = np.asarray(rewired.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-            null_low, null_high = _simple_edges(n, pairs[:, 0], pairs[:, 1])
+            # Simple rewiring keeps the graph simple: no loops or multi-edges to drop.
+            null_low, null_high = pairs.min(axis=1), pairs.max(axis=1)
             null[draw] = core_fit(n, null_low, null_high, core_scores(n, null_low, null_high)).fit
     finally:
         ig.set_random_number_generator(random)

@@ -66,3 +66,18 @@ def test_publish_sorts_rows_so_engine_order_does_not_matter() -> None:
     a = pa.table({"g": ["b", "a", "c"], "n": [1, 2, 3]})
     b = pa.table({"g": ["c", "b", "a"], "n": [3, 1, 2]})
     assert publish_table(a, k=5).equals(publish_table(b, k=5))
+
+
+def test_secondary_suppression_is_per_dimension() -> None:
+    table = pa.table(
+        {
+            "dimension": ["all", "formal", "formal", "tenure", "tenure", "tenure"],
+            "group": ["all", "leader", "none", "new", "mid", "old"],
+            "n_people": [100, 3, 97, 40, 30, 30],
+            "rate": [0.5, 0.9, 0.4, 0.6, 0.5, 0.4],
+        }
+    )
+    out = suppress_small_cells(table, 5)
+    # "all" minus "formal:none" would reveal "formal:leader": both are hidden; the
+    # other dimensions are untouched.
+    assert out.column("suppressed").to_pylist() == [False, True, True, False, False, False]

@@ -45,21 +45,38 @@ def _is_measure(field: pa.Field) -> bool:
 
 
 def _partition_keys(table: pa.Table) -> list[str]:
-    """Columns that place a row in a period: cells of one period could sum to a total."""
-    return [
+    """Columns that place a row among cells that could add up to a total.
+
+    The string column with the most distinct values labels the cells (the group); the
+    time columns and every other string column (``dimension``, ``grouping``, ``scope``,
+    ...) say which set of cells a row belongs to.
+    """
+    temporal = [
         f.name
         for f in table.schema
         if pa.types.is_temporal(f.type) and not f.name.endswith(("_lo", "_hi"))
     ]
+    strings = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    if not strings:
+        return temporal
+    label = max(
+        strings,
+        key=lambda name: (pc.count_distinct(table.column(name)).as_py(), -strings.index(name)),
+    )
+    return temporal + [name for name in strings if name != label]
 
 
 def suppress_small_cells(table: pa.Table, k: int) -> pa.Table:
     """Null the numbers of group rows resting on fewer than ``k`` people.
 
     Only tables with an ``n_people`` column have group rows. A row with
-    ``n_people < k`` is *primarily* suppressed. Then, within each period (rows
-    sharing every timestamp column; the whole table if there is none), if exactly one
-    row is suppressed, the visible row with the fewest people is suppressed too
+    ``n_people < k`` is *primarily* suppressed. Then, within each set of cells that
+    could add up to a total (rows sharing every time column and every string column
+    but the one labelling the groups), if exactly one row is suppressed, the visible row with the fewest people is suppressed too
     (*secondary* suppression), so that a total published elsewhere minus the visible
     cells cannot reveal the hidden one. Suppressed rows keep their labels (string and
     time columns); every numeric and boolean column becomes null and ``suppressed``

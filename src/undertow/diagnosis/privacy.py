@@ -76,11 +76,11 @@ def suppress_small_cells(table: pa.Table, k: int) -> pa.Table:
     Only tables with an ``n_people`` column have group rows. A row with
     ``n_people < k`` is *primarily* suppressed. Then, within each set of cells that
     could add up to a total (rows sharing every time column and every string column
-    but the one labelling the groups), if exactly one row is suppressed, the visible row with the fewest people is suppressed too
-    (*secondary* suppression), so that a total published elsewhere minus the visible
-    cells cannot reveal the hidden one. Suppressed rows keep their labels (string and
-    time columns); every numeric and boolean column becomes null and ``suppressed``
-    is ``True``.
+    but the one labelling the groups), if exactly one row is suppressed, the visible
+    row with the fewest people is suppressed too (*secondary* suppression), so that a
+    total published elsewhere minus the visible cells cannot reveal the hidden one.
+    Suppressed rows keep their labels (string and time columns); every numeric and
+    boolean column becomes null and ``suppressed`` is ``True``.
 
     Parameters
     ----------

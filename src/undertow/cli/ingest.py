@@ -73,6 +73,8 @@ def ingest_paths(
     strict: bool = False,
     identity_map: Path | None = None,
     mapping: TableMapping | None = None,
+    maintainers: Path | None = None,
+    mailmap: Path | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     r"""Ingest ``paths`` with adapter ``fmt`` into trace folder ``out``; return the manifest.
@@ -101,8 +103,18 @@ def ingest_paths(
         strict=strict,
         identity_map=identity_map,
     )
-    options: dict[str, Any] = {"mapping": mapping}
     parameters = inspect.signature(adapter).parameters
+    # An adapter that reads documents itself (git: one version per release tag) gets the
+    # folder; otherwise the generic reader below adds each file as one document.
+    adapter_reads_documents = "documents" in parameters
+    options: dict[str, Any] = {"mapping": mapping, "maintainers": maintainers, "mailmap": mailmap}
+    if adapter_reads_documents:
+        options["documents"] = documents
+    options = {k: v for k, v in options.items() if v is not None}
+    unused = sorted(k for k in options if k not in parameters and k != "mapping")
+    if unused:
+        flags = ", ".join(f"--{k}" for k in unused)
+        raise InputError(f"{flags} does not apply to --format {fmt}")
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         options = {k: v for k, v in options.items() if k in parameters}
     with Progress(
@@ -119,7 +131,7 @@ def ingest_paths(
             bar.update(task, description="reading the roster")
             read_roster(builder, roster)
             builder.note_input(roster)
-        if documents is not None:
+        if documents is not None and not adapter_reads_documents:
             bar.update(task, description="reading documents")
             read_documents(builder, documents)
         bar.update(task, description="merging identities, scrubbing text, writing the trace")
@@ -157,7 +169,8 @@ def ingest(
         Path | None, typer.Option(help="Text file: one identifier per line to exclude.")
     ] = None,
     documents: Annotated[
-        Path | None, typer.Option(help="Folder of official documents (.txt/.md).")
+        Path | None,
+        typer.Option(help="Folder of official documents (.txt/.md; git: one folder per tag)."),
     ] = None,
     key_file: Annotated[
         Path | None,
@@ -175,6 +188,11 @@ def ingest(
     mapping_file: Annotated[
         Path | None, typer.Option("--mapping", help="TOML column mapping (table format).")
     ] = None,
+    maintainers: Annotated[
+        Path | None,
+        typer.Option(help="Folder of MAINTAINERS/CODEOWNERS snapshots per tag (format git)."),
+    ] = None,
+    mailmap: Annotated[Path | None, typer.Option(help="A .mailmap file (format git).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
 ) -> None:
     """Read community files into a pseudonymous, validated trace folder."""
@@ -193,6 +211,8 @@ def ingest(
         strict=strict,
         identity_map=identity_map,
         mapping=mapping,
+        maintainers=maintainers,
+        mailmap=mailmap,
         progress=progress,
     )
     console.print(_summary(manifest))

@@ -10,12 +10,12 @@ import pytest
 
 from undertow.features.graph import reply_edges
 from undertow.model.trace import Trace
+from undertow.model.writer import write_trace
 from undertow.synthetic import synthetic_tables
 
 
 def _write(folder: Path, tables: dict[str, pa.Table]) -> None:
-    for name, table in tables.items():
-        pq.write_table(table, folder / f"{name}.parquet")
+    write_trace(folder, tables)
 
 
 def test_open_reads_the_same_trace_as_in_memory(tmp_path: Path) -> None:
@@ -36,10 +36,17 @@ def test_open_refuses_a_folder_without_messages(tmp_path: Path) -> None:
         Trace.open(tmp_path)
 
 
+def test_open_refuses_an_interrupted_write(tmp_path: Path) -> None:
+    _write(tmp_path, synthetic_tables(100, seed=1))
+    (tmp_path / "manifest.json").unlink()
+    with pytest.raises(FileNotFoundError, match="incomplete trace"):
+        Trace.open(tmp_path)
+
+
 def test_open_refuses_a_table_with_the_wrong_schema(tmp_path: Path) -> None:
-    tables = synthetic_tables(100, seed=1)
-    tables["messages"] = tables["messages"].drop_columns(["kind"])
-    _write(tmp_path, tables)
+    _write(tmp_path, synthetic_tables(100, seed=1))
+    messages = pq.read_table(tmp_path / "messages.parquet").drop_columns(["kind"])
+    pq.write_table(messages, tmp_path / "messages.parquet")
     with pytest.raises(ValueError, match="'kind'"):
         Trace.open(tmp_path)
 

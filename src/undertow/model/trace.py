@@ -80,13 +80,19 @@ class Trace:
         Raises
         ------
         FileNotFoundError
-            If ``path`` is not a trace folder (no ``messages.parquet``).
+            If ``path`` is not a trace folder (no ``messages.parquet``), or is an
+            incomplete one (no ``manifest.json``: the write was interrupted).
         """
         folder = Path(path)
         if not (folder / "messages.parquet").is_file():
             raise FileNotFoundError(f"{folder}: not a trace folder (no messages.parquet)")
         manifest_path = folder / "manifest.json"
-        manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+        if not manifest_path.is_file():
+            # The writer puts the manifest last: without it the write was interrupted.
+            raise FileNotFoundError(
+                f"{folder}: incomplete trace (no manifest.json; was the write interrupted?)"
+            )
+        manifest = json.loads(manifest_path.read_text("utf-8"))
         trace = cls({}, engine=engine, manifest=manifest, path=folder)
         # The writer validated the tables; opening checks only that each file has the
         # canonical schema, and reads rows lazily (out-of-core on the engine).

@@ -119,6 +119,13 @@ def test_stage_labels_follow_growth_and_decline() -> None:
         "stewardship",
         "transformation",
     ]
+    assert _stages([5, 10, 4, 12, 20], [flat] * 5) == [
+        "potential",
+        "coalescing",
+        "potential",
+        "coalescing",
+        "maturing",
+    ]
     assert _stages([10], [(0.1, 0.05, 0.2)]) == ["coalescing"]
     assert _stages([10], [(-0.1, -0.2, -0.05)]) == ["transformation"]
     assert _stages([10], [flat]) == ["stewardship"]

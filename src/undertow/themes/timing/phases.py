@@ -210,7 +210,10 @@ def _stages(levels: list[float], slopes: list[tuple[float, float, float]]) -> li
     labels = []
     for i, level in enumerate(levels):
         if i < peak:
-            labels.append("potential" if i == 0 else "coalescing")
+            # Falling back below half of the level reached so far is a return to a
+            # nascent community, not coalescing.
+            fallen = i > 0 and level < 0.5 * max(levels[:i])
+            labels.append("potential" if i == 0 or fallen else "coalescing")
         elif i == peak:
             labels.append("maturing")
         else:
@@ -229,7 +232,8 @@ def development_phases(trace: Trace, *, seed: int = 0) -> pa.Table:
 
     Segments come from :func:`change_points` on ``active_members``. Labels follow the
     level of each segment relative to the peak segment: before the peak, the first
-    segment is ``potential`` and later ones ``coalescing``; the peak segment is
+    segment is ``potential``, later ones ``coalescing`` unless they fall below half the
+    level reached so far (``potential`` again); the peak segment is
     ``maturing``; after it, a level at least half the peak is ``stewardship`` and a
     lower one ``transformation``. A trace without change points is one segment:
     ``coalescing`` if it grows (CI of the log-growth above 0), ``transformation`` if it

@@ -269,7 +269,13 @@
     var log = forest && ratio && values.every(function (v) { return v > 0; });
     var xd = extent(values);
     if (log) { xd = [Math.min(xd[0], 0.9) / 1.15, Math.max(xd[1], 1.1) * 1.15]; }
-    else { if (xd[0] > 0) xd[0] = 0; if (xd[1] < 0) xd[1] = 0; }
+    else {
+      if (xd[0] > 0) xd[0] = 0;
+      if (xd[1] < 0) xd[1] = 0;
+      var pad = (xd[1] - xd[0]) * 0.06;
+      if (xd[1] > 0) xd[1] += pad;
+      if (xd[0] < 0) xd[0] -= pad;
+    }
     var xtime = payload.types[payload.x] === "time";
     var labels = data.map(function (r) {
       var x = xtime ? new Date(r[payload.x]).toISOString().slice(0, 10) : isNum(r[payload.x]) ? payload.x + " = " + fmt(r[payload.x]) : r[payload.x];

@@ -21,11 +21,46 @@ def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
     return [] if table is None else table.to_pylist()
 
 
+#: Smallest absolute differences that count as others going quiet, per silencing measure.
+MIN_DIFFERENCE = {
+    "others_messages_after": 0.2,
+    "new_participants_after": 0.2,
+    "follow_up_rate": 0.1,
+    "newcomer_return_rate": 0.1,
+}
+
+_LABELS = {
+    "others_messages_after": "others write {with_actor:.2f} further messages per thread",
+    "new_participants_after": "{with_actor:.2f} new people join per thread",
+    "follow_up_rate": "{with_actor:.0%} of those already present write again",
+    "newcomer_return_rate": "{with_actor:.0%} of newcomers in the thread ever write again",
+}
+
+
 def _silencing_row(rows: list[dict[str, Any]], actor: str | None) -> dict[str, Any] | None:
-    # Prefer the actor's own rows; fall back to the pooled dominant actors.
+    """The clearest silencing measure for the actor (or pooled dominant actors).
+
+    A measure is clear when its CI lies below zero and the drop is at least
+    :data:`MIN_DIFFERENCE`; among clear ones the largest relative drop is chosen.
+    Without any, the others'-messages row is returned for the statement.
+    """
     for wanted in (actor, None):
-        for row in rows:
-            if row["actor_id"] == wanted and row["measure"] == "others_messages_after":
+        mine = [r for r in rows if r["actor_id"] == wanted]
+        if not mine:
+            continue
+        clear = [
+            r
+            for r in mine
+            if r["difference_hi"] is not None
+            and r["difference_hi"] < 0
+            and -r["difference"] >= MIN_DIFFERENCE.get(r["measure"], 0.0)
+            and r["relative_change"] is not None
+            and not math.isnan(r["relative_change"])
+        ]
+        if clear:
+            return min(clear, key=lambda r: r["relative_change"])
+        for row in mine:
+            if row["measure"] == "others_messages_after":
                 return row
     return None
 
@@ -49,6 +84,7 @@ def dominant_actor(results: Results) -> list[Finding]:
         silencing is not None
         and silencing["difference_hi"] is not None
         and silencing["difference_hi"] < 0
+        and -silencing["difference"] >= MIN_DIFFERENCE.get(silencing["measure"], 0.0)
     )
     drop = -float(silencing["relative_change"]) if silencing is not None else 0.0
     drop = 0.0 if math.isnan(drop) else drop
@@ -72,10 +108,14 @@ def dominant_actor(results: Results) -> list[Finding]:
         f"n = {top['n']} replies)."
     ]
     if silencing is not None:
+        label = _LABELS[silencing["measure"]].format(with_actor=silencing["with_actor"])
+        rate = silencing["measure"] in ("follow_up_rate", "newcomer_return_rate")
+        baseline = (
+            f"{silencing['without_actor']:.0%}" if rate else f"{silencing['without_actor']:.2f}"
+        )
         parts.append(
-            f"After they enter a thread, others write {silencing['with_actor']:.2f} further "
-            f"messages vs {silencing['without_actor']:.2f} in comparable threads without them "
-            f"({silencing['relative_change']:+.0%}; difference 95% CI "
+            f"After they enter a thread, {label}, vs {baseline} in comparable threads "
+            f"without them ({silencing['relative_change']:+.0%}; difference 95% CI "
             f"{silencing['difference_lo']:.2f} to {silencing['difference_hi']:.2f}, "
             f"{silencing['n_with']} vs {silencing['n_without']} threads)."
         )

@@ -68,3 +68,13 @@ def power_metrics(theme: str) -> list[str]:
         for name, spec in REGISTRY.items()
         if spec.theme == theme and spec.func.__module__ not in OTHER_MODULES
     )
+
+
+class SuppressedResults(FakeResults):
+    """Results as the pipeline hands them to rules: small cells (n_people < 5) nulled."""
+
+    def get(self, name: str) -> pa.Table | None:
+        from undertow.diagnosis.privacy import suppress_small_cells
+
+        table = super().get(name)
+        return None if table is None else suppress_small_cells(table, 5)

@@ -96,3 +96,25 @@ def test_findings_state_numbers() -> None:
 def test_contract(name: str) -> None:
     check_contract(name, tiny_trace())
     check_contract(name, idea_trace())
+
+
+def test_power_rules_survive_suppressed_cells() -> None:
+    from _power import SuppressedResults
+    from test_dominance import planted_dominant_trace
+    from test_leadership import planted_chilling_trace
+
+    from undertow.themes.registry import FINDING_RULES
+
+    themes = ("knowledge", "dominance", "leadership", "formal_vs_emergent")
+    rules = [
+        rule
+        for theme in themes
+        for rule in FINDING_RULES[theme]
+        if rule.__module__ == f"undertow.themes.{theme}.findings"
+    ]
+    assert len(rules) >= 9
+    for trace in (tiny_trace(), planted_dominant_trace(), planted_chilling_trace()):
+        results = SuppressedResults(trace)
+        for rule in rules:
+            for finding in rule(results):
+                assert finding.statement and finding.n >= 0

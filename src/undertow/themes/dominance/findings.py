@@ -21,6 +21,17 @@ def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
     return [] if table is None else table.to_pylist()
 
 
+def _complete(row: dict[str, Any] | None, *keys: str) -> bool:
+    """Whether the row exists and none of ``keys`` is null or NaN (suppressed cells are null)."""
+    if row is None:
+        return False
+    for key in keys:
+        value = row.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+    return True
+
+
 #: Smallest absolute differences that count as others going quiet, per silencing measure.
 MIN_DIFFERENCE = {
     "others_messages_after": 0.2,
@@ -91,7 +102,9 @@ def dominant_actor(results: Results) -> list[Finding]:
     newcomers = ignored.get(("tenure", "first_message"))
     regulars = ignored.get(("tenure", "90_days_plus"))
     neglect = (
-        newcomers is not None
+        _complete(newcomers, "ignored_rate_lo")
+        and _complete(regulars, "ignored_rate_hi")
+        and newcomers is not None
         and regulars is not None
         and newcomers["ignored_rate_lo"] > regulars["ignored_rate_hi"]
     )
@@ -119,7 +132,7 @@ def dominant_actor(results: Results) -> list[Finding]:
             f"{silencing['difference_lo']:.2f} to {silencing['difference_hi']:.2f}, "
             f"{silencing['n_with']} vs {silencing['n_without']} threads)."
         )
-    if newcomers is not None:
+    if newcomers is not None and _complete(newcomers, "ignored_rate", "n"):
         parts.append(
             f"{newcomers['ignored_rate']:.0%} of newcomers' first thread starts get no reply "
             f"(n = {newcomers['n']})."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +16,17 @@ def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
     return [] if table is None else table.to_pylist()
 
 
+def _complete(row: dict[str, Any] | None, *keys: str) -> bool:
+    """Whether the row exists and none of ``keys`` is null or NaN (suppressed cells are null)."""
+    if row is None:
+        return False
+    for key in keys:
+        value = row.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+    return True
+
+
 @finding_rule(theme="formal_vs_emergent")
 def unit_silos(results: Results) -> list[Finding]:
     """Whether conversation stays inside formal units (E-I index and QAP alignment)."""
@@ -22,7 +34,11 @@ def unit_silos(results: Results) -> list[Finding]:
     if not overall:
         return []
     row = overall[0]
-    qap = _rows(results.get("qap_correlation"))
+    if not _complete(row, "ei_index", "null_mean", "null_lo", "null_hi", "p_value", "n"):
+        return []
+    qap = [
+        q for q in _rows(results.get("qap_correlation")) if _complete(q, "correlation", "p_value")
+    ]
     beyond = row["p_value"] is not None and row["p_value"] <= 0.05
     inward = row["ei_index"] < row["null_mean"]
     severity: Severity = (
@@ -71,6 +87,8 @@ def emergent_brokers(results: Results) -> list[Finding]:
     if "brokers" not in rows or "others" not in rows:
         return []
     brokers, others = rows["brokers"], rows["others"]
+    if not (_complete(brokers, "formal_share", "n") and _complete(others, "formal_share", "n")):
+        return []
     if brokers["formal_share"] is None or others["formal_share"] is None:
         return []  # a group below the small-cell threshold: nothing can be said
     return [

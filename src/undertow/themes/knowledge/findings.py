@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pyarrow as pa
@@ -15,11 +16,24 @@ def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
     return [] if table is None else table.to_pylist()
 
 
+def _complete(row: dict[str, Any] | None, *keys: str) -> bool:
+    """Whether the row exists and none of ``keys`` is null or NaN (suppressed cells are null)."""
+    if row is None:
+        return False
+    for key in keys:
+        value = row.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+    return True
+
+
 @finding_rule(theme="knowledge")
 def knowledge_creation(results: Results) -> list[Finding]:
     """Baseline: share of threads resolved and of new ideas adopted (context for all themes)."""
     findings = []
     for row in _rows(results.get("thread_resolution")):
+        if not _complete(row, "resolved_share", "resolved_share_lo", "resolved_share_hi"):
+            continue
         findings.append(
             Finding(
                 theme="knowledge",
@@ -44,6 +58,8 @@ def knowledge_creation(results: Results) -> list[Finding]:
             )
         )
     for row in _rows(results.get("idea_uptake_summary")):
+        if not _complete(row, "adoption_rate", "adoption_rate_lo", "adopted_ideas_gini"):
+            continue
         findings.append(
             Finding(
                 theme="knowledge",
@@ -82,6 +98,9 @@ def uptake_gap(results: Results) -> list[Finding]:
         if high not in rows or low not in rows:
             continue
         a, b = rows[high], rows[low]
+        needed = ("uptake_rate", "uptake_rate_lo", "uptake_rate_hi", "n")
+        if not (_complete(a, *needed) and _complete(b, *needed)):
+            continue  # a suppressed (small) group: no comparison to state
         gap = float(a["uptake_rate"] - b["uptake_rate"])
         clear = a["uptake_rate_lo"] > b["uptake_rate_hi"]
         severity: Severity = "moderate" if clear and gap >= 0.2 else ("low" if clear else "info")

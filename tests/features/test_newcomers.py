@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from undertow.features.newcomers import FIRST_MESSAGE_SCHEMA, first_messages
 from undertow.testing import make_trace
 
@@ -50,3 +52,16 @@ def test_empty_trace_and_row_order() -> None:
         }
     )
     assert first_messages(reversed_trace).equals(forward)
+
+
+@pytest.mark.spark
+# py4j leaves its gateway sockets and Spark its temp folders to the garbage collector.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_same_first_messages_and_core_on_spark() -> None:
+    from undertow.features.core import core_membership
+    from undertow.testing import tiny_trace
+
+    duck, spark = tiny_trace(), tiny_trace(engine="spark")
+    assert first_messages(spark).equals(first_messages(duck))
+    assert core_membership(spark).equals(core_membership(duck))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from undertow.features.newcomers import FIRST_MESSAGE_SCHEMA, first_messages
+from undertow.model.trace import Trace
 from undertow.testing import make_trace
 
 
-def _trace():  # type: ignore[no-untyped-def]
+def _trace() -> Trace:
     return make_trace(
         [
             {"message_id": "a0", "author_id": "old", "created_at": 0},
@@ -43,8 +44,6 @@ def test_empty_trace_and_row_order() -> None:
     assert first_messages(make_trace([])).num_rows == 0
     forward = first_messages(_trace())
     messages = _trace().arrow("messages")
-    from undertow.model.trace import Trace
-
     reversed_trace = Trace(
         {
             "messages": messages.take(list(range(messages.num_rows))[::-1]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,10 @@ START = datetime(2021, 1, 4, tzinfo=UTC)  # a Monday
 
 
 def _activity_trace(
-    per_week: list[int], *, top_share: list[float] | None = None, roles: list[dict[str, Any]] = ()
+    per_week: list[int],
+    *,
+    top_share: list[float] | None = None,
+    roles: Sequence[dict[str, Any]] = (),
 ) -> Trace:
     """Each week, ``per_week[w]`` people each start a thread that a helper answers."""
     rows: list[dict[str, Any]] = []

@@ -147,6 +147,11 @@ def _trace_summary(diagnosis: Diagnosis) -> dict[str, Any]:
     return summary
 
 
+def _distinct_titles(findings: list[Finding], limit: int) -> list[str]:
+    """The first ``limit`` distinct titles (two findings of one kind often share one)."""
+    return list(dict.fromkeys(f.title.rstrip(".") for f in findings))[:limit]
+
+
 def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
     """The answer to "Where is power limiting knowledge creation here?" from the tables."""
     synthesis = [f for f in findings if f.theme == "synthesis"]
@@ -171,7 +176,7 @@ def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
     if limiting:
         sentences.append(
             "The strongest signs of power limiting knowledge creation: "
-            + "; ".join(f.title.rstrip(".") for f in limiting[:3])
+            + "; ".join(_distinct_titles(limiting, 3))
             + "."
         )
     elif findings:
@@ -183,9 +188,7 @@ def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
         sentences.append("No theme produced a finding on this trace.")
     if supporting:
         sentences.append(
-            "Where power appears to help: "
-            + "; ".join(f.title.rstrip(".") for f in supporting[:2])
-            + "."
+            "Where power appears to help: " + "; ".join(_distinct_titles(supporting, 2)) + "."
         )
     return {"sentences": sentences, "has_model": model is not None}
 

@@ -20,6 +20,8 @@ MIN_THREADS_SEVERE = 10
 #: Smallest absolute differences worth reporting: 0.2 new participants per thread, and
 #: 10 percentage points of follow-up (a -100 % change of a 3 % rate is not a finding).
 MIN_DIFFERENCE = {"new_participants_after": 0.2, "follow_up_rate": 0.1}
+#: At most this many shadow (and paper) leaders named as subjects of one finding.
+MAX_SUBJECTS = 10
 #: At most this many chilling findings (the largest), so one pattern is not listed 40 times.
 MAX_CHILLING_FINDINGS = 3
 #: The appointee's share of reply ties must rise by this much for the centralisation
@@ -181,6 +183,8 @@ def emergent_leaders(results: Results) -> list[Finding]:
             evidence=("leadership/shadow_leaders",),
             caveat="Centrality in replies is one face of leadership; reviewers and maintainers "
             "may lead through code rather than discussion.",
-            subjects=tuple(sorted(shadow + paper)),
+            # The most central shadow leaders and the paper leaders listed first (rows are
+            # sorted by PageRank); a finding naming a hundred people is not readable.
+            subjects=tuple(shadow[:MAX_SUBJECTS] + paper[:MAX_SUBJECTS]),
         )
     ]

@@ -62,9 +62,9 @@ def unit_silos(results: Results) -> list[Finding]:
         Finding(
             theme="formal_vs_emergent",
             kind="unit_silos" if inward else "cross_unit_community",
-            title="Conversation stays inside formal units"
+            title="More conversation inside formal units than chance"
             if inward and beyond
-            else "The community talks across formal units",
+            else "The community talks across formal units as much as chance",
             statement=statement,
             severity=severity,
             n=int(row["n"]),

@@ -199,6 +199,8 @@ def test_cli_writes_the_report_and_exits_one_on_a_failed_metric(tmp_path: Path) 
     del REGISTRY["example_fails"]
     result = runner.invoke(app, ["analyze", str(folder), "-o", str(tmp_path / "ok"), "-q"])
     assert result.exit_code == 0, result.output
+    written = sum(1 for p in (tmp_path / "ok").rglob("*") if p.is_file())
+    assert f"0 e-mail patterns or raw identifiers in {written} files" in result.output
     result = runner.invoke(app, ["analyze", str(folder), "-o", str(tmp_path / "k"), "--k", "3"])
     assert result.exit_code == 2
     result = runner.invoke(app, ["analyze", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")])

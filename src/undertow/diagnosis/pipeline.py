@@ -244,7 +244,7 @@ def analyze(
             folder = Path(out)
             diagnosis.out = folder
             timings["total"] = time.perf_counter() - started
-            write_outputs(
+            diagnosis.published = write_outputs(
                 diagnosis,
                 folder,
                 html,

@@ -72,6 +72,8 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     rule_failures: list[RuleFailure] = field(default_factory=list)
     out: Any = None
+    #: Files written and audited clean (empty when nothing was written).
+    published: list[Any] = field(default_factory=list)
 
     def get(self, name: str) -> pa.Table | None:
         """The published table of metric ``name``, or ``None`` if it did not run."""

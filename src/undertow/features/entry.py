@@ -120,6 +120,24 @@ def entry_effects(
     pyarrow.Table
         :data:`ENTRY_COLUMNS`: one row per measure for all actors (``actor_id`` null)
         and per actor with enough threads (``n`` = treated + control threads).
+
+    Examples
+    --------
+    >>> from undertow.testing import make_trace
+    >>> from undertow.features.threads import message_arrays
+    >>> rows = []
+    >>> for i in range(4):
+    ...     rows += [{"message_id": f"t{i}", "author_id": "a"},
+    ...              {"message_id": f"t{i}r", "author_id": "b", "parent_id": f"t{i}"},
+    ...              {"message_id": f"t{i}rr", "author_id": "boss" if i < 2 else "c",
+    ...               "parent_id": f"t{i}r"},
+    ...              {"message_id": f"t{i}x", "author_id": "d", "parent_id": f"t{i}rr"}]
+    >>> arrays = message_arrays(make_trace(rows))
+    >>> boss = (arrays.people.take(arrays.author).to_numpy(zero_copy_only=False) == "boss")
+    >>> table = entry_effects(arrays, boss, seed=0)
+    >>> row = [r for r in table.to_pylist() if r["measure"] == "others_messages_after"][0]
+    >>> row["with_actor"], row["without_actor"], row["n_with"], row["n_without"]
+    (1.0, 1.0, 2, 2)
     """
     rows: list[dict[str, object]] = []
     if arrays.n == 0 or not actor_message.any():

@@ -98,7 +98,16 @@ def appointments(trace: Trace) -> pa.Table:
 
 
 def reply_pairs(arrays: MessageArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Replies to someone else: (replier code, replied-to code, time in µs)."""
+    """Replies to someone else: (replier code, replied-to code, time in µs).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> from undertow.features.threads import message_arrays
+    >>> source, target, time = reply_pairs(message_arrays(tiny_trace()))
+    >>> source.size
+    5
+    """
     mask = (arrays.parent >= 0) & (arrays.parent_author != arrays.author)
     return arrays.author[mask], arrays.parent_author[mask], arrays.created[mask]
 

@@ -34,7 +34,14 @@ CONCENTRATION_COLUMNS = (
 
 
 def messages_per_person(trace: Trace) -> np.ndarray:
-    """Messages per author, sorted descending."""
+    """Messages per author, sorted descending.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> messages_per_person(tiny_trace()).tolist()
+    [3.0, 2.0, 2.0, 1.0, 1.0]
+    """
     arrays = message_arrays(trace)
     counts = np.bincount(arrays.author, minlength=arrays.n_people).astype(np.float64)
     return np.sort(counts)[::-1]

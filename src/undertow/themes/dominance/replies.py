@@ -103,7 +103,14 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
 
 
 def thread_replied(arrays: MessageArrays) -> np.ndarray:
-    """Per thread: whether someone other than the starter wrote in it."""
+    """Per thread: whether someone other than the starter wrote in it.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> thread_replied(message_arrays(tiny_trace())).tolist()  # p1, q1, q2, q3
+    [True, True, False, True]
+    """
     starter = arrays.author[arrays.thread_start] if arrays.n else arrays.author
     other = arrays.author != starter[arrays.thread] if arrays.n else np.zeros(0, bool)
     return np.bincount(arrays.thread[other], minlength=arrays.n_threads) > 0

@@ -19,6 +19,13 @@ def dominant_messages(arrays: MessageArrays) -> np.ndarray:
 
     Dominant actors are the top 1 % of people by messages written (at least one
     person) and, message by message, holders of the highest formal rank in the trace.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> from undertow.features.threads import message_arrays
+    >>> int(dominant_messages(message_arrays(tiny_trace())).sum())  # the leader's three
+    3
     """
     if arrays.n == 0:
         return np.zeros(0, dtype=bool)

@@ -35,6 +35,13 @@ def brokerage_scores(trace: Trace, *, seed: int = 0) -> tuple[np.ndarray, np.nda
     tuple
         ``(scores, unit_of, sampled)``: scores of shape (people, 5), the unit code per
         person (-1 = none) and whether the counts are sampled estimates.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> scores, unit_of, sampled = brokerage_scores(tiny_trace())
+    >>> scores.shape, sampled
+    ((5, 5), False)
     """
 
     def compute() -> tuple[np.ndarray, np.ndarray, bool]:

@@ -28,6 +28,14 @@ def unit_dyads(trace: Trace, arrays: MessageArrays) -> tuple[np.ndarray, np.ndar
     """Undirected tied pairs among people with a unit: (u, v) compact codes, unit per code.
 
     Codes index the people with a unit; weights are not kept (a tie is a tie).
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> trace = tiny_trace()
+    >>> u, v, labels = unit_dyads(trace, message_arrays(trace))
+    >>> u.size, labels.tolist()  # one person has a unit, so no tie between two
+    (0, [0])
     """
     unit_of, _ = person_units(trace, arrays)
     source, target, _ = reply_pairs(arrays)

@@ -37,6 +37,13 @@ def thread_resolved(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
     """Per thread (codes of :func:`message_arrays`): resolved, and hours to the first outcome.
 
     Hours are NaN for unresolved threads or outcomes without a time.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> resolved, hours = thread_resolved(tiny_trace())
+    >>> int(resolved.sum()), float(np.nanmax(hours))
+    (2, 6.0)
     """
     arrays = message_arrays(trace)
     resolved = np.zeros(arrays.n_threads, dtype=bool)

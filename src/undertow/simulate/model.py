@@ -88,7 +88,6 @@ class Thread:
     starter: Member
     space_id: str
     topic: int
-    opened_day: int
     posts: list[Post] = field(default_factory=list)
     term: str | None = None
     resolved: bool = False
@@ -96,7 +95,6 @@ class Thread:
     dominated: bool = False
     dismissed: bool = False
     uncontained: bool = False
-    first_responder: Member | None = None
     route: Post | None = None
     newcomer_first: bool = False
 
@@ -141,7 +139,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         self.stats: list[dict[str, Any]] = []
         self._n_messages = 0
         self._n_terms = 0
-        n = scenario.n_days
         days = scenario.days
         self.appointment_day = days.get("appointment_day", self._draw_day(0.4, 0.6))
         self.burnout_day = days.get("burnout_day", self._draw_day(0.45, 0.6))
@@ -167,7 +164,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         self._setup_mechanisms()
         self._documents()
         self._day_counts: dict[str, int] = {}
-        self.n_days = n
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -437,7 +433,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             starter=member,
             space_id=space,
             topic=int(self.rng.integers(len(text.TECH_WORDS))),
-            opened_day=self.day,
             newcomer_first=first,
         )
         terms: list[str] = []
@@ -486,7 +481,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             starter=author,
             space_id="announce",
             topic=int(self.rng.integers(len(text.TECH_WORDS))),
-            opened_day=self.day,
         )
         mandated = self.random.sample(text.DOCUMENT_TERMS, 4)
         self.write(thread, author, act="start", tone="neutral", kind="post", terms=mandated)
@@ -615,8 +609,6 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
                 tone = "warm"
         if responder is self.steward and self.s_dominant:
             thread.dominated = True
-        if thread.first_responder is None:
-            thread.first_responder = responder
         responder.inbox.append(Task(task_kind, thread, post, tone))
 
     def _allocate_back(self, thread: Thread, post: Post) -> None:

@@ -134,3 +134,19 @@ def test_group_rows_received_more_by_leader() -> None:
         > formal[("other", "received")]["coordination"]
     )
     assert all(r["n_people"] >= 0 and r["n"] >= 0 for r in table)
+
+
+def test_deference_rule_is_silent_on_a_suppressed_row() -> None:
+    trace = _deference_trace(echo_leader=True)
+    table = deference_gap(trace)
+    nulled = pa.table(
+        [
+            pa.nulls(table.num_rows, c.type) if not pa.types.is_string(c.type) else c
+            for c in table.columns
+        ],
+        names=table.column_names,
+    )
+    assert deference_to_power(_Results({"deference_gap": nulled}, trace)) == []  # type: ignore[arg-type]
+    findings = deference_to_power(_Results({"deference_gap": table}, trace))  # type: ignore[arg-type]
+    assert "p = 0.000" not in findings[0].statement
+    assert " 1 people" not in findings[0].statement

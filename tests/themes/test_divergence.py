@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from undertow.model.trace import Trace
@@ -126,3 +127,25 @@ def test_planted_divergence_recovered_with_its_date() -> None:
 
 def test_healthy_community_shows_no_divergence() -> None:
     assert practice_divergence(Results(simulate("healthy", seed=0).trace())) == []
+
+
+class _SomeMonthsSuppressed(Results):
+    """doc_divergence as the pipeline hands it over when a few months had < k people."""
+
+    def get(self, name: str) -> pa.Table | None:
+        table = super().get(name)
+        if name != "doc_divergence" or table is None:
+            return table
+        hidden = pa.array([i % 7 == 3 for i in range(table.num_rows)])
+        jsd = pc.if_else(hidden, pa.scalar(None, pa.float64()), table.column("jsd"))
+        return table.set_column(table.schema.get_field_index("jsd"), "jsd", jsd).append_column(
+            "suppressed", hidden
+        )
+
+
+def test_suppressed_months_are_skipped_not_propagated() -> None:
+    result = simulate("divergence", seed=0)
+    findings = practice_divergence(_SomeMonthsSuppressed(result.trace()))
+    assert [f.at for f in findings] == [result.truth["planted"][0]["at"]]
+    statement = findings[0].statement
+    assert "nan" not in statement and "None" not in statement and "p = 0.000" not in statement

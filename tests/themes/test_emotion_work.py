@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pyarrow as pa
 import pytest
 
+from undertow.diagnosis.privacy import suppress_small_cells
 from undertow.model.trace import Trace
 from undertow.simulate import simulate
 from undertow.testing import make_trace
 from undertow.themes import REGISTRY
+from undertow.themes.divergence.findings import practice_divergence
 from undertow.themes.emotion_work.containment import containment_and_resolution, containment_rate
 from undertow.themes.emotion_work.display_rules import display_rules
 from undertow.themes.emotion_work.distribution import (
@@ -18,8 +21,13 @@ from undertow.themes.emotion_work.distribution import (
     unreciprocated_emotion_work,
 )
 from undertow.themes.emotion_work.episodes import message_emotion
-from undertow.themes.emotion_work.findings import emotion_work_concentrated, uncontained_emotion
+from undertow.themes.emotion_work.findings import (
+    MIN_EPISODES,
+    emotion_work_concentrated,
+    uncontained_emotion,
+)
 from undertow.themes.emotion_work.hostility import hostility_recurrence, hostility_targets
+from undertow.themes.registry import Finding
 
 
 class Results:
@@ -156,3 +164,113 @@ def test_healthy_community_gets_no_t5_finding(seed: int) -> None:
     assert uncontained_emotion(results) == []
     groups = emotion_work_by_group(results.trace).to_pylist()
     assert {r["grouping"] for r in groups} >= {"formal", "core"}
+
+
+def _null_numbers(table: pa.Table) -> pa.Table:
+    """The table as small-cell suppression leaves a suppressed row: every number null."""
+    columns = [
+        pa.nulls(table.num_rows, column.type)
+        if pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_boolean(column.type)
+        else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+class _Suppressed(Results):
+    """Results whose tables arrive with every number nulled (or, with ``k``, suppressed)."""
+
+    def __init__(self, trace: Trace, k: int | None = None) -> None:
+        super().__init__(trace)
+        self._k = k
+
+    def get(self, name: str) -> pa.Table | None:
+        table = super().get(name)
+        if table is None:
+            return None
+        if self._k is None:
+            return _null_numbers(table)
+        return suppress_small_cells(table, self._k)
+
+
+def _all_words(findings: list[Finding]) -> str:
+    return " ".join(f.title + " " + f.statement for f in findings)
+
+
+def test_commit_log_without_support_gets_no_containment_finding() -> None:
+    # A Xen-like trace: every commit is its own thread, many read as distress, none can
+    # be answered. The rule used to call this severe and print "nan%".
+    messages = [
+        {
+            "message_id": f"c{i}",
+            "author_id": f"dev{i % 12}",
+            "kind": "commit",
+            "created_at": i,
+            "text": "Fix the terrible crash, this is broken and awful." if i % 2 else "Add a test.",
+        }
+        for i in range(240)
+    ]
+    outcomes = [{"thread_id": f"c{i}", "kind": "merged"} for i in range(0, 240, 3)]
+    results = Results(make_trace(messages, outcomes=outcomes))
+    rate = results.get("containment_rate")
+    assert rate is not None and rate.column("n")[0].as_py() >= MIN_EPISODES
+    link = results.get("containment_and_resolution")
+    assert link is not None and math.isnan(link.column("odds_ratio")[0].as_py())
+    assert uncontained_emotion(results) == []
+    assert emotion_work_concentrated(results) == []
+
+
+def _one_carer_trace() -> Trace:
+    messages: list[dict[str, object]] = []
+    for i in range(25):
+        messages += [
+            {
+                "message_id": f"q{i}",
+                "author_id": f"asker{i}",
+                "created_at": 10 * i,
+                "text": "I am so frustrated, nothing works.",
+            },
+            {
+                "message_id": f"s{i}",
+                "author_id": "carer",
+                "parent_id": f"q{i}",
+                "created_at": 10 * i + 1,
+                "text": "Don't worry, you're not alone, great question.",
+            },
+            {
+                "message_id": f"r{i}",
+                "author_id": f"helper{i % 10}",
+                "parent_id": f"s{i}",
+                "created_at": 10 * i + 2,
+                "text": "Read the docs for the option.",
+            },
+        ]
+    return make_trace(messages)
+
+
+def test_one_carer_is_one_person_not_one_people() -> None:
+    findings = emotion_work_concentrated(Results(_one_carer_trace()))
+    assert [f.subjects for f in findings] == [("carer",)]
+    assert findings[0].title.startswith("1 person carries ")
+    assert findings[0].statement.startswith("1 of 11 repliers gives 100% of all 25 supportive")
+
+
+def test_containment_charts_read_a_label_not_n() -> None:
+    for name in ("containment_rate", "containment_and_resolution", "emotion_work_distribution"):
+        chart = REGISTRY[name].chart
+        assert chart is not None and chart.kind == "errorbar" and chart.x != "n"
+        table = REGISTRY[name](_one_carer_trace(), seed=0)
+        assert pa.types.is_string(table.schema.field(chart.x).type)
+        assert table.num_rows == 1 and table.column(chart.x)[0].as_py()
+
+
+def test_rules_survive_suppressed_and_null_tables() -> None:
+    trace = simulate("emotion_collapse", seed=0).trace()
+    rules = (emotion_work_concentrated, uncontained_emotion, practice_divergence)
+    assert all(rule(_Suppressed(trace)) == [] for rule in rules)
+    findings = [f for rule in rules for f in rule(_Suppressed(trace, k=5))]
+    assert {f.kind for f in findings} >= {"emotion_work_concentrated", "uncontained_emotion"}
+    words = _all_words(findings)
+    assert "nan" not in words.lower().split() and "None" not in words and "nan%" not in words

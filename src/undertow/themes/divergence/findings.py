@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from undertow.themes.divergence.workarounds import MIN_ADOPTERS, TOP_TERMS
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.wording import count, p_text
 
 __all__ = ["divergence_shift", "practice_divergence"]
 
@@ -61,9 +64,13 @@ def practice_divergence(results: Results) -> list[Finding]:
     table = results.get("doc_divergence")
     if table is None or table.num_rows < 6:
         return []
+    # Months resting on fewer than k people arrive suppressed (null): they are left out.
+    table = table.filter(pc.is_finite(table.column("jsd")).fill_null(False))
+    if table.num_rows < 6:
+        return []
     table = table.sort_by("period")
-    periods = table.column("period").cast(pa.int64()).to_numpy()
-    jsd = table.column("jsd").to_numpy()
+    periods = table.column("period").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    jsd = table.column("jsd").to_numpy(zero_copy_only=False).astype(np.float64)
     trace = results.trace
     if trace.has("documents"):
         starts = trace.arrow("documents").column("valid_from").drop_null().cast(pa.int64())
@@ -83,6 +90,9 @@ def practice_divergence(results: Results) -> list[Finding]:
         severity = "severe"
     workarounds = results.get("workaround_vocabulary")
     terms = workarounds.num_rows if workarounds is not None else 0
+    position = int(np.searchsorted(periods, candidates[best]))
+    before = float(jsd[max(0, position - WINDOW_MONTHS) : position].mean())
+    after = float(jsd[position : position + WINDOW_MONTHS].mean())
     return [
         Finding(
             theme="divergence",
@@ -90,9 +100,16 @@ def practice_divergence(results: Results) -> list[Finding]:
             title="The community's words moved away from the official line",
             statement=(
                 f"From {at}, the Jensen-Shannon divergence between the community's messages "
-                f"and the official reference rose by {rise:.2f} (mean of the {WINDOW_MONTHS} "
-                f"months after minus before; permutation p = {p_value:.3f})"
-                + (f"; {terms} workaround terms are used by 5+ people." if terms else ".")
+                f"and the official reference rose from {before:.2f} to {after:.2f} (0 = same "
+                f"vocabulary, 1 = disjoint; mean of up to {WINDOW_MONTHS} months before and "
+                f"after; permutation {p_text(p_value)})"
+                + (
+                    f"; {'at least ' if terms >= TOP_TERMS else ''}"
+                    f"{count(terms, 'term')} absent from the official documents "
+                    f"{'is' if terms == 1 else 'are each'} used by {MIN_ADOPTERS} or more people."
+                    if terms
+                    else "."
+                )
             ),
             severity=severity,
             n=int(table.num_rows),

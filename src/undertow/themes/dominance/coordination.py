@@ -49,6 +49,7 @@ from undertow.themes.registry import (
     finding_rule,
     metric,
 )
+from undertow.themes.wording import count, numbers, p_text
 
 __all__ = [
     "Exchanges",
@@ -413,6 +414,7 @@ def _group_schema() -> pa.Schema:
 
 
 _GAP_COLUMNS = (
+    "comparison",
     "toward_leaders",
     "toward_peers",
     "gap",
@@ -430,7 +432,14 @@ _GAP_COLUMNS = (
     source="Deference gap: Danescu-Niculescu-Mizil et al. 2012 (Echoes of power), "
     "coordination toward formal leaders minus toward peers",
     requires=("messages", "roles"),
-    chart=Chart(kind="errorbar", x="n", y="gap", lo="gap_lo", hi="gap_hi"),
+    chart=Chart(
+        kind="errorbar",
+        x="comparison",
+        y="gap",
+        lo="gap_lo",
+        hi="gap_hi",
+        title="Coordination toward formal leaders minus toward peers (95% CI over people)",
+    ),
 )
 def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
     """How much more people without a formal role coordinate toward leaders than toward peers.
@@ -444,14 +453,15 @@ def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        One row: ``toward_leaders, toward_peers, gap, gap_lo, gap_hi, p_value, n``
+        One row: ``comparison`` (the forest-plot label), ``toward_leaders,
+        toward_peers, gap, gap_lo, gap_hi, p_value, n``
         (exchanges used), ``n_people`` (people with both scores).
 
     Examples
     --------
     >>> from undertow.testing import tiny_trace
     >>> deference_gap(tiny_trace()).column_names[:3]
-    ['toward_leaders', 'toward_peers', 'gap']
+    ['comparison', 'toward_leaders', 'toward_peers']
     """
     ex = exchanges(trace)
     is_formal, _ = _status_flags(trace)
@@ -472,6 +482,7 @@ def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
     gap, lo, hi = _bootstrap_mean(diff, seed=seed)
     p_value = _sign_flip_p(diff, seed=seed)
     row = {
+        "comparison": "toward leaders minus toward peers",
         "toward_leaders": float(toward_leaders.mean()) if diff.size else float("nan"),
         "toward_peers": float(toward_peers.mean()) if diff.size else float("nan"),
         "gap": gap,
@@ -482,7 +493,8 @@ def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
         "n_people": int(both.sum()),
     }
     schema = pa.schema(
-        [(c, pa.float64()) for c in _GAP_COLUMNS[:-2]]
+        [("comparison", pa.string())]
+        + [(c, pa.float64()) for c in _GAP_COLUMNS[1:-2]]
         + [("n", pa.int64()), ("n_people", pa.int64())]
     )
     return pa.Table.from_pylist([row] if diff.size else [], schema=schema)
@@ -504,9 +516,12 @@ def deference_to_power(results: Results) -> list[Finding]:
     table = results.get("deference_gap")
     if table is None or table.num_rows == 0:
         return []
-    row = table.to_pylist()[0]
-    gap, lo, hi, p = row["gap"], row["gap_lo"], row["gap_hi"], row["p_value"]
-    if row["n_people"] < 5 or not (lo > 0 or hi < 0):
+    # The row may arrive suppressed (nulls) or with undefined estimates (NaN).
+    values = numbers(table.to_pylist()[0], "gap", "gap_lo", "gap_hi", "p_value", "n_people")
+    if values is None:
+        return []
+    gap, lo, hi, p, n_people = values
+    if n_people < 5 or not (lo > 0 or hi < 0):
         return []
     toward = "more" if gap > 0 else "less"
     # Deference is a sign of power, not by itself of harm: at most moderate.
@@ -521,10 +536,10 @@ def deference_to_power(results: Results) -> list[Finding]:
             statement=(
                 f"People without a formal role coordinate {toward} toward formal leaders than "
                 f"toward peers: gap {gap:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}, "
-                f"permutation p = {p:.3f}) over {row['n_people']} people."
+                f"permutation {p_text(p)}) over {count(int(n_people), 'person', 'people')}."
             ),
             severity=severity,
-            n=int(row["n_people"]),
+            n=int(n_people),
             effect=abs(gap) * 10,
             confidence=1.0 - p,
             evidence=("leadership/deference_gap",),

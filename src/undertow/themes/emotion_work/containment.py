@@ -19,6 +19,7 @@ from undertow.themes.registry import Chart, metric
 __all__ = ["containment_and_resolution", "containment_by_month", "containment_rate"]
 
 _RATE_COLUMNS = (
+    "measure",
     "containment_rate",
     "containment_rate_lo",
     "containment_rate_hi",
@@ -40,7 +41,7 @@ _SOURCE = (
     source=_SOURCE,
     chart=Chart(
         kind="errorbar",
-        x="n",
+        x="measure",
         y="containment_rate",
         lo="containment_rate_lo",
         hi="containment_rate_hi",
@@ -57,15 +58,16 @@ def containment_rate(trace: Trace, *, seed: int = 0) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        One row: ``containment_rate`` (with ``_lo``/``_hi``), ``support_rate`` (share of
+        One row: ``measure`` (the forest-plot label), ``containment_rate`` (with
+        ``_lo``/``_hi``), ``support_rate`` (share of
         episodes that got a supportive reply at all), ``median_hours_to_containment``,
         ``n`` (episodes), ``n_threads`` (threads with an episode). Empty without episodes.
 
     Examples
     --------
     >>> from undertow.testing import tiny_trace
-    >>> containment_rate(tiny_trace()).column_names[0]
-    'containment_rate'
+    >>> containment_rate(tiny_trace()).column_names[:2]
+    ['measure', 'containment_rate']
     """
     emotion = message_emotion(trace)
     arrays = message_arrays(trace)
@@ -80,6 +82,7 @@ def containment_rate(trace: Trace, *, seed: int = 0) -> pa.Table:
     hours = emotion.hours_to_containment[rows]
     hours = hours[~np.isnan(hours)]
     row = {
+        "measure": "episodes contained",
         "containment_rate": rate,
         "containment_rate_lo": lo,
         "containment_rate_hi": hi,
@@ -167,6 +170,7 @@ def containment_by_month(trace: Trace, *, seed: int = 0) -> pa.Table:
 
 
 _RESOLUTION_COLUMNS = (
+    "measure",
     "odds_ratio",
     "odds_ratio_lo",
     "odds_ratio_hi",
@@ -183,7 +187,14 @@ _RESOLUTION_COLUMNS = (
     columns=_RESOLUTION_COLUMNS,
     source=_SOURCE + "; resolution as knowledge creation (K)",
     requires=("messages", "outcomes"),
-    chart=Chart(kind="errorbar", x="n", y="odds_ratio", lo="odds_ratio_lo", hi="odds_ratio_hi"),
+    chart=Chart(
+        kind="errorbar",
+        x="measure",
+        y="odds_ratio",
+        lo="odds_ratio_lo",
+        hi="odds_ratio_hi",
+        title="Odds of resolution, threads with a contained vs an uncontained episode (95% CI)",
+    ),
 )
 def containment_and_resolution(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Odds that a thread with an emotional episode is resolved, contained vs uncontained.
@@ -192,20 +203,21 @@ def containment_and_resolution(trace: Trace, *, seed: int = 0) -> pa.Table:
     any outcome recorded for the thread (accepted answer, merge, resolution, ...). The
     odds ratio (contained / uncontained, with 0.5 added to every cell) has a bootstrap
     CI resampling threads. An odds ratio above 1 means containment goes with knowledge
-    being created.
+    being created; it is NaN when every episode thread is on one side.
 
     Returns
     -------
     pyarrow.Table
-        One row: ``odds_ratio`` (``_lo``/``_hi``), ``resolved_share_contained``,
+        One row: ``measure`` (the forest-plot label), ``odds_ratio`` (``_lo``/``_hi``),
+        ``resolved_share_contained``,
         ``resolved_share_uncontained``, ``n_contained``, ``n_uncontained``, ``n``
         (threads with an episode).
 
     Examples
     --------
     >>> from undertow.testing import tiny_trace
-    >>> containment_and_resolution(tiny_trace()).column_names[0]
-    'odds_ratio'
+    >>> containment_and_resolution(tiny_trace()).column_names[:2]
+    ['measure', 'odds_ratio']
     """
     emotion = message_emotion(trace)
     arrays = message_arrays(trace)
@@ -219,8 +231,14 @@ def containment_and_resolution(trace: Trace, *, seed: int = 0) -> pa.Table:
     outcome_threads = trace.arrow("outcomes").column("thread_id").combine_chunks()
     resolved_all = pc.is_in(arrays.thread_ids, value_set=pc.unique(outcome_threads))
     resolved = resolved_all.to_numpy(zero_copy_only=False).astype(bool)[threads]
-    odds, lo, hi = _odds_ratio_ci(contained, resolved, seed=seed)
+    if contained.all() or not contained.any():
+        # With one side empty there is nothing to compare: the corrected odds ratio
+        # would only echo the 0.5 added to the empty cells.
+        odds, lo, hi = float("nan"), float("nan"), float("nan")
+    else:
+        odds, lo, hi = _odds_ratio_ci(contained, resolved, seed=seed)
     row = {
+        "measure": "resolved: contained vs uncontained",
         "odds_ratio": odds,
         "odds_ratio_lo": lo,
         "odds_ratio_hi": hi,
@@ -259,7 +277,12 @@ def _odds_ratio_ci(
 
 
 def _schema(columns: tuple[str, ...], *, ints: tuple[str, ...]) -> pa.Schema:
-    return pa.schema([(c, pa.int64() if c in ints else pa.float64()) for c in columns])
+    def kind(column: str) -> pa.DataType:
+        if column == "measure":
+            return pa.string()
+        return pa.int64() if column in ints else pa.float64()
+
+    return pa.schema([(c, kind(c)) for c in columns])
 
 
 def _empty(columns: tuple[str, ...], *, ints: tuple[str, ...]) -> pa.Table:

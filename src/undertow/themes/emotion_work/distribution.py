@@ -81,6 +81,7 @@ def carers(trace: Trace) -> list[str]:
 
 
 _DISTRIBUTION_COLUMNS = (
+    "measure",
     "gini",
     "gini_lo",
     "gini_hi",
@@ -97,7 +98,14 @@ _DISTRIBUTION_COLUMNS = (
     theme="emotion_work",
     columns=_DISTRIBUTION_COLUMNS,
     source=_SOURCE,
-    chart=Chart(kind="errorbar", x="n", y="gini", lo="gini_lo", hi="gini_hi"),
+    chart=Chart(
+        kind="errorbar",
+        x="measure",
+        y="gini",
+        lo="gini_lo",
+        hi="gini_hi",
+        title="Concentration (Gini) of supportive replies across repliers (95% CI)",
+    ),
 )
 def emotion_work_distribution(trace: Trace, *, seed: int = 0) -> pa.Table:
     """How concentrated supportive replies are, compared with how concentrated talk is.
@@ -110,7 +118,8 @@ def emotion_work_distribution(trace: Trace, *, seed: int = 0) -> pa.Table:
     Returns
     -------
     pyarrow.Table
-        One row: ``gini, gini_lo, gini_hi, message_gini, n_carers,
+        One row: ``measure`` (the forest-plot label), ``gini, gini_lo, gini_hi,
+        message_gini, n_carers,
         carers_support_share, carers_message_share, n_supportive`` (supportive
         replies), ``n`` (people who replied). Empty without supportive replies.
 
@@ -124,7 +133,14 @@ def emotion_work_distribution(trace: Trace, *, seed: int = 0) -> pa.Table:
     given, replies = _support_given(trace)
     schema = pa.schema(
         [
-            (c, pa.int64() if c in ("n_carers", "n_supportive", "n") else pa.float64())
+            (
+                c,
+                pa.string()
+                if c == "measure"
+                else pa.int64()
+                if c in ("n_carers", "n_supportive", "n")
+                else pa.float64(),
+            )
             for c in _DISTRIBUTION_COLUMNS
         ]
     )
@@ -137,6 +153,7 @@ def emotion_work_distribution(trace: Trace, *, seed: int = 0) -> pa.Table:
     chosen = carers(trace)
     is_carer = np.isin(arrays.people.to_numpy(zero_copy_only=False), chosen)
     row = {
+        "measure": "supportive replies per replier",
         "gini": g,
         "gini_lo": lo,
         "gini_hi": hi,

@@ -23,15 +23,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,7 +45,7 @@ UNDERTOW = str(Path(PYTHON).with_name("undertow"))
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 
 #: Peer benchmarks: script, arguments, and the size they compare at.
-PEERS = (
+PEERS: tuple[tuple[str, list[str]], ...] = (
     ("graph_peers.py", ["--messages", "1000000"]),
     ("affect.py", []),
     ("coordination.py", []),
@@ -104,17 +108,47 @@ class Stage:
     peak_rss_mib: float
     ok: bool
     note: str = ""
+    load: float = 0.0
+
+
+#: Stages of every size, in run order (the report is rewritten after each one, so a
+#: run that is stopped still leaves the figures measured so far).
+DONE: list[Stage] = []
+#: Seconds after which a stage is stopped (``--timeout``); ``None`` = no limit.
+TIMEOUT: list[float | None] = [None]
+#: Rewrites the report with the stages so far (set by ``main``).
+REPORT: list[Any] = []
 
 
 def run_stage(size: str, name: str, argv: list[str], log: Path) -> Stage:
     """Run ``argv`` in its own process; return its wall time and peak RSS."""
     start = time.perf_counter()
+    timed_out = threading.Event()
     with log.open("ab") as sink:
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+
+        def stop() -> None:
+            timed_out.set()
+            os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(TIMEOUT[0], stop) if TIMEOUT[0] else None
+        if timer is not None:
+            timer.start()
         _, status, usage = os.wait4(process.pid, 0)
+        if timer is not None:
+            timer.cancel()
     seconds = time.perf_counter() - start
     ok = os.waitstatus_to_exitcode(status) == 0
-    stage = Stage(size, name, seconds, usage.ru_maxrss / 1024, ok, "" if ok else f"see {log.name}")
+    note = "" if ok else f"see {log.name}"
+    if timed_out.is_set():
+        note = f"stopped after the {TIMEOUT[0]:.0f} s limit"
+    # Other users of the machine slow a stage down: the load is reported beside it.
+    stage = Stage(size, name, seconds, usage.ru_maxrss / 1024, ok, note, os.getloadavg()[0])
+    DONE.append(stage)
+    for report in REPORT:
+        report()
     mark = "ok" if ok else "FAILED"
     print(f"  {size:>5} {name:<28} {seconds:8.1f} s {stage.peak_rss_mib:9.0f} MiB  {mark}")
     return stage
@@ -129,8 +163,22 @@ def themes() -> list[str]:
     return sorted({spec.theme for spec in REGISTRY.values()})
 
 
-def stages_for(size: str, n: int, work: Path, log: Path, *, single_thread: bool) -> list[Stage]:
-    """Every stage for one size."""
+def slowest_metrics(out: Path, top: int = 8) -> str:
+    """The ``top`` slowest metrics of an analyze run (from ``OUT/run.json``)."""
+    try:
+        run = json.loads((out / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return ""
+    timed = sorted(run.get("metrics", {}).items(), key=lambda item: -item[1].get("seconds", 0))
+    return "slowest: " + ", ".join(
+        f"{name} {info.get('seconds', 0):.1f} s" for name, info in timed[:top]
+    )
+
+
+def stages_for(
+    size: str, n: int, work: Path, log: Path, *, single_thread: bool, per_theme: bool = True
+) -> list[Stage]:
+    """Every stage for one size (``per_theme=False`` skips the per-theme processes)."""
     label = "long-thread" if single_thread else size
     raw = work / f"input-{label}.parquet"
     trace = work / f"trace-{label}"
@@ -139,7 +187,7 @@ def stages_for(size: str, n: int, work: Path, log: Path, *, single_thread: bool)
     results = [run_stage(label, "generate", [PYTHON, "-c", GENERATE, str(n), flag, str(raw)], log)]
     ingest = [UNDERTOW, "ingest", str(raw), "--format", "table", "-o", str(trace)]
     results.append(run_stage(label, "ingest", ingest, log))
-    if not single_thread:
+    if not single_thread and per_theme:
         results.append(run_stage(label, "features", [PYTHON, "-c", FEATURES, str(trace)], log))
         for theme in themes():
             argv = [PYTHON, "-c", THEME, str(trace), theme]
@@ -147,7 +195,10 @@ def stages_for(size: str, n: int, work: Path, log: Path, *, single_thread: bool)
     analyze = [UNDERTOW, "analyze", str(trace), "-o", str(out)]
     results.append(run_stage(label, "analyze (end to end)", analyze, log))
     size_of = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) if out.exists() else 0
-    results[-1].note = f"outputs {size_of / 2**20:.1f} MiB" if results[-1].ok else results[-1].note
+    if results[-1].ok:
+        results[-1].note = f"outputs {size_of / 2**20:.1f} MiB; {slowest_metrics(out)}"
+        for report in REPORT:
+            report()
     shutil.rmtree(work / f"out-{label}", ignore_errors=True)
     raw.unlink(missing_ok=True)
     return results
@@ -195,13 +246,17 @@ def write_report(stages: list[Stage], peer_sections: list[str], target: Path) ->
         "Each stage runs in its own process; peak RSS is that process's maximum resident set.",
         "Synthetic traces come from `undertow.synthetic` (Zipf activity, heavy-tailed threads).",
         "",
-        "| size | stage | wall time (s) | peak RSS (MiB) | ok | note |",
-        "|---|---|---:|---:|---|---|",
+        "The load column is the machine's 1-minute load average when the stage ended",
+        f"(on {os.cpu_count()} cores, a load above that count means other work competed).",
+        "",
+        "| size | stage | wall time (s) | peak RSS (MiB) | load | ok | note |",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for s in stages:
         ok = "yes" if s.ok else "**no**"
         lines.append(
-            f"| {s.size} | {s.name} | {s.seconds:.1f} | {s.peak_rss_mib:.0f} | {ok} | {s.note} |"
+            f"| {s.size} | {s.name} | {s.seconds:.1f} | {s.peak_rss_mib:.0f} | {s.load:.1f} "
+            f"| {ok} | {s.note} |"
         )
     lines += ["", *peer_sections]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -214,19 +269,31 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--no-long-thread", action="store_true")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--themes-up-to",
+        default="1M",
+        help="largest size that also gets the features and per-theme stages",
+    )
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per stage")
     args = parser.parse_args()
+    TIMEOUT[0] = args.timeout
     work = Path(tempfile.mkdtemp(prefix="undertow-bench-"))
     log = args.output.with_suffix(".log")
     log.write_text("")
     stages: list[Stage] = []
+    REPORT.append(lambda: write_report(DONE, ["(run in progress)"], args.output))
     try:
         for size in args.sizes.split(","):
-            stages += stages_for(size, SIZES[size], work, log, single_thread=False)
+            per_theme = SIZES[size] <= SIZES[args.themes_up_to]
+            stages += stages_for(
+                size, SIZES[size], work, log, single_thread=False, per_theme=per_theme
+            )
         if not args.no_long_thread:
             stages += stages_for("100k", 100_000, work, log, single_thread=True)
         peer_sections = [] if args.no_peers else peers(log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    REPORT.clear()
     write_report(stages, peer_sections, args.output)
     print(f"wrote {args.output}")
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.text import message_own_words
+from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
 __all__ = ["AFFECT_COLUMNS", "NEGATIVE_THRESHOLD", "message_affect", "vader_scores"]
@@ -321,8 +322,12 @@ def vader_scores(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
     >>> scores.column("compound").to_pylist()
     [0.8439, 0.0, 0.0]
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
+    _lexicon()  # built once, before the threads share it
+    # Texts are scored independently: slices run in threads and bound the token arrays.
+    return map_chunks(_vader_slice, texts)
+
+
+def _vader_slice(texts: pa.Array) -> pa.Table:
     lex = _lexicon()
     n_texts = len(texts)
     texts = pc.fill_null(pc.cast(texts, pa.string()), "")

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from undertow.features.affect import message_affect, vader_scores
 from undertow.features.text import message_own_words
+from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
 __all__ = [
@@ -130,21 +131,34 @@ def politeness_strategies(
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     texts = pc.fill_null(pc.cast(texts, pa.string()), "")
-    lowered = pc.utf8_lower(texts)
     if affect is None:
         affect = vader_scores(texts)
+    # The regexes see one text at a time: row slices run in threads and bound the
+    # lower-cased copy.
+    matched = map_chunks(_strategy_matches, texts)
     columns: dict[str, pa.Array] = {}
-    for name, pattern in STRATEGIES.items():
+    for name in STRATEGIES:
         if name == "positive_lexicon":
             columns[name] = pc.greater(affect.column("pos"), 0.0).combine_chunks()
         elif name == "negative_lexicon":
             columns[name] = pc.greater(affect.column("neg"), 0.0).combine_chunks()
         else:
-            columns[name] = pc.match_substring_regex(lowered, pattern)
+            columns[name] = matched.column(name).combine_chunks()
     score = np.full(len(texts), POLITENESS_INTERCEPT)
     for name, weight in POLITENESS_WEIGHTS.items():
         score += weight * columns[name].to_numpy(zero_copy_only=False)
     return pa.table({"politeness": pa.array(score, type=pa.float64()), **columns})
+
+
+def _strategy_matches(texts: pa.Array) -> pa.Table:
+    lowered = pc.utf8_lower(texts)
+    return pa.table(
+        {
+            name: pc.match_substring_regex(lowered, pattern)
+            for name, pattern in STRATEGIES.items()
+            if pattern
+        }
+    )
 
 
 def message_politeness(trace: Trace) -> pa.Table:

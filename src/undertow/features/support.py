@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.text import message_own_words
+from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
 __all__ = ["SUPPORT_MARKERS", "message_support", "support_markers"]
@@ -83,18 +84,24 @@ def support_markers(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
     >>> table.column("is_supportive").to_pylist(), table.column("reassurance").to_pylist()
     ([True, False], [True, False])
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
-    lowered = pc.replace_substring(lowered, "\u2019", "'")
-    columns = {
-        name: pc.match_substring_regex(lowered, pattern)
-        for name, pattern in SUPPORT_MARKERS.items()
-    }
+    # Row slices run in threads and bound the lower-cased copy.
+    matched = map_chunks(_marker_matches, texts)
+    columns = {name: matched.column(name).combine_chunks() for name in SUPPORT_MARKERS}
     supportive = np.zeros(len(texts), dtype=bool)
     for name in _SUPPORTIVE:
         supportive |= columns[name].to_numpy(zero_copy_only=False)
     return pa.table({"is_supportive": pa.array(supportive), **columns})
+
+
+def _marker_matches(texts: pa.Array) -> pa.Table:
+    lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
+    lowered = pc.replace_substring(lowered, "\u2019", "'")
+    return pa.table(
+        {
+            name: pc.match_substring_regex(lowered, pattern)
+            for name, pattern in SUPPORT_MARKERS.items()
+        }
+    )
 
 
 def message_support(trace: Trace) -> pa.Table:

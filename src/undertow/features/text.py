@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from undertow.model.parallel import CHUNK_ROWS, map_chunks, thread_map
 from undertow.model.trace import Trace
 
 __all__ = ["message_own_words", "own_words", "word_tokens"]
@@ -72,8 +73,12 @@ def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> own_words(pa.array([mail, None])).to_pylist()
     ['Yes, sorry.', None]
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
+    # Texts are cleaned independently: row slices run in threads.
+    table = map_chunks(lambda part: pa.table({"text": _own_words_slice(part)}), texts)
+    return table.column("text").combine_chunks()
+
+
+def _own_words_slice(texts: pa.Array) -> pa.Array:
     cleaned = pc.cast(texts, pa.string())
     for literals, pattern in _RULES:
         gate = "|".join(re.escape(literal) for literal in literals)
@@ -109,6 +114,17 @@ def word_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, npt.NDArra
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
+    if len(texts) <= CHUNK_ROWS:
+        return _word_tokens_slice(texts)
+    # Row slices run in threads and bound the intermediate token lists.
+    starts = range(0, len(texts), CHUNK_ROWS)
+    parts = thread_map(lambda start: _word_tokens_slice(texts.slice(start, CHUNK_ROWS)), starts)
+    tokens = pa.concat_arrays([part[0] for part in parts])
+    parent = np.concatenate([part[1] + start for part, start in zip(parts, starts, strict=True)])
+    return tokens, parent
+
+
+def _word_tokens_slice(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
     lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
     spaced = pc.replace_substring_regex(lowered, pattern=r"[^\p{L}\p{N}']+", replacement=" ")
     spaced = pc.replace_substring_regex(spaced, pattern=r"(^| )'+|'+( |$)", replacement=" ")

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from undertow.features.function_words import FUNCTION_WORD_CLASSES
 from undertow.features.text import message_own_words, own_words, word_tokens
+from undertow.model.parallel import CHUNK_ROWS, thread_map
 from undertow.model.trace import Trace
 
 __all__ = ["Terms", "jensen_shannon", "message_terms"]
@@ -138,7 +139,25 @@ class Terms:
     capitalised: npt.NDArray[np.float64]
 
 
-def _content(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array]:
+def _content(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, IntArray, pa.Array]:
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if len(texts) <= CHUNK_ROWS:
+        tokens, parent, original, aligned = _content_slice(texts)
+        return tokens, parent, original if aligned else tokens
+    # Row slices run in threads and bound the token lists of both tokenisations.
+    starts = range(0, len(texts), CHUNK_ROWS)
+    parts = thread_map(lambda start: _content_slice(texts.slice(start, CHUNK_ROWS)), starts)
+    tokens = pa.concat_arrays([part[0] for part in parts])
+    parent = np.concatenate([part[1] + start for part, start in zip(parts, starts, strict=True)])
+    # As for one slice: any misaligned slice drops the case information everywhere.
+    aligned = all(part[3] for part in parts)
+    original = pa.concat_arrays([part[2] for part in parts]) if aligned else tokens
+    return tokens, parent, original
+
+
+def _content_slice(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array, bool]:
+    """Content tokens, their text's row, their original case, and whether case aligned."""
     tokens, parent = word_tokens(texts)
     keep = pc.and_(
         pc.match_substring_regex(tokens, _TERM),
@@ -154,8 +173,9 @@ def _content(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array]:
     original = original.filter(pc.greater(pc.utf8_length(original), 0))
     if len(original) != len(tokens):
         # Lower-casing changed a token boundary (rare scripts): no case information then.
-        original = tokens
-    return tokens.filter(keep), parent[keep_np], original.filter(keep)
+        kept = tokens.filter(keep)
+        return kept, parent[keep_np], kept, False
+    return tokens.filter(keep), parent[keep_np], original.filter(keep), True
 
 
 def message_terms(trace: Trace) -> Terms:

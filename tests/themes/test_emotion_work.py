@@ -274,3 +274,48 @@ def test_rules_survive_suppressed_and_null_tables() -> None:
     assert {f.kind for f in findings} >= {"emotion_work_concentrated", "uncontained_emotion"}
     words = _all_words(findings)
     assert "nan" not in words.lower().split() and "None" not in words and "nan%" not in words
+
+
+class _Tables:
+    """Results made of hand-written one-row tables (a trace is never needed here)."""
+
+    def __init__(self, tables: dict[str, dict[str, object]]) -> None:
+        self._tables = {name: pa.Table.from_pylist([row]) for name, row in tables.items()}
+
+    def get(self, name: str) -> pa.Table | None:
+        return self._tables.get(name)
+
+    @property
+    def trace(self) -> Trace:
+        raise AssertionError("the rule should not need the trace")
+
+
+def _uvc_like(resolved_share_contained: float) -> _Tables:
+    # The figures linux-uvc-devel gave: few outcomes, none in the contained threads.
+    return _Tables(
+        {
+            "containment_rate": {
+                "containment_rate": 0.07,
+                "containment_rate_lo": 0.05,
+                "containment_rate_hi": 0.10,
+                "n": 742,
+            },
+            "emotion_work_distribution": {"n_supportive": 426},
+            "containment_and_resolution": {
+                "odds_ratio": 0.4,
+                "odds_ratio_lo": 0.2,
+                "odds_ratio_hi": 0.7,
+                "resolved_share_contained": resolved_share_contained,
+                "resolved_share_uncontained": 0.03,
+                "n_contained": 37,
+                "n_uncontained": 516,
+            },
+        }
+    )
+
+
+def test_resolution_link_needs_every_cell_filled() -> None:
+    (finding,) = uncontained_emotion(_uvc_like(0.0))
+    assert "odds ratio" not in finding.statement and finding.severity == "low"
+    (finding,) = uncontained_emotion(_uvc_like(0.3))
+    assert "(37 threads)" in finding.statement and "odds ratio 0.4" in finding.statement

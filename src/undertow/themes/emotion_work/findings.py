@@ -19,9 +19,10 @@ MIN_SEVERE_EPISODES = 50
 #: Supportive replies needed, in the whole trace, before their distribution is judged and
 #: before a lack of containment means anything (a commit log has no support language).
 MIN_SUPPORT = 20
-#: Threads needed on each side (contained, uncontained), and resolved threads in all,
-#: before the resolution link is read.
+#: Threads needed on each side (contained, uncontained) before the resolution link is read.
 MIN_LINK_THREADS = 10
+#: Threads needed in each cell (contained or not × resolved or not) to read the link.
+MIN_LINK_CELL = 5
 #: Share of all support the carers must give before they are said to carry it.
 MIN_CARER_SUPPORT_SHARE = 0.2
 
@@ -118,9 +119,9 @@ def uncontained_emotion(results: Results) -> list[Finding]:
     words, so missing support says nothing about containment), or when the upper 95%
     bound of the containment rate reaches 0.5. Moderate when contained threads are
     resolved more often (odds-ratio CI above 1, with ``MIN_LINK_THREADS`` (10) threads on
-    each side and as many resolved threads); severe only when, in addition, there are
-    ``MIN_SEVERE_EPISODES`` (50) episodes, the upper bound of containment is below 0.3
-    and the odds ratio is at least 2.
+    each side and ``MIN_LINK_CELL`` (5) in each cell of the 2x2 table); severe only when,
+    in addition, there are ``MIN_SEVERE_EPISODES`` (50) episodes, the upper bound of
+    containment is below 0.3 and the odds ratio is at least 2.
     """
     table = results.get("containment_rate")
     if table is None or table.num_rows == 0:
@@ -181,8 +182,9 @@ def _supportive_replies(results: Results) -> int:
 def _resolution_link(results: Results) -> tuple[tuple[float, float, float] | None, str]:
     """The odds ratio (estimate, lo, hi) of resolution, contained vs not, and its sentence.
 
-    None and no sentence unless both sides have ``MIN_LINK_THREADS`` threads and every
-    number is defined.
+    None and no sentence unless both sides have ``MIN_LINK_THREADS`` threads, every cell
+    of contained-or-not by resolved-or-not has ``MIN_LINK_CELL`` threads, and every number
+    is defined.
     """
     table = results.get("containment_and_resolution")
     if table is None or table.num_rows == 0:
@@ -200,8 +202,15 @@ def _resolution_link(results: Results) -> tuple[tuple[float, float, float] | Non
     if values is None or min(values[0], values[1]) < MIN_LINK_THREADS:
         return None, ""
     n_contained, n_uncontained, share_contained, share_uncontained, odds, lo, hi = values
-    if share_contained * n_contained + share_uncontained * n_uncontained < MIN_LINK_THREADS:
-        # Resolution is too rare here (a mailing list records few outcomes) to compare.
+    cells = (
+        share_contained * n_contained,
+        (1 - share_contained) * n_contained,
+        share_uncontained * n_uncontained,
+        (1 - share_uncontained) * n_uncontained,
+    )
+    if min(cells) < MIN_LINK_CELL - 0.5:
+        # An empty or near-empty cell (a mailing list records few outcomes) leaves an odds
+        # ratio that mostly echoes the 0.5 added to each cell.
         return None, ""
     sentence = (
         f" Threads whose first episode was contained were resolved {share_contained:.0%} of "

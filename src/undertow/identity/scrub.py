@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from undertow.identity.merge import RawIdentity
 from undertow.identity.normalize import normalize_email, normalize_name
 from undertow.identity.words import COMMON_WORDS
+from undertow.model.parallel import thread_map
 
 __all__ = ["AMBIGUOUS", "EMAIL_PATTERN", "Scrubber", "identity_tokens"]
 
@@ -188,12 +189,13 @@ class Scrubber:
             array = array.cast(pa.string())
         if len(array) <= _CHUNK_ROWS:
             return self._scrub(array)
-        # Chunks bound the memory of the token lists built below.
+        # Chunks bound the memory of the token lists built below; they are scrubbed
+        # independently, so they run in threads (Arrow kernels release the GIL).
         return pa.concat_arrays(
-            [
-                self._scrub(array.slice(start, _CHUNK_ROWS))
-                for start in range(0, len(array), _CHUNK_ROWS)
-            ]
+            thread_map(
+                lambda start: self._scrub(array.slice(start, _CHUNK_ROWS)),
+                range(0, len(array), _CHUNK_ROWS),
+            )
         )
 
     def _scrub(self, array: pa.Array) -> pa.Array:

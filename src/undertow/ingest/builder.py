@@ -658,13 +658,16 @@ class _Writer:
         first = raw.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
         duplicate = pc.invert(pc.is_in(raw.column("_row"), first.column("_row_min")))
         self._account(raw, duplicate, "duplicate_id", reject=True)
-        raw = raw.filter(pc.invert(duplicate))
+        # A filter copies every column: skipped when it would keep every row.
+        if pc.any(duplicate).as_py():
+            raw = raw.filter(pc.invert(duplicate))
 
         author_id, author_opted = self._map_people(raw, "author")
         self._account(raw, author_opted, "opt_out", reject=False)
-        keep = pc.invert(author_opted)
-        raw = raw.filter(keep)
-        author_id = author_id.filter(keep)
+        if pc.any(author_opted).as_py():
+            keep = pc.invert(author_opted)
+            raw = raw.filter(keep)
+            author_id = author_id.filter(keep)
         addressee_id, _ = self._map_people(raw, "addressee")
 
         message_id = keyed_ids(self.key, raw.column("source_message_id"))

@@ -340,18 +340,24 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
     n_tokens = np.diff(offsets)
     raw = lists.values
 
+    # Word frequencies are heavy-tailed: the per-token string work runs once per
+    # distinct raw token (the dictionary) and is spread back by the codes.
+    encoded = pc.dictionary_encode(raw)
+    words = encoded.dictionary
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     # VADER strips surrounding punctuation unless that leaves 2 characters or fewer.
-    stripped = pc.utf8_trim(raw, characters=string.punctuation)
-    tokens = pc.if_else(pc.less_equal(pc.utf8_length(stripped), 2), raw, stripped)
-    lowered = pc.utf8_lower(tokens)
-    upper = pc.utf8_is_upper(tokens).to_numpy(zero_copy_only=False)
+    stripped = pc.utf8_trim(words, characters=string.punctuation)
+    distinct = pc.if_else(pc.less_equal(pc.utf8_length(stripped), 2), words, stripped)
+    distinct_lowered = pc.utf8_lower(distinct)
+    lowered = distinct_lowered.take(pa.array(codes))
+    upper = pc.utf8_is_upper(distinct).to_numpy(zero_copy_only=False)[codes]
     cum_upper = np.concatenate(([0], np.cumsum(upper, dtype=np.int64)))
     n_upper = cum_upper[offsets[1:]] - cum_upper[offsets[:-1]]
     # ALL-CAPS emphasis only counts when some, but not all, tokens are in capitals.
     cap_diff = (n_upper > 0) & (n_upper < n_tokens)
 
-    vid = pc.fill_null(pc.index_in(lowered, value_set=lex.vocabulary), -1).to_numpy()
-    vid = vid.astype(np.int64)
+    vid_distinct = pc.fill_null(pc.index_in(distinct_lowered, value_set=lex.vocabulary), -1)
+    vid = vid_distinct.to_numpy().astype(np.int64)[codes]
     n = len(vid)
     in_lex = ~np.isnan(lex.valence[vid])
     kind_at = np.flatnonzero(lex.code[vid] == _CODE["kind"])

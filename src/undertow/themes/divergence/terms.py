@@ -156,21 +156,69 @@ def _content(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, IntArray, pa.
     return tokens, parent, original
 
 
+def _split_words(texts: pa.Array) -> tuple[pa.Array, IntArray]:
+    """Word tokens in their original case, with their text's row (as :func:`word_tokens`)."""
+    spaced = pc.replace_substring_regex(
+        pc.fill_null(pc.cast(texts, pa.string()), ""), pattern=r"[^\p{L}\p{N}']+", replacement=" "
+    )
+    spaced = pc.replace_substring_regex(spaced, pattern=r"(^| )'+|'+( |$)", replacement=" ")
+    lists = pc.utf8_split_whitespace(spaced)
+    words = pc.list_flatten(lists)
+    parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    nonempty = pc.greater(pc.utf8_length(words), 0)
+    return words.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
+
+
+def _in_row_order(
+    parts: list[tuple[pa.Array, IntArray]], rows: list[IntArray]
+) -> tuple[pa.Array, IntArray]:
+    """Merge token lists of disjoint row subsets back into row order (stable within a row)."""
+    parent = np.concatenate([subset[p] for (_, p), subset in zip(parts, rows, strict=True)])
+    order = np.argsort(parent, kind="stable")
+    merged = pa.concat_arrays([tokens for tokens, _ in parts]).take(pa.array(order))
+    return merged, parent[order]
+
+
+def _tokens_and_original(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array]:
+    """:func:`word_tokens` of ``texts`` and the same split on the original case.
+
+    For ASCII text, lower-casing maps letters to letters and nothing else, so the
+    lower-case tokens are the original-case tokens lower-cased: one split serves both.
+    Other texts are split twice, as lower-casing may move a token boundary there.
+    """
+    ascii_rows = np.asarray(
+        pc.fill_null(pc.string_is_ascii(pc.cast(texts, pa.string())), True).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    if ascii_rows.all():
+        original, parent = _split_words(texts)
+        return pc.utf8_lower(original), parent, original
+    fast_rows, slow_rows = np.flatnonzero(ascii_rows), np.flatnonzero(~ascii_rows)
+    fast_original, fast_parent = _split_words(texts.take(pa.array(fast_rows)))
+    slow_texts = texts.take(pa.array(slow_rows))
+    slow_tokens, slow_parent = word_tokens(slow_texts)
+    slow_original, slow_original_parent = _split_words(slow_texts)
+    rows = [fast_rows, slow_rows]
+    tokens, parent = _in_row_order(
+        [(pc.utf8_lower(fast_original), fast_parent), (slow_tokens, slow_parent)], rows
+    )
+    original, _ = _in_row_order(
+        [(fast_original, fast_parent), (slow_original, slow_original_parent)], rows
+    )
+    return tokens, parent, original
+
+
 def _content_slice(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array, bool]:
     """Content tokens, their text's row, their original case, and whether case aligned."""
-    tokens, parent = word_tokens(texts)
+    # The original case tells names (mostly capitalised) from words.
+    tokens, parent, original = _tokens_and_original(texts)
     keep = pc.and_(
         pc.match_substring_regex(tokens, _TERM),
         pc.invert(pc.is_in(tokens, value_set=pa.array(sorted(_STOP)))),
     )
     keep_np = keep.to_numpy(zero_copy_only=False)
-    # The same split on the original case tells names (mostly capitalised) from words.
-    spaced = pc.replace_substring_regex(
-        pc.fill_null(pc.cast(texts, pa.string()), ""), pattern=r"[^\p{L}\p{N}']+", replacement=" "
-    )
-    spaced = pc.replace_substring_regex(spaced, pattern=r"(^| )'+|'+( |$)", replacement=" ")
-    original = pc.list_flatten(pc.utf8_split_whitespace(spaced))
-    original = original.filter(pc.greater(pc.utf8_length(original), 0))
     if len(original) != len(tokens):
         # Lower-casing changed a token boundary (rare scripts): no case information then.
         kept = tokens.filter(keep)

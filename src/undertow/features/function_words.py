@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.text import message_own_words
+from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
 __all__ = [
@@ -142,9 +143,20 @@ def function_word_bits(
     >>> bits.tolist()
     [1, 2]
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
     names = tuple(FUNCTION_WORD_CLASSES) if classes is None else classes
+
+    def slice_bits(part: pa.Array) -> pa.Table:
+        return pa.table({"bits": pa.array(_bits(part, names), pa.uint16())})
+
+    # Texts are independent: row slices run in threads and bound the lower-cased copy.
+    table = map_chunks(slice_bits, texts)
+    bits: npt.NDArray[np.uint16] = np.asarray(
+        table.column("bits").to_numpy(zero_copy_only=False), dtype=np.uint16
+    )
+    return bits
+
+
+def _bits(texts: pa.Array, names: tuple[str, ...]) -> npt.NDArray[np.uint16]:
     # Curly apostrophes are folded so "don’t" is "don't".
     lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
     lowered = pc.replace_substring(lowered, "\u2019", "'")

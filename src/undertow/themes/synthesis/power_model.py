@@ -23,6 +23,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.model.trace import Trace
 from undertow.themes.registry import Chart, MetricSkipped, metric
@@ -141,29 +142,41 @@ def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, s
     try:
         from undertow.features.affect import message_affect
 
-        affect = message_affect(trace).select(["message_id", "compound"]).to_pandas()
+        affect = message_affect(trace).select(["message_id", "compound"]).combine_chunks()
     except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
         return None, f"affect scores unavailable ({type(exc).__name__})"
-    frame = messages.merge(affect, on="message_id", how="inner")
-    if frame.empty:
+    # Affect and support rows are in trace order: each message finds its row by id
+    # (one hash look-up instead of pandas merges on string keys).
+    affect_ids = pa.array(affect["message_id"], pa.string())
+    row = pc.index_in(pa.array(messages["message_id"], pa.string()), value_set=affect_ids)
+    found = np.asarray(pc.is_valid(row).to_numpy(zero_copy_only=False), dtype=bool)
+    if not found.any():
         return None, "no messages with affect scores"
+    at = np.asarray(pc.fill_null(row, 0).to_numpy(zero_copy_only=False), dtype=np.int64)[found]
+    compound = np.asarray(affect.column("compound").to_numpy(), dtype=float)[at]
     # An episode is a message in the bottom decile of valence that is also negative.
-    cutoff = min(float(frame["compound"].quantile(0.1)), -0.05)
-    frame["episode"] = frame["compound"] <= cutoff
+    cutoff = min(float(np.quantile(compound, 0.1)), -0.05)
+    episode = compound <= cutoff
     try:
         # Optional: the support markers of the language features, when installed.
         module = importlib.import_module("undertow.features.support")
-        support = module.message_support(trace).select(["message_id", "is_supportive"]).to_pandas()
+        support = module.message_support(trace).select(["message_id", "is_supportive"])
     except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
         return None, f"support markers unavailable ({type(exc).__name__})"
-    frame = frame.merge(support, on="message_id", how="left")
-    supportive = frame["is_supportive"].astype("boolean").fillna(False).astype(bool)
-    last_support = (
-        frame.loc[supportive].groupby("thread_id")["created_at"].max().rename("last_support")
-    )
-    frame = frame.merge(last_support, on="thread_id", how="left")
-    uncontained = frame["episode"] & ~(frame["last_support"] > frame["created_at"])
-    return uncontained.groupby(frame["thread_id"]).any(), None
+    support_row = pc.index_in(affect_ids.take(pa.array(at)), value_set=support["message_id"])
+    flags = pc.fill_null(support["is_supportive"].take(support_row), False)
+    supportive = np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)
+    thread, threads = pd.factorize(messages["thread_id"].to_numpy(dtype=object)[found])
+    # Only the order of times matters here: nanoseconds since the epoch, UTC.
+    stamp = messages["created_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[found]
+    last_support = np.full(threads.size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_support, thread[supportive], stamp[supportive])
+    has_support = np.zeros(threads.size, dtype=bool)
+    has_support[thread[supportive]] = True
+    contained = has_support[thread] & (last_support[thread] > stamp)
+    uncontained = np.zeros(threads.size, dtype=bool)
+    np.logical_or.at(uncontained, thread, episode & ~contained)
+    return pd.Series(uncontained, index=pd.Index(threads, name="thread_id")), None
 
 
 def thread_power_features(trace: Trace) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -6,13 +6,16 @@
 
 Each stage runs in its own process, so its peak RSS is its own (``os.wait4``):
 
-- ``generate``: the synthetic trace (``undertow.synthetic``) written as one Parquet input file;
-- ``ingest``: ``undertow ingest input.parquet --format table`` (identities, validation,
-  atomic write);
+- ``generate``: the synthetic trace (``undertow.synthetic``): all six tables written as a
+  trace folder, and its messages as one Parquet input file;
+- ``ingest``: ``undertow ingest input.parquet --format table`` of that message table
+  (identities, pseudonyms, text scrubbing, validation, atomic write);
 - ``features``: the shared features (interaction edges, formal status, newcomers, core, affect,
   politeness) on the opened trace;
 - ``theme:<name>``: every registered metric of one theme (on a fresh process, features included);
-- ``analyze``: the whole diagnosis, ``undertow analyze TRACE -o OUT`` (metrics, findings, report);
+- ``analyze``: the whole diagnosis, ``undertow analyze TRACE -o OUT`` (metrics, findings, report)
+  on the full synthetic trace (roles, outcomes, spaces included, so no metric is skipped for
+  want of a table). End to end = ingest + analyze;
 - ``long-thread``: the whole diagnosis on one thread of 100k messages (memory must not blow up).
 
 Peer benchmarks are the scripts beside this one (``graph_peers.py``, ``affect.py``,
@@ -56,8 +59,11 @@ PEERS: tuple[tuple[str, list[str]], ...] = (
 GENERATE = """
 import sys, pyarrow as pa, pyarrow.parquet as pq
 from undertow.synthetic import synthetic_tables
-n, single, out = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
-m = synthetic_tables(n, seed=0, single_thread=single)["messages"]
+from undertow.model.writer import write_trace
+n, single, out, full = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+tables = synthetic_tables(n, seed=0, single_thread=single)
+write_trace(full, tables)
+m = tables["messages"]
 raw = pa.table({"message_id": m["message_id"], "thread_id": m["thread_id"],
                 "parent_id": m["parent_id"], "author": m["author_id"],
                 "created_at": m["created_at"], "text": m["text"]})
@@ -182,12 +188,17 @@ def stages_for(
     """Every stage for one size (``per_theme=False`` skips the per-theme processes)."""
     label = "long-thread" if single_thread else size
     raw = work / f"input-{label}.parquet"
+    ingested = work / f"ingested-{label}"
+    # The message table alone would leave every roles/outcomes/spaces metric skipped: the
+    # analysis stages read the whole synthetic trace (all six tables), written directly.
     trace = work / f"trace-{label}"
     out = work / f"out-{label}"
     flag = "1" if single_thread else "0"
-    results = [run_stage(label, "generate", [PYTHON, "-c", GENERATE, str(n), flag, str(raw)], log)]
-    ingest = [UNDERTOW, "ingest", str(raw), "--format", "table", "-o", str(trace)]
-    results.append(run_stage(label, "ingest", ingest, log))
+    generate = [PYTHON, "-c", GENERATE, str(n), flag, str(raw), str(trace)]
+    results = [run_stage(label, "generate", generate, log)]
+    ingest = [UNDERTOW, "ingest", str(raw), "--format", "table", "-o", str(ingested)]
+    results.append(run_stage(label, "ingest (messages table)", ingest, log))
+    shutil.rmtree(ingested, ignore_errors=True)
     if not single_thread and per_theme:
         results.append(run_stage(label, "features", [PYTHON, "-c", FEATURES, str(trace)], log))
         for theme in themes():

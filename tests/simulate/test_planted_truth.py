@@ -32,20 +32,7 @@ def diagnosed(scenario: str, seed: int) -> tuple[list[dict[str, Any]], list[Find
     return result.truth["planted"], diagnosis.findings
 
 
-# The dominance rule takes the first row of ``reply_capture`` as the top person, but the
-# pipeline publishes metric tables sorted by every column (person_id first), so the rule
-# looks at an arbitrary person. With the table sorted by reply_share the planted actor is
-# found (moderate, limits) in seeds 0-2. Remove the mark when the rule picks the maximum.
-_RULE_READS_FIRST_ROW = pytest.mark.xfail(
-    strict=True, reason="dominance.findings.dominant_actor assumes reply_capture is sorted"
-)
-_CASES = [
-    pytest.param(name, marks=_RULE_READS_FIRST_ROW) if name == "dominant_actor" else name
-    for name in MECHANISMS
-]
-
-
-@pytest.mark.parametrize("scenario", _CASES)
+@pytest.mark.parametrize("scenario", MECHANISMS)
 def test_planted_pathology_is_recovered(scenario: str) -> None:
     planted = diagnosed(scenario, SEEDS[0])[0]
     assert planted

@@ -82,7 +82,11 @@ def dominant_actor(results: Results) -> list[Finding]:
     capture = _rows(results.get("reply_capture"))
     if not capture:
         return []
-    top = capture[0]
+    # Published tables are sorted by their columns, not by share: pick the maximum.
+    ranked = [r for r in capture if r["reply_share"] is not None]
+    if not ranked:
+        return []
+    top = min(ranked, key=lambda r: (-float(r["reply_share"]), str(r["person_id"])))
     share = float(top["reply_share"])
     share_lo = top["reply_share_lo"]
     share_lo = share if share_lo is None or math.isnan(share_lo) else float(share_lo)

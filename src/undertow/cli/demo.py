@@ -58,6 +58,9 @@ def demo(
     for entry, hit in zip(planted, found, strict=True):
         who = ", ".join(entry["subjects"]) or "—"
         when = entry["at"] or "from the start"
+        if entry["kind"] == "uncontained_emotion":
+            # The agreed finding carries no date; the carers burn out at this one.
+            when = f"after {result.truth['knobs']['burnout_date']}"
         truth.add_row(entry["kind"], f"{who} / {when}", "yes" if hit else "no")
     console.print(truth)
     console.print(

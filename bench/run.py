@@ -3,6 +3,7 @@
     python bench/run.py                       # 100k messages end to end + the peer benchmarks
     python bench/run.py --sizes 100k,1M,10M   # the scale targets (10M takes a while)
     python bench/run.py --no-peers            # stages only
+    CONVOKIT_PYTHON=/path/to/convokit-venv/bin/python python bench/run.py   # + ConvoKit peer
 
 Each stage runs in its own process, so its peak RSS is its own (``os.wait4``):
 
@@ -219,11 +220,22 @@ def stages_for(
 def peers(log: Path) -> list[str]:
     """Run the peer benchmarks; return their markdown output."""
     sections = []
-    for script, args in PEERS:
+    for script, peer_args in PEERS:
         path = HERE / script
         if not path.is_file():
             sections.append(f"## {script}\n\nnot present in this checkout.\n")
             continue
+        args = list(peer_args)
+        if script == "coordination.py":
+            # ConvoKit lives in its own venv (its pins clash with ours).
+            convokit = os.environ.get("CONVOKIT_PYTHON")
+            if not convokit:
+                sections.append(
+                    f"## {script}\n\nnot run: set CONVOKIT_PYTHON to the python of a venv "
+                    "with convokit.\n"
+                )
+                continue
+            args = [convokit, *args]
         print(f"  peer {script} ...", flush=True)
         done = subprocess.run(
             [PYTHON, str(path), *args], capture_output=True, text=True, cwd=ROOT, check=False

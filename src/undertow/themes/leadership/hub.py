@@ -287,7 +287,7 @@ APPOINTMENT_COLUMNS = (
 WINDOW_DAYS = 90
 _DAY_US = 86_400 * 1_000_000
 #: Placebo dates spread over the trace for the null distribution of changes.
-N_PLACEBO = 40
+N_PLACEBO = 80
 
 
 class _Windows:
@@ -362,8 +362,9 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     For every dated appointment (first ``valid_from`` of a rank > 0 role) with 90 days
     of trace on both sides: Freeman degree centralisation of the reply ties in the 90
     days before vs after, and the appointee's share of those ties. ``placebo_p_value``
-    compares the change with the changes around 40 dates spread evenly over the trace
-    (add-one share of placebo changes at least as large).
+    compares the change with the changes around 80 dates spread evenly over the trace,
+    leaving out those whose windows overlap the appointment's (add-one share of placebo
+    changes at least as large).
 
     Returns
     -------
@@ -398,7 +399,6 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     windows = _Windows(source, target, time)
     placebo_dates = np.linspace(first + width, last - width, N_PLACEBO).astype(np.int64)
     placebo = np.array([np.subtract(*windows.centralisation(int(d))[::-1]) for d in placebo_dates])
-    placebo = placebo[np.isfinite(placebo)]
     code = {name: i for i, name in enumerate(arrays.people.to_pylist())}
     rows = []
     for person, when in zip(
@@ -409,9 +409,12 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
         c_before, c_after = windows.centralisation(int(when))
         s_before, s_after, n = windows.share(int(when), code.get(str(person), -1))
         change = c_after - c_before
+        # A placebo date whose windows overlap the appointment's would see the real change.
+        distant = np.abs(placebo_dates - int(when)) >= width
+        null = placebo[distant & np.isfinite(placebo)]
         p_value = (
-            float(((placebo >= change).sum() + 1) / (placebo.size + 1))
-            if placebo.size and np.isfinite(change)
+            float(((null >= change).sum() + 1) / (null.size + 1))
+            if null.size and np.isfinite(change)
             else None
         )
         rows.append(

@@ -363,7 +363,7 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     of trace on both sides: Freeman degree centralisation of the reply ties in the 90
     days before vs after, and the appointee's share of those ties. ``placebo_p_value``
     compares the change with the changes around 80 dates spread evenly over the trace,
-    leaving out those whose windows overlap the appointment's (add-one share of placebo
+    leaving out those within 45 days of the appointment (add-one share of placebo
     changes at least as large).
 
     Returns
@@ -409,8 +409,9 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
         c_before, c_after = windows.centralisation(int(when))
         s_before, s_after, n = windows.share(int(when), code.get(str(person), -1))
         change = c_after - c_before
-        # A placebo date whose windows overlap the appointment's would see the real change.
-        distant = np.abs(placebo_dates - int(when)) >= width
+        # A placebo date whose windows mostly overlap the appointment's would see the real
+        # change itself.
+        distant = np.abs(placebo_dates - int(when)) >= width // 2
         null = placebo[distant & np.isfinite(placebo)]
         p_value = (
             float(((null >= change).sum() + 1) / (null.size + 1))

@@ -7,7 +7,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.bootstrap import bootstrap_ratio_ci, bootstrap_weights, percentile_interval
+from undertow.features.bootstrap import (
+    bootstrap_ratio_ci,
+    bootstrap_ratios_ci,
+    bootstrap_weights,
+    percentile_interval,
+)
 from undertow.features.threads import message_arrays
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
@@ -114,14 +119,22 @@ def cohorts(trace: Trace, *, seed: int = 0) -> pa.Table:
         return COHORT_SCHEMA.empty_table()
     cohort = frame["cohort"]
     late = frame["late_messages"]
+    values = np.unique(cohort)
+    # The voice shares resample everyone with the same seed, so every cohort's replicate
+    # uses the same weights: one pass for all cohorts (message counts are integers, so the
+    # weighted sums are exact and the intervals equal the per-cohort ones).
+    members = cohort[None, :] == values[:, None]
+    voice = bootstrap_ratios_ci(
+        late[None, :] * members, np.broadcast_to(late, members.shape), seed=seed
+    )
     rows = []
-    for value in np.unique(cohort).tolist():
-        mask = cohort == value
+    for index, value in enumerate(values.tolist()):
+        mask = members[index]
         survived = frame["survived_1y"][mask]
         followed = np.isfinite(survived)
         s = bootstrap_ratio_ci(survived[followed], np.ones(int(followed.sum())), seed=seed)
         r = bootstrap_ratio_ci(frame["reached_core"][mask], np.ones(int(mask.sum())), seed=seed)
-        v = bootstrap_ratio_ci(late * mask, late, seed=seed)
+        v = voice[index]
         rows.append(
             {
                 "cohort": int(value),

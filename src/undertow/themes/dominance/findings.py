@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyarrow as pa
-
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.rows import complete as _complete
+from undertow.themes.rows import rows as _rows
 
 __all__ = ["concentrated_voice", "dominant_actor"]
 
@@ -15,21 +15,6 @@ __all__ = ["concentrated_voice", "dominant_actor"]
 HUB_SHARE = 0.25
 #: A relative drop in others' participation at least this large counts as large.
 LARGE_DROP = 0.3
-
-
-def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
-    return [] if table is None else table.to_pylist()
-
-
-def _complete(row: dict[str, Any] | None, *keys: str) -> bool:
-    """Whether the row exists and none of ``keys`` is null or NaN (suppressed cells are null)."""
-    if row is None:
-        return False
-    for key in keys:
-        value = row.get(key)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return False
-    return True
 
 
 #: Smallest absolute differences that count as others going quiet, per silencing measure.

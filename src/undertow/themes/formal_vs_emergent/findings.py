@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-import pyarrow as pa
-
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.rows import complete as _complete
+from undertow.themes.rows import rows as _rows
 
 __all__ = ["emergent_brokers", "unit_silos"]
-
-
-def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
-    return [] if table is None else table.to_pylist()
-
-
-def _complete(row: dict[str, Any] | None, *keys: str) -> bool:
-    """Whether the row exists and none of ``keys`` is null or NaN (suppressed cells are null)."""
-    if row is None:
-        return False
-    for key in keys:
-        value = row.get(key)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return False
-    return True
 
 
 @finding_rule(theme="formal_vs_emergent")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import pyarrow as pa
-
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.rows import rows as _rows
 
 __all__ = ["centralising_leader", "chilling_leader", "emergent_leaders"]
 
@@ -27,10 +26,6 @@ MAX_CHILLING_FINDINGS = 3
 #: The appointee's share of reply ties must rise by this much for the centralisation
 #: to count as being around them.
 MIN_SHARE_GAIN = 0.05
-
-
-def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
-    return [] if table is None else table.to_pylist()
 
 
 def _finite(value: Any) -> bool:

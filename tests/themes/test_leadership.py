@@ -284,17 +284,34 @@ def test_approval_share_by_unit() -> None:
 def test_window_centralisation_matches_direct_computation() -> None:
     from undertow.themes.leadership.hub import _DAY_US, WINDOW_DAYS, _Windows
 
-    rng = np.random.default_rng(5)
-    source = rng.integers(0, 30, 3000)
-    target = (source + rng.integers(1, 30, 3000)) % 30
-    time = rng.integers(0, 400 * _DAY_US, 3000)
-    windows = _Windows(source, target, time)
     width = WINDOW_DAYS * _DAY_US
-    for at in (100 * _DAY_US, 200 * _DAY_US + 17, 310 * _DAY_US):
-        before = (time >= at - width) & (time < at)
-        after = (time >= at) & (time < at + width)
-        expected = (
-            degree_centralisation(source[before], target[before])[0],
-            degree_centralisation(source[after], target[after])[0],
-        )
-        assert windows.centralisation(at) == pytest.approx(expected)
+    for seed, people, ties in ((5, 30, 3000), (6, 200, 400), (7, 6, 40)):
+        rng = np.random.default_rng(seed)
+        source = rng.integers(0, people, ties)
+        target = (source + rng.integers(1, people, ties)) % people
+        # Coarse times: many ties share a time, and windows start exactly on tie times.
+        time = rng.integers(0, 400, ties) * _DAY_US
+        windows = _Windows(source, target, time, width)
+        starts = np.r_[
+            np.array([100, 200, 310]) * _DAY_US,
+            200 * _DAY_US + 17,
+            time[:50],
+            time[:50] - width,
+            time[:50] + 1,
+            time[:50] - width + 1,
+        ]
+        got = windows.centralisation(starts)
+        for start, value in zip(starts.tolist(), got.tolist(), strict=True):
+            inside = (time >= start) & (time < start + width)
+            expected = degree_centralisation(source[inside], target[inside])[0]
+            assert value == expected or (np.isnan(value) and np.isnan(expected))
+        person = np.arange(-1, people)
+        begin = np.full(person.size, 150 * _DAY_US)
+        end = begin + width
+        direct = [
+            int(np.sum(((source == p) | (target == p)) & (time >= 150 * _DAY_US) & (time < end[0])))
+            if p >= 0
+            else 0
+            for p in person.tolist()
+        ]
+        assert windows.ties_of(person, begin, end).tolist() == direct

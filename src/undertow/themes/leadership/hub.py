@@ -7,6 +7,7 @@ import random
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratios_ci, percentile_interval
 from undertow.features.leaders import appointments, degree_centralisation, ever_leaders, reply_pairs
@@ -291,63 +292,145 @@ N_PLACEBO = 80
 
 
 class _Windows:
-    """Reply ties sorted by time, sliced into the windows around a date by binary search.
+    """Exact reply-tie centralisation of every fixed-width window ``[s, s + w)`` at once.
 
-    Degree centralisation of a window needs each person's number of distinct partners
-    there. A tie occurrence is the first of its pair inside ``[start, end)`` exactly when
-    the pair's previous occurrence is before ``start``; so with each occurrence's
-    previous time precomputed once, a window's degrees are two ``bincount`` calls over
-    its slice, with no per-window ``unique``.
+    Degree centralisation of a window needs the number of people with a tie there
+    (``n``), the number of distinct tied pairs (half the degree sum) and the largest
+    number of distinct partners (``d_max``): ``(n d_max - 2 pairs) / ((n-1)(n-2))``.
+    A pair (or a person) has a tie in ``[s, s + w)`` exactly when ``s`` lies in
+    ``(t - w, t]`` for one of its tie times ``t``; merging those intervals per pair and
+    per person turns the first two counts into interval stabbing counts (two binary
+    searches per window). A person's distinct partners at ``s`` is the number of their
+    pairs' merged intervals containing ``s``: a step function evaluated by binary search,
+    for the people in decreasing order of its maximum until no other person could beat
+    the best degree found. Work is O(ties log ties), independent of the number of windows.
     """
 
-    def __init__(self, source: np.ndarray, target: np.ndarray, time: np.ndarray) -> None:
+    def __init__(
+        self, source: np.ndarray, target: np.ndarray, time: np.ndarray, width: int
+    ) -> None:
+        self.width = width
+        n = time.size
         order = np.argsort(time, kind="stable")
-        self.source, self.target, self.time = source[order], target[order], time[order]
-        self.low = np.minimum(self.source, self.target)
-        self.high = np.maximum(self.source, self.target)
-        width = int(self.high.max()) + 1 if self.high.size else 1
-        self.n_nodes = width
-        pair = self.low * width + self.high
-        by_pair = np.lexsort((np.arange(pair.size), pair))
-        previous = np.full(pair.size, np.iinfo(np.int64).min, dtype=np.int64)
-        same = pair[by_pair][1:] == pair[by_pair][:-1]
-        previous[by_pair[1:][same]] = self.time[by_pair[:-1][same]]
-        self.previous = previous
-        self._centralisation: dict[int, tuple[float, float]] = {}
-
-    def bounds(self, at: int) -> tuple[int, int, int]:
-        width = WINDOW_DAYS * _DAY_US
-        lo, mid, hi = np.searchsorted(self.time, [at - width, at, at + width], side="left")
-        return int(lo), int(mid), int(hi)
-
-    def _window(self, a: int, b: int, start: int) -> float:
-        first = self.previous[a:b] < start
-        degree = np.bincount(self.low[a:b][first], minlength=self.n_nodes) + np.bincount(
-            self.high[a:b][first], minlength=self.n_nodes
-        )
-        return _centralisation_of_degrees(degree.astype(np.float64))
-
-    def centralisation(self, at: int) -> tuple[float, float]:
-        # Appointees sharing a date (one roster snapshot) share the computation.
-        if at not in self._centralisation:
-            lo, mid, hi = self.bounds(at)
-            width = WINDOW_DAYS * _DAY_US
-            self._centralisation[at] = (
-                self._window(lo, mid, at - width),
-                self._window(mid, hi, at),
+        self.time = time[order]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        del order
+        low = np.minimum(source, target)
+        high = np.maximum(source, target)
+        n_nodes = int(high.max()) + 1 if high.size else 1
+        # Person × time-rank keys of every tie: a person's ties in a window are a range.
+        self.tie_key = np.sort(np.concatenate([low * n + rank, high * n + rank]))
+        _, node_start, node_end = _runs(self.tie_key // n, self.time[self.tie_key % n], width)
+        self.node_start, self.node_end = np.sort(node_start), np.sort(node_end)
+        del node_start, node_end
+        pair = low * n_nodes + high
+        if n_nodes * n_nodes * max(n, 1) < 2**62:
+            pair = np.sort(pair * n + rank)
+            pair_key, pair_start, pair_end = _runs(pair // n, self.time[pair % n], width)
+        else:
+            by_pair = np.lexsort((time, pair))
+            pair_key, pair_start, pair_end = _runs(pair[by_pair], time[by_pair], width)
+        del pair, rank, low, high
+        self.pair_start, self.pair_end = np.sort(pair_start), np.sort(pair_end)
+        # Each person's number of distinct partners as a step function of s: +1 where
+        # one of their pairs' intervals opens, -1 where it closes. Closes sort first at
+        # equal times, so a person's running maximum is their true maximum.
+        n_pairs = pair_key.size
+        bounds = np.concatenate([pair_end, pair_start])
+        by_time = np.argsort(bounds, kind="stable")
+        self.step_times = bounds[by_time]
+        opening = by_time >= n_pairs
+        time_rank = np.empty(2 * n_pairs, dtype=np.int64)
+        time_rank[by_time] = np.arange(2 * n_pairs)
+        del bounds, by_time, pair_start, pair_end
+        self.n_steps = 2 * n_pairs
+        first, second = pair_key // n_nodes, pair_key % n_nodes
+        closes, opens = time_rank[:n_pairs], time_rank[n_pairs:]
+        self.step_key = np.sort(
+            np.concatenate(
+                [
+                    first * self.n_steps + opens,
+                    second * self.n_steps + opens,
+                    first * self.n_steps + closes,
+                    second * self.n_steps + closes,
+                ]
             )
-        return self._centralisation[at]
+        )
+        del first, second, closes, opens, time_rank, pair_key
+        # Every step function returns to 0, so the running total over all people is
+        # each person's own running total.
+        self.level = np.cumsum(np.where(opening[self.step_key % self.n_steps], 1, -1))
+        person = self.step_key // self.n_steps
+        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        self.people = person[starts]
+        self.peak = np.maximum.reduceat(self.level, starts)
 
-    def share(self, at: int, person: int) -> tuple[float, float, int]:
-        lo, mid, hi = self.bounds(at)
+    def bounds(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tie index ranges ``[lo, hi)`` of the windows starting at ``start``."""
+        lo = np.searchsorted(self.time, start, side="left")
+        hi = np.searchsorted(self.time, start + self.width, side="left")
+        return lo, hi
 
-        def part(a: int, b: int) -> float:
-            if b <= a:
-                return float("nan")
-            involved = (self.source[a:b] == person) | (self.target[a:b] == person)
-            return float(np.count_nonzero(involved) / (b - a))
+    def centralisation(self, start: np.ndarray) -> np.ndarray:
+        """Freeman degree centralisation of each window starting at ``start`` (NaN: < 3 people)."""
+        start = np.asarray(start, dtype=np.int64)
+        pairs = np.searchsorted(self.pair_start, start, side="right") - np.searchsorted(
+            self.pair_end, start, side="right"
+        )
+        people = np.searchsorted(self.node_start, start, side="right") - np.searchsorted(
+            self.node_end, start, side="right"
+        )
+        d_max = self._max_degree(start, people >= 3)
+        out = np.full(start.size, np.nan)
+        ok = people >= 3
+        numerator = (people * d_max - 2 * pairs)[ok].astype(np.float64)
+        out[ok] = numerator / ((people[ok] - 1) * (people[ok] - 2)).astype(np.float64)
+        return out
 
-        return part(lo, mid), part(mid, hi), hi - lo
+    def _max_degree(self, start: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        best = np.zeros(start.size, dtype=np.int64)
+        rank = np.searchsorted(self.step_times, start, side="right")
+        pending = np.flatnonzero(wanted)
+        candidates = self.people[np.argsort(-self.peak, kind="stable")]
+        peaks = np.sort(self.peak)[::-1]
+        done = 0
+        batch = 8
+        while pending.size and done < candidates.size:
+            pending = pending[best[pending] < peaks[done]]
+            if not pending.size:
+                break
+            who = candidates[done : done + batch]
+            key = who[:, None] * self.n_steps + rank[pending][None, :]
+            at = np.searchsorted(self.step_key, key, side="left") - 1
+            valid = at >= 0
+            at = np.maximum(at, 0)
+            same = valid & (self.step_key[at] // self.n_steps == who[:, None])
+            value = np.where(same, self.level[at], 0).max(axis=0)
+            best[pending] = np.maximum(best[pending], value)
+            done += who.size
+            batch = min(2 * batch, 1024)
+        return best
+
+    def ties_of(self, person: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        """Ties involving ``person`` (code, -1 = none) with times in ``[start, stop)``."""
+        base = np.maximum(person, 0) * self.time.size
+        lo = np.searchsorted(self.tie_key, base + np.searchsorted(self.time, start, "left"))
+        hi = np.searchsorted(self.tie_key, base + np.searchsorted(self.time, stop, "left"))
+        return np.where(person >= 0, hi - lo, 0)
+
+
+def _runs(
+    key: np.ndarray, time: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per key, the merged intervals of window starts ``s`` whose window holds a tie.
+
+    ``key`` and ``time`` are sorted by key, then time. Returns ``(key, open, close)``
+    per interval: windows starting at ``s`` in ``[open, close)`` hold a tie of the key.
+    """
+    new = np.r_[True, (key[1:] != key[:-1]) | (time[1:] - time[:-1] > width)]
+    last = np.r_[new[1:], True]
+    return key[new], time[new] - width + 1, time[last] + 1
 
 
 @metric(
@@ -396,48 +479,47 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     feasible = (at >= first + width) & (at <= last - width)
     if not feasible.any():
         return schema.empty_table()
-    windows = _Windows(source, target, time)
+    table = table.filter(pa.array(feasible))
+    at = at[feasible]
+    windows = _Windows(source, target, time, width)
     placebo_dates = np.linspace(first + width, last - width, N_PLACEBO).astype(np.int64)
-    placebo = np.array([np.subtract(*windows.centralisation(int(d))[::-1]) for d in placebo_dates])
-    code = {name: i for i, name in enumerate(arrays.people.to_pylist())}
-    rows = []
-    for person, when in zip(
-        np.asarray(table.column("person_id").to_pylist(), dtype=object)[feasible],
-        at[feasible],
-        strict=True,
-    ):
-        c_before, c_after = windows.centralisation(int(when))
-        s_before, s_after, n = windows.share(int(when), code.get(str(person), -1))
-        change = c_after - c_before
-        # A placebo date whose windows mostly overlap the appointment's would see the real
-        # change itself.
-        distant = np.abs(placebo_dates - int(when)) >= width // 2
-        null = placebo[distant & np.isfinite(placebo)]
-        p_value = (
-            float(((null >= change).sum() + 1) / (null.size + 1))
-            if null.size and np.isfinite(change)
-            else None
-        )
-        rows.append(
-            {
-                "person_id": str(person),
-                "appointed_at": int(when),
-                "centralisation_before": c_before,
-                "centralisation_after": c_after,
-                "change": change,
-                "leader_degree_share_before": s_before,
-                "leader_degree_share_after": s_after,
-                "placebo_p_value": p_value,
-                "n": n,
-            }
-        )
-    result = pa.table(
+    # Appointees sharing a date (one roster snapshot) share the computation.
+    dates, which = np.unique(np.concatenate([at, placebo_dates]), return_inverse=True)
+    before = windows.centralisation(dates - width)
+    after = windows.centralisation(dates)
+    c_before, c_after = before[which[: at.size]], after[which[: at.size]]
+    placebo = (after - before)[which[at.size :]]
+    change = c_after - c_before
+    # A placebo date whose windows mostly overlap the appointment's would see the real
+    # change itself.
+    usable = (np.abs(placebo_dates[None, :] - at[:, None]) >= width // 2) & np.isfinite(placebo)
+    size = usable.sum(axis=1)
+    extreme = (usable & (placebo[None, :] >= change[:, None])).sum(axis=1)
+    p_value = (extreme + 1) / (size + 1)
+    lo, mid = windows.bounds(at - width)
+    _, hi = windows.bounds(at)
+    person = np.asarray(
+        pc.index_in(table.column("person_id"), value_set=arrays.people)
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False),
+        dtype=np.int64,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_before = np.where(mid > lo, windows.ties_of(person, at - width, at) / (mid - lo), np.nan)
+        s_after = np.where(hi > mid, windows.ties_of(person, at, at + width) / (hi - mid), np.nan)
+    return pa.table(
         {
-            "person_id": pa.array([r["person_id"] for r in rows], pa.string()),
-            "appointed_at": pa.array([r["appointed_at"] for r in rows], pa.int64()).cast(timestamp),
-            **{c: pa.array([r[c] for r in rows], pa.float64()) for c in APPOINTMENT_COLUMNS[2:8]},
-            "n": pa.array([r["n"] for r in rows], pa.int64()),
+            "person_id": table.column("person_id").combine_chunks(),
+            "appointed_at": pa.array(at, pa.int64()).cast(timestamp),
+            "centralisation_before": pa.array(c_before, pa.float64()),
+            "centralisation_after": pa.array(c_after, pa.float64()),
+            "change": pa.array(change, pa.float64()),
+            "leader_degree_share_before": pa.array(s_before, pa.float64()),
+            "leader_degree_share_after": pa.array(s_after, pa.float64()),
+            "placebo_p_value": pa.array(
+                p_value, pa.float64(), mask=(size == 0) | ~np.isfinite(change)
+            ),
+            "n": pa.array(hi - lo, pa.int64()),
         },
         schema=schema,
     )
-    return result

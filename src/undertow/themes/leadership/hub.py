@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratios_ci, percentile_interval
-from undertow.features.leaders import appointments, degree_centralisation, ever_leaders, reply_pairs
+from undertow.features.leaders import appointments, ever_leaders, reply_pairs
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.registry import Chart, metric
@@ -152,6 +152,16 @@ def _centralisation_of_degrees(degree: np.ndarray) -> float:
     return float((degree.max() - degree).sum() / ((n - 1) * (n - 2)))
 
 
+def _pair_centralisation(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[float, int]:
+    """:func:`degree_centralisation` of distinct pairs ``u < v`` (degrees by counting)."""
+    degree = np.bincount(u, minlength=n_nodes) + np.bincount(v, minlength=n_nodes)
+    degree = degree[degree > 0]
+    n = int(degree.size)
+    if n < 3:
+        return (float("nan"), n)
+    return (float((degree.max() - degree).sum() / ((n - 1) * (n - 2))), n)
+
+
 @metric(
     theme="leadership",
     columns=CENTRALISATION_COLUMNS,
@@ -197,13 +207,16 @@ def leader_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     high = np.maximum(source, target)
     pairs = np.unique(low * arrays.n_people + high)
     u, v = pairs // arrays.n_people, pairs % arrays.n_people
-    observed_all, n_all = degree_centralisation(u, v)
-    observed_without, n_without = degree_centralisation(u, v, exclude=leaders)
+    is_leader = np.zeros(arrays.n_people, dtype=bool)
+    is_leader[leaders] = True
+    without = ~(is_leader[u] | is_leader[v])
+    observed_all, n_all = _pair_centralisation(u, v, arrays.n_people)
+    observed_without, n_without = _pair_centralisation(u[without], v[without], arrays.n_people)
     dependence = observed_all - observed_without
     null_without: list[float] = []
     if leaders.size and pairs.size >= 3:
         graph = ig.Graph(n=arrays.n_people, edges=list(zip(u.tolist(), v.tolist(), strict=True)))
-        others = np.setdiff1d(np.arange(arrays.n_people), leaders).tolist()
+        others = np.flatnonzero(~is_leader).tolist()
         swaps = int(min(pairs.size, SWAPS_PER_STEP))
         previous = random.getstate()
         ig.set_random_number_generator(random.Random(seed))  # noqa: S311 - a null model
@@ -224,7 +237,7 @@ def leader_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
             observed_without,
             null,
             _p_value(null, observed_without, lower=True),
-            int(np.sum(~(np.isin(u, leaders) | np.isin(v, leaders)))),
+            int(np.count_nonzero(without)),
             n_without,
         ),
         _row(

@@ -27,6 +27,11 @@ from undertow.testing import make_trace
         ("over there", "preps", "article"),
         ("several bugs", "quant", "preps"),
         ("theme", None, "article"),  # "the" inside a word is not an article
+        # ConvoKit's apostrophe rules apply to the own lists too:
+        ("'the cat'", "article", "ppron"),  # a leading apostrophe starts the word
+        ("the's", "article", "ppron"),  # the part before an apostrophe is a word
+        ("y'all", "ppron", "quant"),  # "all" inside "y'all" is not a quantifier
+        ("Théo", None, "article"),  # non-ASCII letters split words: "th", "o"
     ],
 )
 def test_class_detection(text: str, present: str | None, absent: str) -> None:

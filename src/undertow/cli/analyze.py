@@ -30,6 +30,14 @@ def analyze(
         str, typer.Option("--engine", help="Where the tables are computed: duckdb or spark.")
     ] = "duckdb",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    markers: Annotated[
+        Path | None,
+        typer.Option(
+            "--markers",
+            help="Marker lexicon for linguistic coordination (e.g. ConvoKit's pattern file; "
+            "see docs/lexicons.md). Default: undertow's own function-word lists.",
+        ),
+    ] = None,
 ) -> None:
     """Diagnose a community: every metric, the findings, and a self-contained report.
 
@@ -48,6 +56,7 @@ def analyze(
         engine=chosen,
         progress=not quiet,
         allow_small_k=allow_small_k,
+        markers=markers,
     )
     computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
     console.print(

@@ -24,6 +24,7 @@ from undertow.diagnosis.privacy import (
 from undertow.diagnosis.results import Diagnosis, MetricRun
 from undertow.engine import ENGINES, Engine
 from undertow.errors import InputError
+from undertow.features.function_words import Lexicon, load_lexicon, use_lexicon
 from undertow.model.trace import Trace
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
 
@@ -138,6 +139,7 @@ def analyze(
     progress: bool = True,
     allow_small_k: bool = False,
     identifiers: Iterable[str] = (),
+    markers: str | Path | Lexicon | None = None,
 ) -> Diagnosis:
     """Diagnose a community: every registered metric, the findings, and (with ``out``) the report.
 
@@ -167,6 +169,10 @@ def analyze(
         Raw identifiers (names, addresses, handles) the output audit must not find,
         besides those the trace folder's ``audit.parquet`` digests stand for (checked
         with the project key, ``$UNDERTOW_KEY_FILE``).
+    markers
+        A marker lexicon file (or :class:`~undertow.features.function_words.Lexicon`)
+        for linguistic coordination, e.g. ConvoKit's pattern file for exact agreement
+        with ConvoKit (``docs/lexicons.md``); default: undertow's own word lists.
 
     Returns
     -------
@@ -176,7 +182,7 @@ def analyze(
     Raises
     ------
     InputError
-        On an invalid ``k`` or engine.
+        On an invalid ``k`` or engine, or an unreadable or malformed ``markers`` file.
     undertow.diagnosis.output.OutputAuditError
         If an output file would contain an e-mail pattern or raw identifier.
 
@@ -196,6 +202,7 @@ def analyze(
         )
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    lexicon = markers if isinstance(markers, Lexicon) or markers is None else load_lexicon(markers)
     if isinstance(trace_or_path, Trace):
         trace = (
             trace_or_path if trace_or_path.engine == engine else trace_or_path.with_engine(engine)
@@ -220,7 +227,8 @@ def analyze(
         task = bar.add_task("metrics", total=len(specs))
         for spec in specs:
             bar.update(task, description=f"{spec.theme} · {spec.name}")
-            run = _run_metric(spec, trace, seed)
+            with use_lexicon(lexicon):
+                run = _run_metric(spec, trace, seed)
             if run.table is not None:
                 run.table = publish_table(run.table, k=k, rare=rare)
             diagnosis.runs[spec.name] = run

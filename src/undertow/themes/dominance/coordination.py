@@ -16,15 +16,19 @@ at least ``target_thresh`` = 3 times (coordination given) or the speaker side us
 it at least 3 times (received: ConvoKit swaps the thresholds); a key's score is the
 mean over its scored markers (ConvoKit's aggregate 3), over the eight Echoes markers.
 
-Everything is NumPy over arrays of exchanges: one regex pass per marker class, one
-parent lookup, ``bincount`` group sums. Agreement with ConvoKit and the speed-up are
-measured in ``bench/coordination.py`` (``bench/RESULTS-language.md``).
+Markers come from the active lexicon (:mod:`undertow.features.function_words`):
+undertow's own word lists by default, or a lexicon the user supplies (``undertow
+analyze --markers FILE``); with ConvoKit's own pattern file, per-person scores equal
+ConvoKit's exactly on the same utterances. Everything is NumPy over arrays of
+exchanges: one marker bitmask per message, one parent lookup, ``bincount`` group
+sums. Agreement with ConvoKit and the speed-up are measured in
+``bench/coordination.py`` (``bench/RESULTS-language.md``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +37,10 @@ import pyarrow.compute as pc
 
 from undertow.features.bootstrap import DEFAULT_N_BOOT, percentile_interval
 from undertow.features.function_words import (
+    DEFAULT_LEXICON,
     ECHOES_MARKERS,
-    FUNCTION_WORD_CLASSES,
-    function_word_bits,
+    active_lexicon,
+    message_marker_bits,
 )
 from undertow.features.standing import message_standing
 from undertow.features.text import message_own_words
@@ -65,12 +70,11 @@ __all__ = [
 Focus = Literal["speakers", "targets"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BitArray = npt.NDArray[np.unsignedinteger[Any]]
 
 #: ConvoKit's default thresholds (``Coordination.__init__``).
 TARGET_THRESH = 3
 SPEAKER_THRESH = 0
-
-_MARKERS = tuple(FUNCTION_WORD_CLASSES)  # bit order of the marker masks
 
 
 @dataclass(frozen=True)
@@ -84,18 +88,24 @@ class Exchanges:
     speaker, target
         Author codes (indices into ``people``) of the reply and of the replied-to message.
     reply_bits, target_bits
-        Function-word class bitmasks (bit ``i`` = ``FUNCTION_WORD_CLASSES`` key ``i``).
+        Marker bitmasks (bit ``i`` = ``categories[i]``).
     people
         Pseudonym per author code.
+    categories
+        The lexicon's categories in bit order.
+    markers
+        The categories averaged into a person's coordination.
     """
 
     reply: IntArray
     parent: IntArray
     speaker: IntArray
     target: IntArray
-    reply_bits: npt.NDArray[np.uint16]
-    target_bits: npt.NDArray[np.uint16]
+    reply_bits: npt.NDArray[np.uint64]
+    target_bits: npt.NDArray[np.uint64]
     people: pa.Array
+    categories: tuple[str, ...] = DEFAULT_LEXICON.categories
+    markers: tuple[str, ...] = ECHOES_MARKERS
 
     @property
     def n(self) -> int:
@@ -107,8 +117,10 @@ def exchanges(trace: Trace) -> Exchanges:
     """Every reply with its parent: who replied to whom, and the markers both used (cached).
 
     Self-replies and replies whose parent is not in the trace are dropped (as ConvoKit
-    does), and so are exchanges where either message has no words.
+    does), and so are exchanges where either message has no words. Markers follow the
+    active lexicon, whose digest is part of the cache key.
     """
+    lexicon = active_lexicon()
 
     def compute() -> Exchanges:
         messages = trace.arrow("messages")
@@ -132,7 +144,7 @@ def exchanges(trace: Trace) -> Exchanges:
             has_parent & (author[safe_parent] != author) & has_words_np & has_words_np[safe_parent]
         )
         parent = parent_row[reply]
-        bits = function_word_bits(words)
+        bits = message_marker_bits(trace)
         return Exchanges(
             reply=reply,
             parent=parent,
@@ -141,9 +153,11 @@ def exchanges(trace: Trace) -> Exchanges:
             reply_bits=bits[reply],
             target_bits=bits[parent],
             people=people,
+            categories=lexicon.categories,
+            markers=lexicon.aggregate,
         )
 
-    result: Exchanges = trace.cached("coordination_exchanges", compute)
+    result: Exchanges = trace.cached(f"coordination_exchanges:{lexicon.key}", compute)
     return result
 
 
@@ -161,11 +175,12 @@ def _status_flags(trace: Trace) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.b
 def coordination_scores(
     key: IntArray,
     n_keys: int,
-    reply_bits: npt.NDArray[np.uint16],
-    target_bits: npt.NDArray[np.uint16],
+    reply_bits: BitArray,
+    target_bits: BitArray,
     *,
     focus: Focus = "speakers",
     markers: tuple[str, ...] = ECHOES_MARKERS,
+    categories: tuple[str, ...] = DEFAULT_LEXICON.categories,
     speaker_thresh: int = SPEAKER_THRESH,
     target_thresh: int = TARGET_THRESH,
 ) -> FloatArray:
@@ -184,7 +199,9 @@ def coordination_scores(
         ``speakers`` (coordination given) or ``targets`` (received); for targets the
         thresholds swap, as in ConvoKit.
     markers
-        Marker classes to score (names of :data:`FUNCTION_WORD_CLASSES`).
+        Marker categories to score.
+    categories
+        Categories in bit order (default: undertow's own function-word classes).
     speaker_thresh, target_thresh
         Minimum uses of a marker by the speaker side (replies) and by the target side
         (replied-to messages) for the marker to be scored.
@@ -207,10 +224,15 @@ def coordination_scores(
         speaker_thresh, target_thresh = target_thresh, speaker_thresh
     n_utt = np.bincount(key, minlength=n_keys).astype(np.float64)
     scores = np.full((n_keys, len(markers)), np.nan)
+    replies, targets, one = (
+        reply_bits.astype(np.uint64),
+        target_bits.astype(np.uint64),
+        np.uint64(1),
+    )
     for column, name in enumerate(markers):
-        bit = np.uint16(_MARKERS.index(name))
-        in_reply = ((reply_bits >> bit) & 1).astype(bool)
-        in_target = ((target_bits >> bit) & 1).astype(bool)
+        bit = np.uint64(categories.index(name))
+        in_reply = ((replies >> bit) & one).astype(bool)
+        in_target = ((targets >> bit) & one).astype(bool)
         tally = np.bincount(key, weights=in_reply, minlength=n_keys)
         cond_total = np.bincount(key, weights=in_target, minlength=n_keys)
         cond_tally = np.bincount(key, weights=in_reply & in_target, minlength=n_keys)
@@ -264,7 +286,15 @@ def coordination_by_person(trace: Trace, *, seed: int = 0) -> pa.Table:
         ("received", ex.target, "targets"),
     )
     for direction, key, focus in directions:
-        scores = coordination_scores(key, n_people, ex.reply_bits, ex.target_bits, focus=focus)
+        scores = coordination_scores(
+            key,
+            n_people,
+            ex.reply_bits,
+            ex.target_bits,
+            focus=focus,
+            markers=ex.markers,
+            categories=ex.categories,
+        )
         mean, n_markers = key_coordination(scores)
         counts = np.bincount(key, minlength=n_people)
         keep = np.flatnonzero(n_markers > 0)
@@ -375,7 +405,15 @@ def coordination_by_group(trace: Trace, *, seed: int = 0) -> pa.Table:
         )
         for direction, person, flag, focus in sides:
             key, n_keys = _split_keys(person, flag, len(ex.people))
-            scores = coordination_scores(key, n_keys, ex.reply_bits, ex.target_bits, focus=focus)
+            scores = coordination_scores(
+                key,
+                n_keys,
+                ex.reply_bits,
+                ex.target_bits,
+                focus=focus,
+                markers=ex.markers,
+                categories=ex.categories,
+            )
             mean, n_markers = key_coordination(scores)
             counts = np.bincount(key, minlength=n_keys)
             for value, label in enumerate(labels):
@@ -471,7 +509,12 @@ def deference_gap(trace: Trace, *, seed: int = 0) -> pa.Table:
     n_people = len(ex.people)
     key, n_keys = _split_keys(speaker, to_leader, n_people)
     scores = coordination_scores(
-        key, n_keys, ex.reply_bits[peer_speech], ex.target_bits[peer_speech]
+        key,
+        n_keys,
+        ex.reply_bits[peer_speech],
+        ex.target_bits[peer_speech],
+        markers=ex.markers,
+        categories=ex.categories,
     )
     mean, n_markers = key_coordination(scores)
     pairs = mean.reshape(n_people, 2)  # columns: toward peers, toward leaders

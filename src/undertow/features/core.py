@@ -32,6 +32,7 @@ The catch-all deleted account and bots are left out: they are not people.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,19 +142,20 @@ def core_scores(
     """
     if n == 0 or low.size == 0:
         return np.zeros(n)
-    ones = np.ones(low.size * 2)
-    adjacency = sparse.csr_matrix(
-        (ones, (np.concatenate([low, high]), np.concatenate([high, low]))), shape=(n, n)
-    )
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    adjacency, degree = _adjacency(n, low, high)
     c = np.sqrt(degree)
-    c /= np.sqrt(max(float(np.dot(c, c)), 1.0))
+    # Sums of squares are plain pairwise sums, never BLAS dot products: a threaded BLAS
+    # reduction busy-waits on a loaded machine (and rounds differently per core count).
+    c /= np.sqrt(max(float(np.square(c).sum()), 1.0))
+    square = np.empty(n)
     for _ in range(max_iter):
-        total = float(np.dot(c, c))
-        denominator = np.maximum(total - c * c, 1e-12)
-        proposal = adjacency @ c / denominator
+        np.multiply(c, c, out=square)
+        total = float(square.sum())
+        denominator = np.maximum(np.subtract(total, square, out=square), 1e-12, out=square)
+        proposal = adjacency @ c
+        proposal /= denominator
         # Geometric-mean damping: the undamped fixed point flips between x and 1/x.
-        updated = np.sqrt(c * proposal)
+        updated = np.sqrt(np.multiply(c, proposal, out=proposal), out=proposal)
         change = float(np.max(np.abs(updated - c))) / max(float(updated.max()), 1e-12)
         c = updated
         if change < tol:
@@ -161,6 +163,25 @@ def core_scores(
     top = float(c.max())
     result: np.ndarray = c / top if top > 0 else c
     return result
+
+
+def _adjacency(n: int, low: np.ndarray, high: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The symmetric 0/1 adjacency matrix (canonical CSR: sorted columns) and the degrees.
+
+    Built from sorted edge codes, with the same layout SciPy's COO conversion gives, so
+    each row's products are summed in the same order.
+    """
+    rows = np.concatenate([low, high])
+    codes = rows * n
+    codes += np.concatenate([high, low])
+    codes.sort()
+    degree = np.bincount(rows, minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    indices = codes % n
+    adjacency = sparse.csr_matrix((np.ones(codes.size), indices, indptr), shape=(n, n))
+    adjacency.has_sorted_indices = True
+    return adjacency, degree.astype(np.float64)
 
 
 def core_fit(n: int, low: np.ndarray, high: np.ndarray, scores: np.ndarray) -> CorePeripheryFit:
@@ -208,15 +229,50 @@ def core_fit(n: int, low: np.ndarray, high: np.ndarray, scores: np.ndarray) -> C
     return CorePeripheryFit(scores, is_core, fit)
 
 
+def _graph(n: int, low: np.ndarray, high: np.ndarray) -> ig.Graph:
+    """An undirected igraph graph with the edges in the given order (numpy, no lists)."""
+    return ig.Graph(n=n, edges=np.column_stack([low, high]), directed=False)
+
+
 def _coreness(n: int, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    graph = ig.Graph(n=n, edges=np.column_stack([low, high]).tolist(), directed=False)
-    return np.asarray(graph.coreness(), dtype=np.int32)
+    return np.asarray(_graph(n, low, high).coreness(), dtype=np.int32)
 
 
-def _period_graphs(
-    trace: Trace, window: Window | None
-) -> Iterator[tuple[object, list[str], np.ndarray, np.ndarray]]:
-    """Yield ``(period, names, low, high)`` per window with undirected simple edges."""
+@dataclass(frozen=True)
+class _PeriodGraph:
+    """One window's undirected simple graph: ``names[i]`` is vertex ``i``."""
+
+    period: object
+    names: pa.Array
+    low: np.ndarray
+    high: np.ndarray
+
+
+@dataclass(frozen=True)
+class _ObservedCore:
+    """One window's observed core: k-core numbers and the best split of the MINRES scores."""
+
+    graph: _PeriodGraph
+    coreness: np.ndarray
+    fit: CorePeripheryFit
+
+
+def _observed_cores(trace: Trace, window: Window | None) -> list[_ObservedCore]:
+    """Per window, the graph and its observed core (shared by membership and test)."""
+
+    def compute() -> list[_ObservedCore]:
+        cores = []
+        for graph in _period_graphs(trace, window):
+            n = len(graph.names)
+            fit = core_fit(n, graph.low, graph.high, core_scores(n, graph.low, graph.high))
+            cores.append(_ObservedCore(graph, _coreness(n, graph.low, graph.high), fit))
+        return cores
+
+    return trace.cached(f"core_observed:{window}", compute)
+
+
+def _period_graphs(trace: Trace, window: Window | None) -> Iterator[_PeriodGraph]:
+    """Yield each window's graph (undirected simple edges between local vertex indices)."""
     messages = trace.table("messages")
     people = trace.table("people")
     excluded = people.filter(people.is_deleted_account | people.is_bot).select(
@@ -266,7 +322,6 @@ def _period_graphs(
             ]
         ).cast(pa.string())
     ).sort()
-    name_list = names_all.to_pylist()
 
     def codes(column: pa.ChunkedArray) -> np.ndarray:
         return np.asarray(pc.index_in(column, value_set=names_all).to_numpy(), dtype=np.int64)
@@ -296,7 +351,7 @@ def _period_graphs(
         local_source = inverse[n_active : n_active + n_edges]
         local_target = inverse[n_active + n_edges :]
         low, high = _simple_edges(members.size, local_source, local_target)
-        yield period, [name_list[i] for i in members.tolist()], low, high
+        yield _PeriodGraph(period, names_all.take(pa.array(members)), low, high)
 
 
 def core_membership(trace: Trace, *, window: Window | None = "quarter") -> pa.Table:
@@ -327,18 +382,16 @@ def core_membership(trace: Trace, *, window: Window | None = "quarter") -> pa.Ta
 
     def compute() -> pa.Table:
         parts: list[pa.Table] = []
-        for period, names, low, high in _period_graphs(trace, window):
-            n = len(names)
-            scores = core_scores(n, low, high)
-            fit = core_fit(n, low, high, scores)
+        for core in _observed_cores(trace, window):
+            n = len(core.graph.names)
             parts.append(
                 pa.table(
                     {
-                        "period": pa.repeat(pa.scalar(period, TIMESTAMP), n),
-                        "person_id": pa.array(names, pa.string()),
-                        "coreness": pa.array(_coreness(n, low, high), pa.int32()),
-                        "core_score": pa.array(scores, pa.float64()),
-                        "is_core": pa.array(fit.is_core, pa.bool_()),
+                        "period": pa.repeat(pa.scalar(core.graph.period, TIMESTAMP), n),
+                        "person_id": core.graph.names.cast(pa.string()),
+                        "coreness": pa.array(core.coreness, pa.int32()),
+                        "core_score": pa.array(core.fit.scores, pa.float64()),
+                        "is_core": pa.array(core.fit.is_core, pa.bool_()),
                     },
                     schema=CORE_SCHEMA,
                 )
@@ -359,6 +412,7 @@ def graph_core_periphery_test(
     seed: int = 0,
     burn_in: int = 10,
     thinning: int = 1,
+    observed: CorePeripheryFit | None = None,
 ) -> tuple[CorePeripheryFit, np.ndarray]:
     """The observed core/periphery fit and the fits of ``n_null`` rewired graphs.
 
@@ -367,7 +421,8 @@ def graph_core_periphery_test(
     (igraph ``rewire``): ``burn_in × edges`` swap trials before the first draw, then
     ``thinning × edges`` between draws (each edge is touched about ``2 × thinning``
     times, enough to forget the previous draw). One chain instead of a fresh
-    rewiring per draw keeps the test within seconds on 10^5 people.
+    rewiring per draw keeps the test within seconds on 10^5 people. ``observed`` is
+    the graph's own fit when already computed (it is not recomputed).
 
     Examples
     --------
@@ -378,11 +433,12 @@ def graph_core_periphery_test(
     >>> null.shape
     (3,)
     """
-    observed = core_fit(n, low, high, core_scores(n, low, high))
+    if observed is None:
+        observed = core_fit(n, low, high, core_scores(n, low, high))
     null = np.full(n_null, np.nan)
     if n < 4 or low.size < 2:
         return observed, null
-    rewired = ig.Graph(n=n, edges=np.column_stack([low, high]).tolist(), directed=False)
+    rewired = _graph(n, low, high)
     # A seeded, non-cryptographic generator is what reproducible null models need.
     ig.set_random_number_generator(random.Random(seed))  # noqa: S311
     try:
@@ -390,7 +446,10 @@ def graph_core_periphery_test(
         for draw in range(n_null):
             if draw:
                 rewired.rewire(n=thinning * rewired.ecount())
-            pairs = np.asarray(rewired.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+            edges = rewired.get_edgelist()
+            pairs = np.fromiter(
+                itertools.chain.from_iterable(edges), dtype=np.int64, count=2 * len(edges)
+            ).reshape(-1, 2)
             # Simple rewiring keeps the graph simple: no loops or multi-edges to drop.
             null_low, null_high = pairs.min(axis=1), pairs.max(axis=1)
             null[draw] = core_fit(n, null_low, null_high, core_scores(n, null_low, null_high)).fit
@@ -421,10 +480,11 @@ def core_periphery_test(
     ([5], [0])
     """
     rows: dict[str, list[object]] = {name: [] for name in CORE_TEST_SCHEMA.names}
-    for index, (period, names, low, high) in enumerate(_period_graphs(trace, window)):
-        n = len(names)
+    for index, core in enumerate(_observed_cores(trace, window)):
+        period, low = core.graph.period, core.graph.low
+        n = len(core.graph.names)
         observed, null = graph_core_periphery_test(
-            n, low, high, n_null=n_null, seed=seed * 100_003 + index
+            n, low, core.graph.high, n_null=n_null, seed=seed * 100_003 + index, observed=core.fit
         )
         finite = null[np.isfinite(null)]
         fit = observed.fit

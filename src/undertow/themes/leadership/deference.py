@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -50,22 +52,42 @@ def weighted_medians(
     return result
 
 
+def _lower_medians(
+    sorted_values: npt.NDArray[np.float64], counts: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]:
+    # weighted_medians for integer weights: exact integer sums, ``cum >= total / 2``
+    # as ``cum >= ceil(total / 2)``.
+    cum = np.cumsum(counts, axis=1, dtype=counts.dtype)
+    total = cum[:, -1:]
+    index = np.argmax(cum >= (total + 1) // 2, axis=1)
+    result: npt.NDArray[np.float64] = np.where(total[:, 0] > 0, sorted_values[index], np.nan)
+    return result
+
+
 def _median_replicates(
-    values: npt.NDArray[np.float64],
-    cluster: npt.NDArray[np.int64],
+    groups: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]],
     n_clusters: int,
     *,
     seed: int,
     n_boot: int,
-) -> npt.NDArray[np.float64]:
-    order = np.argsort(values, kind="stable")
-    values, cluster = values[order], cluster[order]
-    out = []
+) -> list[npt.NDArray[np.float64]]:
+    """Bootstrap replicates of each group's weighted median, on the same cluster weights."""
+    prepared = []
+    for values, cluster in groups:
+        order = np.argsort(values, kind="stable")
+        prepared.append((values[order], cluster[order]))
+    out: list[list[npt.NDArray[np.float64]]] = [[] for _ in groups]
     for weights in bootstrap_weights(n_clusters, n_boot=n_boot, seed=seed):
-        step = max(1, _CELLS // max(values.size, 1))
-        for begin in range(0, weights.shape[0], step):
-            out.append(weighted_medians(values, weights[begin : begin + step][:, cluster]))
-    return np.concatenate(out) if out else np.full(n_boot, np.nan)
+        # Resampling weights are counts: integer sums are exact, and int32 halves the
+        # memory traffic when no cumulative sum can overflow.
+        top = int(weights.max()) if weights.size else 0
+        for k, (values, cluster) in enumerate(prepared):
+            dtype = np.int32 if top * max(values.size, 1) < 2**31 else np.int64
+            counts = weights.astype(dtype)
+            step = max(1, _CELLS // max(values.size, 1))
+            for begin in range(0, counts.shape[0], step):
+                out[k].append(_lower_medians(values, counts[begin : begin + step][:, cluster]))
+    return [np.concatenate(o) if o else np.full(n_boot, np.nan) for o in out]
 
 
 @metric(
@@ -111,16 +133,12 @@ def reply_latency_deference(trace: Trace, *, seed: int = 0) -> pa.Table:
     if not to_leader.any() or not to_peer.any():
         return schema.empty_table()
     latency = np.maximum(arrays.created - arrays.created[parent], 0) / _HOUR_US
-    leaders_rep = _median_replicates(
-        latency[to_leader],
-        arrays.thread[to_leader],
-        arrays.n_threads,
-        seed=seed,
-        n_boot=N_BOOT,
-    )
-    peers_rep = _median_replicates(
-        latency[to_peer],
-        arrays.thread[to_peer],
+    # The same thread weights for both medians (one resampling pass).
+    leaders_rep, peers_rep = _median_replicates(
+        [
+            (latency[to_leader], arrays.thread[to_leader]),
+            (latency[to_peer], arrays.thread[to_peer]),
+        ],
         arrays.n_threads,
         seed=seed,
         n_boot=N_BOOT,

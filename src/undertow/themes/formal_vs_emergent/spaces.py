@@ -69,34 +69,54 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
     arrays = message_arrays(trace)
     if arrays.n == 0 or not trace.has("spaces"):
         return schema.empty_table()
-    messages = trace.arrow("messages").select(["message_id", "space_id"])
-    row = pc.index_in(arrays.message_id, value_set=messages.column("message_id"))
-    space = messages.column("space_id").combine_chunks().take(row)
+    messages = trace.arrow("messages")
+    # Each message's row in the messages table, in the arrays' order.
+    row = np.asarray(
+        pc.index_in(arrays.message_id, value_set=messages.column("message_id"))
+        .fill_null(0)
+        .to_numpy(zero_copy_only=False),
+        dtype=np.int64,
+    )
+    # Governance per space, then per message as a small code (0 official, 1 emergent).
+    space = messages.column("space_id").combine_chunks().dictionary_encode()
     spaces = trace.arrow("spaces")
-    where = pc.index_in(space, value_set=spaces.column("space_id"))
-    governance = spaces.column("governance").combine_chunks().take(where)
-    kinds = np.asarray(governance.fill_null("unknown").to_numpy(zero_copy_only=False), object)
-    present = {k for k in ("official", "emergent") if (kinds == k).any()}
+    where = pc.index_in(space.dictionary, value_set=spaces.column("space_id"))
+    governance = spaces.column("governance").combine_chunks().take(where).fill_null("unknown")
+    kind_of_space = np.full(len(space.dictionary) + 1, 2, dtype=np.int8)
+    for code, kind in enumerate(("official", "emergent")):
+        kind_of_space[:-1][pc.equal(governance, kind).to_numpy(zero_copy_only=False)] = code
+    space_code = np.asarray(
+        space.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
+    kinds = kind_of_space[space_code][row]
+    present = {k for i, k in enumerate(("official", "emergent")) if (kinds == i).any()}
     if present != {"official", "emergent"}:
         raise MetricSkipped(
             "messages are not in both official and emergent spaces "
             f"(found: {', '.join(sorted(present)) or 'neither'})"
         )
     affect = message_affect(trace)
-    where_affect = pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
+    if affect.num_rows == messages.num_rows and affect.column("message_id").equals(
+        messages.column("message_id")
+    ):
+        where_affect = row  # one row per message, in the messages table's order
+    else:
+        where_affect = np.asarray(
+            pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
+            .fill_null(0)
+            .to_numpy(zero_copy_only=False),
+            dtype=np.int64,
+        )
     compound = np.asarray(
-        affect.column("compound")
-        .combine_chunks()
-        .take(where_affect)
-        .to_numpy(zero_copy_only=False),
-        dtype=np.float64,
-    )
+        affect.column("compound").to_numpy(zero_copy_only=False), dtype=np.float64
+    )[where_affect]
     rows = []
-    for kind in ("official", "emergent"):
-        mask = kinds == kind
-        people, per_person = np.unique(arrays.author[mask], return_counts=True)
+    for code, kind in enumerate(("official", "emergent")):
+        mask = kinds == code
+        per_person = np.bincount(arrays.author[mask], minlength=arrays.n_people)
+        per_person = per_person[per_person > 0]
         g, g_lo, g_hi = gini_ci(per_person, seed=seed)
-        threads = arrays.thread[mask]
+        n_threads = int(np.count_nonzero(np.bincount(arrays.thread[mask])))
         scored = mask & np.isfinite(compound)
         if scored.any():
             numerator = np.bincount(
@@ -114,8 +134,8 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
             {
                 "governance": kind,
                 "n_messages": int(mask.sum()),
-                "n_threads": int(np.unique(threads).size),
-                "messages_per_person": float(mask.sum() / people.size),
+                "n_threads": n_threads,
+                "messages_per_person": float(mask.sum() / per_person.size),
                 "participation_gini": g,
                 "participation_gini_lo": g_lo,
                 "participation_gini_hi": g_hi,
@@ -124,7 +144,7 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
                 "mean_compound_hi": tone_hi,
                 "negative_share": negative,
                 "n": int(mask.sum()),
-                "n_people": int(people.size),
+                "n_people": int(per_person.size),
             }
         )
     return pa.Table.from_pylist(rows, schema=schema)

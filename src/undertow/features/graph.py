@@ -13,7 +13,9 @@ from typing import Any, Literal
 
 import ibis
 import igraph as ig
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.model.trace import Trace
 
@@ -145,15 +147,24 @@ def interaction_graph(
     >>> g.vcount(), g.ecount()
     (4, 5)
     """
-    sources = edges.column("source_id").to_pylist()
-    targets = edges.column("target_id").to_pylist()
-    weights = edges.column("weight").to_pylist()
-    names = sorted(set(sources) | set(targets) | set(people or ()))
-    index = {name: i for i, name in enumerate(names)}
+    sources = edges.column("source_id").cast(pa.string())
+    targets = edges.column("target_id").cast(pa.string())
+    columns = [sources, targets]
+    if people:
+        columns.append(pa.chunked_array([pa.array(people, pa.string())]))
+    # Arrow sorts strings by UTF-8 bytes, which is code-point order: ``sorted`` order.
+    chunks = [chunk for part in columns for chunk in part.chunks]
+    names = pc.unique(pa.chunked_array(chunks, type=pa.string())).sort()
     graph = ig.Graph(n=len(names), directed=True)
-    graph.vs["name"] = names
-    graph.add_edges([(index[s], index[t]) for s, t in zip(sources, targets, strict=True)])
-    graph.es["weight"] = weights
+    graph.vs["name"] = names.to_pylist()
+    pairs = np.column_stack(
+        [
+            np.asarray(pc.index_in(sources, value_set=names).to_numpy(), dtype=np.int64),
+            np.asarray(pc.index_in(targets, value_set=names).to_numpy(), dtype=np.int64),
+        ]
+    )
+    graph.add_edges(pairs)
+    graph.es["weight"] = edges.column("weight").to_pylist()
     if not directed:
         graph.to_undirected(mode="collapse", combine_edges={"weight": "sum"})
     return graph

@@ -183,3 +183,24 @@ def test_skipped_without_units() -> None:
 def test_contract(name: str) -> None:
     check_contract(name, siloed_trace())
     check_contract(name, tiny_trace())
+
+
+def test_ei_counts_match_tie_by_tie_counting() -> None:
+    from undertow.themes.formal_vs_emergent.ei_index import _ei_counts
+
+    rng = np.random.default_rng(3)
+    n_people, n_units = 40, 5
+    low = rng.integers(0, n_people - 1, 300)
+    high = low + rng.integers(1, n_people - low)
+    labels = rng.integers(0, n_units, (7, n_people))
+    internal, external = _ei_counts(labels, low, high, n_units)
+    for row in range(labels.shape[0]):
+        a, b = labels[row, low], labels[row, high]
+        same = a == b
+        assert internal[row, 0] == same.sum()
+        assert external[row, 0] == (~same).sum()
+        for unit in range(n_units):
+            assert internal[row, unit + 1] == np.sum(same & (a == unit))
+            assert external[row, unit + 1] == np.sum(~same & (a == unit)) + np.sum(
+                ~same & (b == unit)
+            )

@@ -55,22 +55,42 @@ def _ei_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Internal and external tie counts (rows = label sets) in total and per unit.
 
-    Returns arrays of shape (rows, n_units + 1): column 0 is the whole network.
+    Returns arrays of shape (rows, n_units + 1): column 0 is the whole network. Only
+    the internal ties are counted tie by tie: a unit's external ties are its members'
+    tie ends (their degrees, summed per label) minus twice its internal ties.
     """
+    rows = labels.shape[0]
+    small = _label_dtype(n_units)
+    labels = labels.astype(small, copy=False)
     lu, lv = labels[:, u], labels[:, v]
     same = lu == lv
-    rows = labels.shape[0]
-    offsets = (np.arange(rows) * n_units)[:, None]
-    internal_unit = np.bincount((lu + offsets)[same], minlength=rows * n_units).reshape(
-        rows, n_units
+    del lv
+    cells = rows * n_units
+    index = np.int32 if cells < 2**31 - 1 else np.int64
+    key = lu.astype(index)
+    del lu
+    np.add(key, (np.arange(rows, dtype=index) * n_units)[:, None], out=key)
+    key[~same] = cells
+    internal_unit = np.bincount(key.ravel(), minlength=cells + 1)[:cells].reshape(rows, n_units)
+    del key
+    degree = np.bincount(u, minlength=labels.shape[1]) + np.bincount(v, minlength=labels.shape[1])
+    member_key = labels.astype(np.int64) + (np.arange(rows, dtype=np.int64) * n_units)[:, None]
+    ends = np.bincount(
+        member_key.ravel(), weights=np.broadcast_to(degree, labels.shape).ravel(), minlength=cells
     )
-    external_unit = (
-        np.bincount((lu + offsets)[~same], minlength=rows * n_units)
-        + np.bincount((lv + offsets)[~same], minlength=rows * n_units)
-    ).reshape(rows, n_units)
-    internal = np.column_stack([same.sum(axis=1), internal_unit])
-    external = np.column_stack([(~same).sum(axis=1), external_unit])
+    ends_unit = np.rint(ends).astype(np.int64).reshape(rows, n_units)
+    external_unit = ends_unit - 2 * internal_unit
+    n_internal = same.sum(axis=1)
+    internal = np.column_stack([n_internal, internal_unit])
+    external = np.column_stack([u.size - n_internal, external_unit])
     return internal.astype(np.float64), external.astype(np.float64)
+
+
+def _label_dtype(n_units: int) -> type[np.signedinteger]:
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_units <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 @metric(

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.affect import message_affect, vader_scores
-from undertow.features.text import message_own_words
+from undertow.features.text import contains_patterns, lower_case, message_own_words
 from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
@@ -151,14 +151,9 @@ def politeness_strategies(
 
 
 def _strategy_matches(texts: pa.Array) -> pa.Table:
-    lowered = pc.utf8_lower(texts)
-    return pa.table(
-        {
-            name: pc.match_substring_regex(lowered, pattern)
-            for name, pattern in STRATEGIES.items()
-            if pattern
-        }
-    )
+    names = [name for name, pattern in STRATEGIES.items() if pattern]
+    found = contains_patterns(lower_case(texts), [STRATEGIES[name] for name in names])
+    return pa.table({name: pa.array(hit) for name, hit in zip(names, found, strict=True)})
 
 
 def message_politeness(trace: Trace) -> pa.Table:

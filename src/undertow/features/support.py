@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.text import message_own_words
+from undertow.features.text import contains_patterns, lower_case, message_own_words
 from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
@@ -94,14 +94,11 @@ def support_markers(texts: pa.Array | pa.ChunkedArray) -> pa.Table:
 
 
 def _marker_matches(texts: pa.Array) -> pa.Table:
-    lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
-    lowered = pc.replace_substring(lowered, "\u2019", "'")
-    return pa.table(
-        {
-            name: pc.match_substring_regex(lowered, pattern)
-            for name, pattern in SUPPORT_MARKERS.items()
-        }
-    )
+    lowered = lower_case(pc.fill_null(pc.cast(texts, pa.string()), ""))
+    if not pc.all(pc.string_is_ascii(lowered)).as_py():
+        lowered = pc.replace_substring(lowered, "\u2019", "'")
+    found = contains_patterns(lowered, list(SUPPORT_MARKERS.values()))
+    return pa.table({name: pa.array(hit) for name, hit in zip(SUPPORT_MARKERS, found, strict=True)})
 
 
 def message_support(trace: Trace) -> pa.Table:

@@ -7,7 +7,9 @@ cleaned in a few passes over its buffers.
 
 from __future__ import annotations
 
+import heapq
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +19,7 @@ import pyarrow.compute as pc
 from undertow.model.parallel import CHUNK_ROWS, map_chunks, thread_map
 from undertow.model.trace import Trace
 
-__all__ = ["message_own_words", "own_words", "word_tokens"]
+__all__ = ["contains_patterns", "lower_case", "message_own_words", "own_words", "word_tokens"]
 
 # Each rule is (literals, pattern, replacement): the regex runs only on texts containing
 # one of the literals (a fast substring scan), so clean texts cost one cheap pass per rule.
@@ -127,6 +129,111 @@ def _contains_any(texts: pa.Array, literals: tuple[str, ...]) -> pa.Array:
         hit = pc.match_substring_regex(texts, "|".join(re.escape(lit) for lit in literals))
     result: pa.Array = pc.fill_null(hit, False)
     return result
+
+
+def lower_case(texts: pa.Array) -> pa.Array:
+    """``utf8_lower``, by the cheaper ASCII kernel when every text is ASCII (same result).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> lower_case(pa.array(["ÀB", None])).to_pylist(), lower_case(pa.array(["AB"])).to_pylist()
+    (['àb', None], ['ab'])
+    """
+    ascii_only = pc.all(pc.string_is_ascii(texts)).as_py() is not False
+    result: pa.Array = pc.ascii_lower(texts) if ascii_only else pc.utf8_lower(texts)
+    return result
+
+
+#: Texts on which :func:`contains_patterns` estimates how often each pattern matches.
+_SAMPLE_ROWS = 2_000
+
+_Tree = int | tuple["_Tree", "_Tree"]
+
+
+def contains_patterns(texts: pa.Array, patterns: Sequence[str]) -> list[npt.NDArray[np.bool_]]:
+    r"""For each RE2 pattern, whether each text contains a match (null never matches).
+
+    The same as one ``match_substring_regex`` pass per pattern, with fewer passes: a text
+    is first searched for the alternation of all patterns (RE2 runs an alternation at
+    the speed of one pattern), and only texts that match a group of patterns are
+    searched for its sub-groups. Rare patterns are grouped together (a Huffman tree
+    over their match rates in a sample), so most texts leave the tree after one or two
+    searches. The grouping only decides the work, never the result: a text contains a
+    match of ``(?:a)|(?:b)`` exactly when it contains one of ``a`` or of ``b``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> hits = contains_patterns(pa.array(["thanks!", "sorry", None]), [r"\bthanks", "sorry"])
+    >>> [h.tolist() for h in hits]
+    [[True, False, False], [False, True, False]]
+    """
+    n = len(texts)
+    found = [np.zeros(n, dtype=bool) for _ in patterns]
+    if n == 0 or not patterns:
+        return found
+    if len(patterns) == 1 or n <= _SAMPLE_ROWS:
+        return [_matches(texts, [pattern]) for pattern in patterns]
+    sample = texts.take(pa.array(np.linspace(0, n - 1, _SAMPLE_ROWS).astype(np.int64)))
+    rates = [float(_matches(sample, [pattern]).mean()) for pattern in patterns]
+    hit = _matches(texts, list(patterns))
+    rows = np.flatnonzero(hit)
+    if rows.size:
+        subset = texts.filter(pa.array(hit)) if rows.size < n else texts
+        _search_tree(_huffman(rates), patterns, subset, rows, found)
+    return found
+
+
+def _matches(texts: pa.Array, patterns: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Whether each text contains a match of any of ``patterns``."""
+    pattern = patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
+    hit = pc.fill_null(pc.match_substring_regex(texts, pattern), False)
+    result: npt.NDArray[np.bool_] = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    return result
+
+
+def _huffman(rates: list[float]) -> _Tree:
+    """Binary tree over pattern indices; rarely matching patterns end up deep, together."""
+    heap: list[tuple[float, int, _Tree]] = [(rate, i, i) for i, rate in enumerate(rates)]
+    heapq.heapify(heap)
+    order = len(rates)
+    while len(heap) > 1:
+        rate_a, _, a = heapq.heappop(heap)
+        rate_b, _, b = heapq.heappop(heap)
+        # The more frequent side is searched first: the other side is then known to
+        # match wherever it does not.
+        heapq.heappush(heap, (min(1.0, rate_a + rate_b + 1e-4), order, (b, a)))
+        order += 1
+    return heap[0][2]
+
+
+def _leaves(tree: _Tree) -> list[int]:
+    return [tree] if isinstance(tree, int) else _leaves(tree[0]) + _leaves(tree[1])
+
+
+def _search_tree(
+    tree: _Tree,
+    patterns: Sequence[str],
+    texts: pa.Array,
+    rows: npt.NDArray[np.int64],
+    found: list[npt.NDArray[np.bool_]],
+) -> None:
+    """Resolve ``tree`` on ``texts`` (each known to match some pattern of the tree)."""
+    if isinstance(tree, int):
+        found[tree][rows] = True
+        return
+    left, right = tree
+    in_left = _matches(texts, [patterns[i] for i in _leaves(left)])
+    left_texts = texts.filter(pa.array(in_left))
+    # Where no left pattern matches, a right one must; elsewhere it has to be searched.
+    in_right = ~in_left
+    if len(left_texts):
+        in_right[in_left] = _matches(left_texts, [patterns[i] for i in _leaves(right)])
+        _search_tree(left, patterns, left_texts, rows[in_left], found)
+    if in_right.any():
+        right_texts = texts.filter(pa.array(in_right)) if not in_right.all() else texts
+        _search_tree(right, patterns, right_texts, rows[in_right], found)
 
 
 def word_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, npt.NDArray[np.int64]]:

@@ -17,6 +17,7 @@ shifted copies (previous 1-3 tokens), and message scores are segment sums
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -349,9 +350,13 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
     stripped = pc.utf8_trim(words, characters=string.punctuation)
     distinct = pc.if_else(pc.less_equal(pc.utf8_length(stripped), 2), words, stripped)
     distinct_lowered = pc.utf8_lower(distinct)
-    lowered = distinct_lowered.take(pa.array(codes))
+
+    def lowered(positions: npt.NDArray[np.int64]) -> pa.Array:
+        """Lower-cased, stripped tokens at flat token ``positions``."""
+        return distinct_lowered.take(pa.array(codes[positions]))
+
     upper = pc.utf8_is_upper(distinct).to_numpy(zero_copy_only=False)[codes]
-    cum_upper = np.concatenate(([0], np.cumsum(upper, dtype=np.int64)))
+    cum_upper = np.concatenate(([0], np.cumsum(upper.astype(np.int64))))
     n_upper = cum_upper[offsets[1:]] - cum_upper[offsets[:-1]]
     # ALL-CAPS emphasis only counts when some, but not all, tokens are in capitals.
     cap_diff = (n_upper > 0) & (n_upper < n_tokens)
@@ -360,11 +365,12 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
     vid = vid_distinct.to_numpy().astype(np.int64)[codes]
     n = len(vid)
     in_lex = ~np.isnan(lex.valence[vid])
-    kind_at = np.flatnonzero(lex.code[vid] == _CODE["kind"])
+    word_code = lex.code[vid]
+    kind_at = np.flatnonzero(word_code == _CODE["kind"])
     kind_of = np.zeros(n, dtype=bool)
     if kind_at.size:
         follows = np.minimum(kind_at + 1, n - 1)
-        kind_of[kind_at] = (lex.code[vid[follows]] == _CODE["of"]) & (follows > kind_at)
+        kind_of[kind_at] = (word_code[follows] == _CODE["of"]) & (follows > kind_at)
         kind_of[kind_at] &= _message_of(kind_at, offsets) == _message_of(follows, offsets)
     idx = np.flatnonzero(in_lex & ~lex.is_booster[vid] & ~kind_of)
     msg_i = _message_of(idx, offsets)
@@ -420,7 +426,7 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
         if unknown.any():
             # Words outside every list can still negate by containing "n't" (e.g. "shouldn't've").
             rows = np.flatnonzero(unknown)
-            found = pc.match_substring(lowered.take(pa.array(j[rows])), "n't")
+            found = pc.match_substring(lowered(j[rows]), "n't")
             negates = negates.copy()
             negates[rows] = found.to_numpy(zero_copy_only=False)
         if start == 0:
@@ -447,7 +453,12 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
             )
         valence = np.where(active, valence * factor, valence)
         if start == 2:
-            valence = _idioms(valence, active, idx, lowered, pos_i, rem_i)
+            # Idioms need one of their distinctive words nearby: without any in the
+            # slice, no token can be part of one.
+            idiom_distinct = pc.is_in(distinct_lowered, value_set=_idiom_words())
+            if pc.any(idiom_distinct).as_py():
+                idiom_word = idiom_distinct.to_numpy(zero_copy_only=False)[codes]
+                valence = _idioms(valence, active, idx, lowered, idiom_word, pos_i, rem_i)
 
     least_code = _CODE["least"]
     least_1 = (pos_i > 0) & np.isnan(lex.valence[prev_vid[1]]) & (c1 == least_code)
@@ -455,11 +466,13 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
     valence = np.where(least_neg, valence * _N_SCALAR, valence)
 
     # "but": sentiment before the first "but" halves, after it grows by half.
-    but_at = np.flatnonzero(lex.code[vid] == _CODE["but"])
+    but_at = np.flatnonzero(word_code == _CODE["but"])
     none = np.iinfo(np.int64).max
     first_but = np.full(n_texts, none, dtype=np.int64)
     but_msg = _message_of(but_at, offsets)
-    np.minimum.at(first_but, but_msg, but_at - offsets[but_msg])
+    # but_at is ascending: a text's first entry is its first "but".
+    with_but, first = np.unique(but_msg, return_index=True)
+    first_but[with_but] = but_at[first] - offsets[with_but]
     fb = first_but[msg_i]
     but_factor = np.where(
         fb == none, 1.0, np.where(pos_i < fb, 0.5, np.where(pos_i > fb, 1.5, 1.0))
@@ -467,6 +480,18 @@ def _vader_slice(texts: pa.Array) -> pa.Table:
     valence = valence * but_factor
 
     return _score(valence, msg_i, n_tokens, texts)
+
+
+@cache
+def _idiom_words() -> pa.Array:
+    """Distinctive words of the idioms and dampener phrases.
+
+    The common words (``the``, ``of``, ``to``, ``for``) are left out: every idiom and
+    phrase still has at least one word here.
+    """
+    common = {"the", "of", "to", "for"}
+    words = {word for phrase in (*_SPECIAL_CASES, *_BOOST_PHRASES) for word in phrase.split()}
+    return pa.array(sorted(words - common), type=pa.string())
 
 
 def _message_of(
@@ -481,19 +506,28 @@ def _idioms(
     valence: npt.NDArray[np.float64],
     active: npt.NDArray[np.bool_],
     idx: npt.NDArray[np.int64],
-    lowered: pa.Array,
+    lowered: Callable[[npt.NDArray[np.int64]], pa.Array],
+    idiom_word: npt.NDArray[np.bool_],
     pos_i: npt.NDArray[np.int64],
     rem_i: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
-    """VADER's special-case idioms and multi-word dampeners, for tokens with 3 predecessors."""
+    """VADER's special-case idioms and multi-word dampeners, for tokens with 3 predecessors.
+
+    Only tokens with a distinctive idiom word (``idiom_word``, per flat token) among the
+    words the look-ups join can change: every idiom and dampener phrase contains one.
+    """
+    n = len(idiom_word)
     rows = np.flatnonzero(active & (pos_i >= 3))
+    near = np.zeros(rows.size, dtype=bool)
+    for offset in (-3, -2, -1, 0, 1, 2):
+        near |= idiom_word[np.clip(idx[rows] + offset, 0, n - 1)]
+    rows = rows[near]
     if rows.size == 0:
         return valence
     at = idx[rows]
-    n = len(lowered)
 
     def word(offset: int) -> pa.Array:
-        return lowered.take(pa.array(np.clip(at + offset, 0, n - 1)))
+        return lowered(np.clip(at + offset, 0, n - 1))
 
     w0, w1, w2, w3 = word(0), word(-1), word(-2), word(-3)
     joined = {

@@ -98,6 +98,8 @@ def reply_edges(trace: Trace, *, window: Window | None = None) -> pa.Table:
     (5, [1, 1, 1, 1, 1])
     """
     key = f"reply_edges:{window}"
+    if window is None:
+        return trace.cached(key, lambda: _whole_trace_edges(reply_edges(trace, window="quarter")))
 
     def compute() -> pa.Table:
         events = interaction_events(trace)
@@ -114,6 +116,22 @@ def reply_edges(trace: Trace, *, window: Window | None = None) -> pa.Table:
         return table.cast(_edge_schema(window is not None))
 
     return trace.cached(key, compute)
+
+
+def _whole_trace_edges(by_period: pa.Table) -> pa.Table:
+    """The whole-trace edge list from a per-window one (the windows partition the events).
+
+    Summing weights and taking the earliest ``first_at`` and latest ``last_at`` gives the
+    table the engine would build, without a second pass over the messages (the metrics
+    need both lists). Arrow sorts strings by their UTF-8 bytes, as the engine does.
+    """
+    edges = by_period.group_by(["source_id", "target_id"], use_threads=False).aggregate(
+        [("weight", "sum"), ("first_at", "min"), ("last_at", "max")]
+    )
+    edges = edges.select(["source_id", "target_id", "weight_sum", "first_at_min", "last_at_max"])
+    edges = edges.rename_columns(list(EDGE_COLUMNS))
+    edges = edges.sort_by([("source_id", "ascending"), ("target_id", "ascending")])
+    return edges.cast(_edge_schema(False))
 
 
 def _edge_schema(with_period: bool) -> pa.Schema:

@@ -1,0 +1,55 @@
+"""Bootstrap weights and ratio intervals: fast paths equal the plain definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from undertow.features.bootstrap import (
+    bootstrap_ratio_ci,
+    bootstrap_weights,
+    percentile_interval,
+    weighted_sums,
+)
+
+
+def _reference_weights(n_clusters: int, n_boot: int, seed: int) -> np.ndarray:
+    """Counts of 64-bit uniform draws, drawn in one call (the definition)."""
+    draws = np.random.default_rng(seed).integers(0, n_clusters, size=(n_boot, n_clusters))
+    return np.stack([np.bincount(row, minlength=n_clusters) for row in draws]).astype(float)
+
+
+@pytest.mark.parametrize("n_clusters", [1, 2, 3, 17, 1000, 9000])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_weights_equal_the_definition_whatever_the_chunking(n_clusters: int, seed: int) -> None:
+    n_boot = 1100 if n_clusters == 9000 else 50  # 9000 clusters: several chunks
+    chunks = list(bootstrap_weights(n_clusters, n_boot=n_boot, seed=seed))
+    weights = np.concatenate(chunks)
+    assert weights.dtype == np.float64
+    assert np.array_equal(weights, _reference_weights(n_clusters, n_boot, seed))
+    assert np.all(weights.sum(axis=1) == n_clusters)
+
+
+def test_no_clusters_no_weights() -> None:
+    assert list(bootstrap_weights(0)) == []
+
+
+def test_weighted_sums_equal_the_matrix_product_for_integer_values() -> None:
+    weights = np.concatenate(list(bootstrap_weights(500, n_boot=40, seed=3)))
+    values = np.random.default_rng(1).integers(0, 50, size=500).astype(float)
+    assert np.array_equal(weighted_sums(weights, values), weights @ values)
+
+
+@pytest.mark.parametrize("unit", [True, False])
+def test_ratio_ci_equals_the_plain_computation(unit: bool) -> None:
+    rng = np.random.default_rng(2)
+    num = rng.integers(0, 5, size=3000).astype(float)
+    den = np.ones(3000) if unit else num + rng.integers(0, 3, size=3000)
+    weights = _reference_weights(3000, 500, 4)
+    top, bottom = weights @ num, weights @ den
+    expected = percentile_interval(
+        np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
+    )
+    estimate, low, high = bootstrap_ratio_ci(num, den, seed=4)
+    assert estimate == num.sum() / den.sum()
+    assert (low, high) == expected

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ibis
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
@@ -33,51 +34,90 @@ def message_status(trace: Trace) -> pa.Table:
     """
 
     def compute() -> pa.Table:
-        messages = trace.table("messages").select("message_id", "author_id", "created_at")
-        if not trace.has("roles"):
-            table = messages.mutate(
-                formal_rank=ibis.literal(0, "int32"),
-                formal_role=ibis.null("string"),
-                formal_unit=ibis.null("string"),
-            )
+        messages = trace.arrow("messages").select(["message_id", "author_id", "created_at"])
+        messages = _sorted_by_id(messages)
+        n = messages.num_rows
+        best = np.full(n, -1, dtype=np.int64)
+        roles = trace.arrow("roles") if trace.has("roles") else None
+        if roles is not None and roles.num_rows and n:
+            roles, best = _best_roles(messages, roles)
+        chosen = pa.array(best, pa.int64(), mask=best < 0)
+        if roles is not None and roles.num_rows:
+            rank = roles.column("rank").cast(pa.int32()).take(chosen).fill_null(0)
+            role = roles.column("role").cast(pa.string()).take(chosen)
+            unit = roles.column("unit").cast(pa.string()).take(chosen)
         else:
-            roles = trace.table("roles")
-            held = messages.inner_join(
-                roles,
-                [
-                    messages.author_id == roles.person_id,
-                    roles.valid_from.isnull() | (roles.valid_from <= messages.created_at),
-                    roles.valid_to.isnull() | (messages.created_at < roles.valid_to),
-                ],
-            )
-            # Highest rank wins; ties broken by role and unit name for determinism.
-            ordered = held.mutate(
-                position=ibis.row_number().over(
-                    group_by=held.message_id,
-                    order_by=[ibis.desc(held.rank), held.role, held.unit],
-                )
-            )
-            best = ordered.filter(ordered.position == 0).select(
-                best_message_id=ordered.message_id,
-                formal_rank=ordered.rank.cast("int32"),
-                formal_role=ordered.role,
-                formal_unit=ordered.unit,
-            )
-            joined = messages.left_join(best, messages.message_id == best.best_message_id)
-            table = joined.select(
-                "message_id",
-                "author_id",
-                "created_at",
-                formal_rank=joined.formal_rank.fill_null(0),
-                formal_role=joined.formal_role,
-                formal_unit=joined.formal_unit,
-            )
-        result: pa.Table = table.order_by("message_id").to_pyarrow()
-        # Spark returns naive timestamps; the trace's times are UTC.
-        return result.set_column(
-            result.schema.get_field_index("created_at"),
-            "created_at",
-            result["created_at"].cast(TIMESTAMP),
+            rank = pa.array(np.zeros(n, dtype=np.int32), pa.int32())
+            role = pa.nulls(n, pa.string())
+            unit = pa.nulls(n, pa.string())
+        return pa.table(
+            {
+                "message_id": messages.column("message_id").cast(pa.string()),
+                "author_id": messages.column("author_id").cast(pa.string()),
+                "created_at": messages.column("created_at").cast(TIMESTAMP),
+                "formal_rank": rank,
+                "formal_role": role,
+                "formal_unit": unit,
+            }
         )
 
     return trace.cached("message_status", compute)
+
+
+def _sorted_by_id(messages: pa.Table) -> pa.Table:
+    ids = messages.column("message_id")
+    if (
+        messages.num_rows > 1
+        and not pc.all(pc.less_equal(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py()
+    ):
+        messages = messages.take(pc.sort_indices(ids))
+    return messages
+
+
+def _best_roles(messages: pa.Table, roles: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """Roles in priority order, and per message the index of its author's best role then.
+
+    A role is held at ``t`` when ``valid_from <= t < valid_to`` (null bounds open); the
+    highest rank wins, ties broken by role and then unit name (nulls last, Arrow's
+    default).
+    """
+    roles = roles.take(
+        pc.sort_indices(
+            roles,
+            sort_keys=[
+                ("person_id", "ascending"),
+                ("rank", "descending"),
+                ("role", "ascending"),
+                ("unit", "ascending"),
+            ],
+        )
+    )
+    holders = roles.column("person_id").combine_chunks()
+    first_role = np.flatnonzero(
+        np.r_[True, pc.not_equal(holders[1:], holders[:-1]).to_numpy(zero_copy_only=False)]
+    )
+    n_roles = np.diff(np.r_[first_role, roles.num_rows])
+    person = pc.index_in(messages.column("author_id"), value_set=holders.take(first_role))
+    person_np = np.asarray(person.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    best = np.full(messages.num_rows, -1, dtype=np.int64)
+    with_roles = np.flatnonzero(person_np >= 0)
+    if not with_roles.size:
+        return roles, best
+    # Every (message, candidate role) pair, by message then role priority.
+    count = n_roles[person_np[with_roles]]
+    message = np.repeat(with_roles, count)
+    offset = np.arange(message.size) - np.repeat(np.cumsum(count) - count, count)
+    role = first_role[person_np[message]] + offset
+    time = _micros(messages.column("created_at"))[message]
+    start = _micros(roles.column("valid_from"), fill=np.iinfo(np.int64).min)[role]
+    stop = _micros(roles.column("valid_to"), fill=np.iinfo(np.int64).max)[role]
+    held = (start <= time) & (time < stop)
+    message, role = message[held], role[held]
+    first = np.r_[True, message[1:] != message[:-1]] if message.size else np.zeros(0, bool)
+    best[message[first]] = role[first]
+    return roles, best
+
+
+def _micros(column: pa.ChunkedArray, fill: int = 0) -> np.ndarray:
+    values = column.cast(TIMESTAMP).cast(pa.int64()).fill_null(fill)
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from undertow.model import writer
@@ -74,21 +75,21 @@ def test_killed_write_leaves_no_complete_looking_folder(
 ) -> None:
     folder = write_trace(tmp_path / "t", _tables(), manifest={"run": 1})
     assert (folder / MANIFEST).is_file()
-    real = writer.atomic_write_bytes
+    real = writer._write_parquet
     calls: list[Path] = []
 
-    def dying(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
+    def dying(path: Path, table: pa.Table, order: pa.Array | None = None) -> Path:
         calls.append(path)
         if len(calls) == 2:  # after the first table, before the rest and the manifest
             raise KeyboardInterrupt("killed")
-        return real(path, data, mode=mode)
+        return real(path, table, order)
 
-    monkeypatch.setattr(writer, "atomic_write_bytes", dying)
+    monkeypatch.setattr(writer, "_write_parquet", dying)
     with pytest.raises(KeyboardInterrupt):
         write_trace(folder, _tables(), manifest={"run": 2})
     assert not (folder / MANIFEST).exists()
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
-    monkeypatch.setattr(writer, "atomic_write_bytes", real)
+    monkeypatch.setattr(writer, "_write_parquet", real)
     write_trace(folder, _tables(), manifest={"run": 2})
     assert json.loads((folder / MANIFEST).read_text())["run"] == 2
 
@@ -114,3 +115,12 @@ def test_stale_tables_are_removed(tmp_path: Path) -> None:
     folder = write_trace(tmp_path / "t", {**_tables(), "spaces": spaces})
     write_trace(folder, _tables())
     assert not (folder / "spaces.parquet").exists()
+
+
+def test_rows_written_in_the_given_order_match_a_sorted_write(tmp_path: Path) -> None:
+    table = _tables()["messages"]
+    order = pc.sort_indices(table, [("message_id", "descending")])
+    a = write_trace(tmp_path / "a", {"messages": table.take(order)})
+    b = write_trace(tmp_path / "b", {"messages": table}, orders={"messages": order})
+    for name in ("messages.parquet", "people.parquet", MANIFEST):
+        assert (a / name).read_bytes() == (b / name).read_bytes()

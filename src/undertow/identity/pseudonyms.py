@@ -18,6 +18,7 @@ __all__ = ["keyed_digest", "keyed_ids", "message_id", "pseudonym"]
 PERSON_HEX = 12
 #: 16 hex digits (64 bits) for messages: 10 million ids still collide with p < 3e-6.
 MESSAGE_HEX = 16
+_SLICE = 100_000
 
 
 def keyed_digest(key: bytes, value: str) -> str:
@@ -64,11 +65,19 @@ def keyed_ids(key: bytes, values: pa.Array | pa.ChunkedArray | Iterable[str | No
     >>> keyed_ids(bytes(32), ["a", None]).null_count
     1
     """
-    raw = values.to_pylist() if isinstance(values, pa.Array | pa.ChunkedArray) else list(values)
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(list(values), type=pa.string())
     digest = hmac.digest
     sha = hashlib.sha256
-    out = [
-        None if v is None else "m_" + digest(key, b"msg:" + v.encode(), sha).hex()[:MESSAGE_HEX]
-        for v in raw
-    ]
-    return pa.array(out, type=pa.string())
+    parts = []
+    # Slices bound the Python strings alive at once (millions of ids stay compact).
+    for start in range(0, len(values), _SLICE):
+        raw = values.slice(start, _SLICE).to_pylist()
+        out = [
+            None if v is None else "m_" + digest(key, b"msg:" + v.encode(), sha).hex()[:MESSAGE_HEX]
+            for v in raw
+        ]
+        parts.append(pa.array(out, type=pa.string()))
+    if not parts:
+        return pa.array([], type=pa.string())
+    return pa.concat_arrays(parts)

@@ -100,6 +100,14 @@ BATCH_COLUMNS: dict[str, pa.DataType] = {
     "source_ref": pa.string(),
 }
 _RAW_SCHEMA = pa.schema([*BATCH_COLUMNS.items(), ("log", pa.int32())])
+_PERSON_COLUMNS = {
+    f"{prefix}_{name}" for prefix in ("author", "addressee") for name in _IDENTITY_FIELDS
+}
+#: How messages are kept until the write: each identity as an index into the distinct ones.
+_STORED_SCHEMA = pa.schema(
+    [f for f in _RAW_SCHEMA if f.name not in _PERSON_COLUMNS]
+    + [pa.field("author", pa.int32()), pa.field("addressee", pa.int32())]
+)
 _FLUSH_ROWS = 50_000
 
 
@@ -273,6 +281,11 @@ class TraceBuilder:
         self._logs: dict[str, SourceLog] = {}
         self._rows: list[dict[str, Any]] = []
         self._batches: list[pa.Table] = []
+        # Distinct identities of messages: key -> index, and the identity itself
+        # (``None`` for an addressee slot naming no one, which is no record).
+        self._identity_index: dict[str, int] = {}
+        self._identities: list[RawIdentity] = []
+        self._identity_is_record: list[bool] = []
         self._roles: list[dict[str, Any]] = []
         self._spaces: dict[str, dict[str, Any]] = {}
         self._outcomes: list[dict[str, Any]] = []
@@ -376,8 +389,37 @@ class TraceBuilder:
 
     def _flush(self) -> None:
         if self._rows:
-            self._batches.append(pa.Table.from_pylist(self._rows, schema=_RAW_SCHEMA))
+            self._store(pa.Table.from_pylist(self._rows, schema=_RAW_SCHEMA))
             self._rows = []
+
+    def _store(self, table: pa.Table) -> None:
+        """Keep a batch of accepted messages, its identities as indices into the distinct ones."""
+        for prefix in ("author", "addressee"):
+            cols = [f"{prefix}_{name}" for name in _IDENTITY_FIELDS]
+            keys = _identity_keys(table, prefix)
+            unique = table.select(cols).group_by(cols, use_threads=False).aggregate([])
+            unique_keys = _identity_keys(unique, prefix)
+            index = self._identity_index
+            positions = []
+            for key, row in zip(unique_keys.to_pylist(), unique.to_pylist(), strict=True):
+                position = index.get(key)
+                if position is None:
+                    values = {name: row[f"{prefix}_{name}"] for name in _IDENTITY_FIELDS}
+                    values["is_bot"] = bool(values["is_bot"])
+                    values["is_deleted"] = bool(values["is_deleted"])
+                    position = index[key] = len(self._identities)
+                    self._identities.append(RawIdentity(**values))
+                    self._identity_is_record.append(False)
+                if not self._identity_is_record[position] and (
+                    prefix == "author" or _names_someone(row, prefix)
+                ):
+                    self._identity_is_record[position] = True
+                positions.append(position)
+            of_row = pc.take(
+                pa.array(positions, pa.int32()), pc.index_in(keys, value_set=unique_keys)
+            )
+            table = table.drop_columns(cols).append_column(prefix, of_row)
+        self._batches.append(table)
 
     def add_messages(self, log: SourceLog, batch: pa.Table) -> None:
         """Accept a table of messages at once (vectorised; see :data:`BATCH_COLUMNS`).
@@ -445,7 +487,7 @@ class TraceBuilder:
         kept = table.filter(pc.invert(bad_any))
         kept = kept.append_column("log", pa.array(np.full(kept.num_rows, log.index, np.int32)))
         self._flush()
-        self._batches.append(kept.select(_RAW_SCHEMA.names).cast(_RAW_SCHEMA))
+        self._store(kept.select(_RAW_SCHEMA.names).cast(_RAW_SCHEMA))
         log.n_accepted += kept.num_rows
 
     def add_role(
@@ -555,25 +597,19 @@ class _Writer:
         self.key = builder.key
         self.stats: dict[str, int] = {}
         self.logs = sorted(builder._logs.values(), key=lambda log: log.index)
+        self._raw: pa.Table | None = None
 
     # identity -------------------------------------------------------------------------------
 
-    def _identity_records(self, messages: pa.Table) -> list[RawIdentity]:
-        records: set[RawIdentity] = set()
-        for prefix in ("author", "addressee"):
-            cols = [f"{prefix}_{name}" for name in _IDENTITY_FIELDS]
-            unique = messages.select(cols).group_by(cols, use_threads=False).aggregate([])
-            for row in unique.to_pylist():
-                values = {name: row[f"{prefix}_{name}"] for name in _IDENTITY_FIELDS}
-                if (
-                    prefix == "addressee"
-                    and all(values[k] is None for k in ("email", "name", "handle", "source_id"))
-                    and not values["is_deleted"]
-                ):
-                    continue
-                values["is_bot"] = bool(values["is_bot"])
-                values["is_deleted"] = bool(values["is_deleted"])
-                records.add(RawIdentity(**values))
+    def _identity_records(self) -> list[RawIdentity]:
+        builder = self.b
+        records: set[RawIdentity] = {
+            identity
+            for identity, is_record in zip(
+                builder._identities, builder._identity_is_record, strict=True
+            )
+            if is_record
+        }
         records.update(role["person"] for role in self.b._roles)
         records.update(o["actor"] for o in self.b._outcomes if o["actor"] is not None)
         for a, b in self.b._links:
@@ -614,19 +650,22 @@ class _Writer:
         return None if canonical in self.opted_out else self.pseudonyms[canonical]
 
     def _map_people(self, table: pa.Table, prefix: str) -> tuple[pa.Array, pa.Array]:
-        """Return (pseudonym, opted-out flag) per row for the ``prefix`` identity columns."""
-        keys = _identity_keys(table, prefix)
+        """Return (pseudonym, opted-out flag) per row for the ``prefix`` identity index."""
         lookup: dict[str, tuple[str | None, bool]] = {}
         for record, canonical in self.canonical.items():
-            key = _identity_key_of(record)
             opted = canonical in self.opted_out
-            lookup[key] = (None if opted else self.pseudonyms[canonical], opted)
-        ordered = sorted(lookup)
-        index = pc.index_in(keys, value_set=pa.array(ordered, pa.string()))
-        ids = pc.take(pa.array([lookup[k][0] for k in ordered], pa.string()), index)
-        opted_flags = pc.fill_null(
-            pc.take(pa.array([lookup[k][1] for k in ordered], pa.bool_()), index), False
-        )
+            lookup[_identity_key_of(record)] = (
+                None if opted else self.pseudonyms[canonical],
+                opted,
+            )
+        found = [lookup.get(key, (None, False)) for key in self.b._identity_index]
+        index = table.column(prefix)
+        ids = pc.take(pa.array([f[0] for f in found], pa.string()), index)
+        opted_flags = pc.take(pa.array([f[1] for f in found], pa.bool_()), index)
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        if isinstance(opted_flags, pa.ChunkedArray):
+            opted_flags = opted_flags.combine_chunks()
         return ids, opted_flags
 
     # stages -------------------------------------------------------------------------------
@@ -653,7 +692,16 @@ class _Writer:
             else:
                 log.exclude_many(reason, n)
 
-    def _messages(self, raw: pa.Table) -> pa.Table:
+    def _messages(self) -> tuple[pa.Table, pa.Array]:
+        """Return the messages (in stored order) and the order to write them in."""
+        raw = self._raw
+        if raw is None:
+            raise RuntimeError("the collected messages were already written")
+        # Threads declared by any collected message (outcomes may name them).
+        self._declared_threads: set[str] = set()
+        if self.b._outcomes:
+            declared = raw.column("thread_source_id").unique().drop_null()
+            self._declared_threads = set(declared.to_pylist())
         raw = raw.append_column("_row", pa.array(np.arange(raw.num_rows, dtype=np.int64)))
         first = raw.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
         duplicate = pc.invert(pc.is_in(raw.column("_row"), first.column("_row_min")))
@@ -705,28 +753,42 @@ class _Writer:
             pc.take(message_id, pc.fill_null(in_trace, 0)), outside, hashed_outside
         )
         # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
-        self._source_ids = raw.column("source_message_id").combine_chunks()
+        self._source_ids = source_ids
         self._message_ids = message_id
         self._thread_ids = thread_id
-        scrub = self.scrubber
-        messages = pa.table(
-            {
-                "message_id": message_id,
-                "thread_id": thread_id,
-                "parent_id": parent_col,
-                "addressee_id": addressee_id,
-                "author_id": author_id,
-                "created_at": raw.column("created_at"),
-                "space_id": scrub(raw.column("space")),
-                "kind": raw.column("kind"),
-                "text": scrub(raw.column("text")),
-                "quoted_text": scrub(raw.column("quoted_text")),
-                "has_patch": raw.column("has_patch"),
-                "has_signature": raw.column("has_signature"),
-                "source_ref": scrub(raw.column("source_ref")),
-            }
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
+            "message_id": message_id,
+            "thread_id": thread_id,
+            "parent_id": parent_col,
+            "addressee_id": addressee_id,
+            "author_id": author_id,
+            "created_at": raw.column("created_at"),
+            "space_id": raw.column("space"),
+            "kind": raw.column("kind"),
+            "text": raw.column("text"),
+            "quoted_text": raw.column("quoted_text"),
+            "has_patch": raw.column("has_patch"),
+            "has_signature": raw.column("has_signature"),
+            "source_ref": raw.column("source_ref"),
+        }
+        del raw, parent_key, parent_idx
+        self._raw = None
+        # Text is scrubbed one stored batch at a time and each raw batch let go once
+        # scrubbed, so raw and scrubbed text are never both held in full.
+        for name in ("space_id", "text", "quoted_text", "source_ref"):
+            chunks = columns[name].chunks
+            del columns[name]
+            scrubbed = []
+            for i in range(len(chunks)):
+                scrubbed.append(self.scrubber(chunks[i]))
+                chunks[i] = None
+            columns[name] = pa.chunked_array(scrubbed, pa.string())
+        messages = pa.table(columns)
+        order = pc.sort_indices(
+            messages.select(["created_at", "message_id"]),
+            [("created_at", "ascending"), ("message_id", "ascending")],
         )
-        return messages.sort_by([("created_at", "ascending"), ("message_id", "ascending")])
+        return messages, order
 
     def _build_scrubber(self) -> None:
         by_canonical: dict[str, set[str]] = {}
@@ -814,12 +876,15 @@ class _Writer:
         message_ids = self._lookup(messages, self._message_ids)
         thread_of_message = self._lookup(messages, self._thread_ids)
         thread_of_thread = self._lookup(threads, self._thread_ids)
+        # Declared threads that name no message: hashed here, for the outcomes only.
+        declared = sorted({t for t in threads if t is not None} & self._declared_threads)
+        thread_keys = dict(zip(declared, keyed_ids(self.key, declared).to_pylist(), strict=True))
         rows: dict[tuple[Any, ...], dict[str, Any]] = {}
         unresolved = 0
         for i, outcome in enumerate(outcomes):
             thread = thread_of_message[i] or thread_of_thread[i]
             if thread is None and threads[i] is not None:
-                thread = self._thread_keys.get(threads[i])
+                thread = thread_keys.get(threads[i])
             if thread is None or (messages[i] is not None and message_ids[i] is None):
                 unresolved += 1
                 continue
@@ -839,18 +904,14 @@ class _Writer:
     def run(self) -> dict[str, Any]:
         b = self.b
         b._flush()
-        raw = pa.concat_tables(b._batches) if b._batches else _RAW_SCHEMA.empty_table()
-        self._resolve_identities(self._identity_records(raw))
+        raw = pa.concat_tables(b._batches) if b._batches else _STORED_SCHEMA.empty_table()
+        # The write consumes the collected messages: raw batches are let go as they are used.
+        b._batches = []
+        self._resolve_identities(self._identity_records())
         self._build_scrubber()
-        thread_sources = raw.column("thread_source_id").drop_null().unique()
-        self._thread_keys = dict(
-            zip(
-                thread_sources.to_pylist(),
-                keyed_ids(self.key, thread_sources).to_pylist(),
-                strict=True,
-            )
-        )
-        messages = self._messages(raw)
+        self._raw = raw
+        del raw
+        messages, order = self._messages()
         posting = set(messages.column("author_id").to_pylist())
         tables: dict[str, pa.Table] = {"messages": messages}
         roles = self._roles(posting)
@@ -888,6 +949,7 @@ class _Writer:
             tables,
             manifest=manifest,
             extras={"audit": audit_table(self.audit_tokens, self.key)},
+            orders={"messages": order},
         )
         written: dict[str, Any] = json.loads((self.out / MANIFEST).read_text("utf-8"))
         return written
@@ -976,6 +1038,13 @@ class _Writer:
             sink = pa.BufferOutputStream()
             pacsv.write_csv(table, sink)
             write_private_file(target, sink.getvalue().to_pybytes())
+
+
+def _names_someone(row: Mapping[str, Any], prefix: str) -> bool:
+    """Whether identity columns ``prefix_*`` of ``row`` name anyone (or the deleted account)."""
+    return bool(row[f"{prefix}_is_deleted"]) or any(
+        row[f"{prefix}_{k}"] is not None for k in ("email", "name", "handle", "source_id")
+    )
 
 
 def _identity_keys(table: pa.Table, prefix: str) -> pa.Array:

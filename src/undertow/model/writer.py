@@ -103,10 +103,41 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", row_group_size=1 << 20)
-    return bytes(sink.getvalue().to_pybytes())
+#: Rows per Parquet row group (a large table is written one row group at a time).
+ROW_GROUP = 1 << 20
+
+
+def _write_parquet(path: Path, table: pa.Table, order: pa.Array | None = None) -> Path:
+    """Write ``table`` (rows in ``order`` if given) as zstd Parquet, atomically.
+
+    Rows go to a temporary file in the same folder one row group at a time, so a
+    large table is never held twice (sorted copy, file image) in memory; the file
+    is flushed to disk and renamed into place.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            with pq.ParquetWriter(handle, table.schema, compression="zstd") as writer:
+                if table.num_rows == 0:
+                    writer.write_table(table, row_group_size=ROW_GROUP)
+                for start in range(0, table.num_rows, ROW_GROUP):
+                    if order is None:
+                        part = table.slice(start, ROW_GROUP)
+                    else:
+                        part = table.take(order.slice(start, ROW_GROUP))
+                    writer.write_table(part.combine_chunks(), row_group_size=ROW_GROUP)
+                    del part
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
 
 
 def write_trace(
@@ -115,6 +146,7 @@ def write_trace(
     *,
     manifest: Mapping[str, Any] | None = None,
     extras: Mapping[str, pa.Table] | None = None,
+    orders: Mapping[str, pa.Array] | None = None,
 ) -> Path:
     """Validate ``tables`` and write them as a trace folder; return the folder.
 
@@ -130,6 +162,9 @@ def write_trace(
         ``schema_version`` and ``tables`` (row counts) are filled in here.
     extras
         Non-trace Parquet files to write before the manifest (e.g. ``audit``).
+    orders
+        Row order (indices, e.g. from ``pyarrow.compute.sort_indices``) to write a
+        table in: a large table is then written sorted without a sorted copy.
 
     Raises
     ------
@@ -167,9 +202,9 @@ def write_trace(
         if stale.name not in written:
             stale.unlink()
     for name in sorted(validated):
-        atomic_write_bytes(target / f"{name}.parquet", _parquet_bytes(validated[name]))
+        _write_parquet(target / f"{name}.parquet", validated[name], (orders or {}).get(name))
     for name, table in sorted((extras or {}).items()):
-        atomic_write_bytes(target / f"{name}.parquet", _parquet_bytes(table))
+        _write_parquet(target / f"{name}.parquet", table)
     content: dict[str, Any] = dict(manifest or {})
     content["schema_version"] = SCHEMA_VERSION
     content["tables"] = {name: validated[name].num_rows for name in sorted(validated)}

@@ -268,9 +268,10 @@ def _or_lookup(
 ) -> None:
     if len(keys) == 0:
         return
-    found = pc.index_in(values, value_set=keys).to_numpy(zero_copy_only=False)
-    hit = ~np.isnan(found)
-    masks[hit] |= key_masks[found[hit].astype(np.int64)]
+    found = pc.index_in(values, value_set=keys)
+    hit = pc.is_valid(found).to_numpy(zero_copy_only=False)
+    index = found.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    masks[hit] |= key_masks[index[hit]]
 
 
 def _walk(trie: dict[str, Any], run: str) -> int:

@@ -132,12 +132,13 @@ def _fetch(expr: Any) -> pd.DataFrame:
     return frame
 
 
-def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, str | None]:
+def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
     """Per thread: an emotional episode with no supportive reply after it (if measurable).
 
-    Affect and support markers come from the language features; when they are not
-    installed, or fail on this trace, the term is left out with the reason instead of
-    sinking the whole model.
+    Covers the messages of threads whose starting message is in the trace. Affect and
+    support markers come from the language features; when they are not installed, or
+    fail on this trace, the term is left out with the reason instead of sinking the
+    whole model.
     """
     try:
         from undertow.features.affect import message_affect
@@ -145,15 +146,17 @@ def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, s
         affect = message_affect(trace).select(["message_id", "compound"]).combine_chunks()
     except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
         return None, f"affect scores unavailable ({type(exc).__name__})"
-    # Affect and support rows are in trace order: each message finds its row by id
-    # (one hash look-up instead of pandas merges on string keys).
-    affect_ids = pa.array(affect["message_id"], pa.string())
-    row = pc.index_in(pa.array(messages["message_id"], pa.string()), value_set=affect_ids)
-    found = np.asarray(pc.is_valid(row).to_numpy(zero_copy_only=False), dtype=bool)
+    # Affect and support rows are in trace order, as are the messages: a message's row
+    # is its position (message ids are unique).
+    messages = trace.arrow("messages").select(["message_id", "thread_id", "created_at"])
+    ids = messages.column("message_id").combine_chunks()
+    thread_ids = messages.column("thread_id").combine_chunks()
+    opened = pc.filter(ids, pc.equal(ids, thread_ids))
+    keep = pc.fill_null(pc.is_in(thread_ids, value_set=opened), False)
+    found = np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)
     if not found.any():
         return None, "no messages with affect scores"
-    at = np.asarray(pc.fill_null(row, 0).to_numpy(zero_copy_only=False), dtype=np.int64)[found]
-    compound = np.asarray(affect.column("compound").to_numpy(), dtype=float)[at]
+    compound = np.asarray(affect.column("compound").to_numpy(), dtype=float)[found]
     # An episode is a message in the bottom decile of valence that is also negative.
     cutoff = min(float(np.quantile(compound, 0.1)), -0.05)
     episode = compound <= cutoff
@@ -163,19 +166,20 @@ def _episodes(trace: Trace, messages: pd.DataFrame) -> tuple[pd.Series | None, s
         support = module.message_support(trace).select(["message_id", "is_supportive"])
     except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
         return None, f"support markers unavailable ({type(exc).__name__})"
-    support_row = pc.index_in(affect_ids.take(pa.array(at)), value_set=support["message_id"])
-    flags = pc.fill_null(support["is_supportive"].take(support_row), False)
-    supportive = np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)
-    thread, threads = pd.factorize(messages["thread_id"].to_numpy(dtype=object)[found])
-    # Only the order of times matters here: nanoseconds since the epoch, UTC.
-    stamp = messages["created_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)[found]
+    flags = pc.fill_null(support.column("is_supportive").combine_chunks(), False)
+    supportive = np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)[found]
+    encoded = pc.dictionary_encode(thread_ids.filter(keep))
+    thread = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    threads = encoded.dictionary.to_numpy(zero_copy_only=False)
+    # Only the order of times matters here.
+    stamp = messages.column("created_at").combine_chunks().cast(pa.int64()).to_numpy()[found]
     last_support = np.full(threads.size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last_support, thread[supportive], stamp[supportive])
     has_support = np.zeros(threads.size, dtype=bool)
     has_support[thread[supportive]] = True
     contained = has_support[thread] & (last_support[thread] > stamp)
     uncontained = np.zeros(threads.size, dtype=bool)
-    np.logical_or.at(uncontained, thread, episode & ~contained)
+    uncontained[thread[episode & ~contained]] = True
     return pd.Series(uncontained, index=pd.Index(threads, name="thread_id")), None
 
 
@@ -229,10 +233,26 @@ def thread_power_features(trace: Trace) -> tuple[pd.DataFrame, dict[str, str]]:
         "space_id",
         newcomer_starter=starts.started_at <= firsts.first_at,
     )
-    frame = _fetch(starters)
-    frame = frame.merge(_fetch(per_thread), on="thread_id", how="inner")
-    frame = frame.merge(_fetch(top), on="thread_id", how="left")
-    frame = frame.merge(_fetch(sizes), on="thread_id", how="left")
+    # One query for all per-thread columns (every replied thread has a top replier and
+    # a size, so the joins keep exactly the starters with replies).
+    combined = (
+        starters.inner_join(per_thread, "thread_id")
+        .inner_join(top, "thread_id")
+        .inner_join(sizes, "thread_id")
+    )
+    frame = _fetch(
+        combined.select(
+            "thread_id",
+            "starter_id",
+            "started_at",
+            "space_id",
+            "newcomer_starter",
+            "n_replies",
+            "dominant_present",
+            "top_replies",
+            "n_messages",
+        )
+    )
     frame["concentration"] = frame["top_replies"] / frame["n_replies"] / CONCENTRATION_STEP
     frame["log_size"] = np.log2(frame["n_messages"].astype(float))
     started = pd.to_datetime(frame["started_at"], utc=True)
@@ -281,8 +301,7 @@ def thread_power_features(trace: Trace) -> tuple[pd.DataFrame, dict[str, str]]:
     else:
         missing["emergent_space"] = "the trace has no spaces with governance"
 
-    message_frame = _fetch(joined.select("message_id", "thread_id", "created_at"))
-    uncontained, reason = _episodes(trace, message_frame)
+    uncontained, reason = _episodes(trace)
     if uncontained is None:
         missing["uncontained_episode"] = reason or "not measurable"
     else:

@@ -20,11 +20,19 @@ import pyarrow.compute as pc
 
 from undertow.features.affect import message_affect
 from undertow.features.support import message_support
-from undertow.features.text import message_own_words
+from undertow.features.text import lower_case, message_own_words
 from undertow.features.threads import MessageArrays, message_arrays
+from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
-__all__ = ["CONTAINMENT_HOURS", "CONTAINMENT_MESSAGES", "DISTRESS", "Emotion", "message_emotion"]
+__all__ = [
+    "CONTAINMENT_HOURS",
+    "CONTAINMENT_MESSAGES",
+    "DISTRESS",
+    "Emotion",
+    "message_emotion",
+    "trace_rows",
+]
 
 #: Messages after an episode within which support must come (``k``).
 CONTAINMENT_MESSAGES = 5
@@ -76,14 +84,34 @@ class Emotion:
     hours_to_containment: FloatArray
 
 
-def _in_order(trace: Trace, table: pa.Table, column: str) -> npt.NDArray[np.generic]:
-    """Column of a per-message feature table (trace order) in message_arrays order."""
-    arrays = message_arrays(trace)
-    row = pc.index_in(arrays.message_id, value_set=table.column("message_id").combine_chunks())
-    values: npt.NDArray[np.generic] = (
-        table.column(column).combine_chunks().take(row).to_numpy(zero_copy_only=False)
-    )
-    return values
+def trace_rows(trace: Trace) -> IntArray:
+    """For each message in :func:`message_arrays` order, its row in the trace (memoised).
+
+    Per-message feature tables are in trace order: ``column[trace_rows(trace)]`` puts
+    one in thread order with a single look-up of the message ids for all of them.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> trace = tiny_trace()
+    >>> ids = trace.arrow("messages").column("message_id").take(trace_rows(trace))
+    >>> ids.to_pylist() == message_arrays(trace).message_id.to_pylist()
+    True
+    """
+
+    def compute() -> IntArray:
+        ids = trace.arrow("messages").column("message_id").combine_chunks()
+        row = pc.index_in(message_arrays(trace).message_id, value_set=ids)
+        rows: IntArray = np.asarray(row.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return rows
+
+    result: IntArray = trace.cached("message_arrays_trace_rows", compute)
+    return result
+
+
+def _distress(texts: pa.Array) -> pa.Table:
+    lowered = lower_case(pc.fill_null(texts, ""))
+    return pa.table({"distress": pc.match_substring_regex(lowered, DISTRESS)})
 
 
 def message_emotion(trace: Trace) -> Emotion:
@@ -110,17 +138,14 @@ def message_emotion(trace: Trace) -> Emotion:
             return Emotion(
                 empty_f, empty_b, empty_b, empty_b, empty_b, np.zeros(0, np.int64), empty_f
             )
+        rows = trace_rows(trace)
         affect = message_affect(trace)
-        compound = _in_order(trace, affect, "compound").astype(np.float64)
-        supportive = _in_order(trace, message_support(trace), "is_supportive").astype(bool)
-        lowered = pc.utf8_lower(pc.fill_null(message_own_words(trace), ""))
-        distress_table = pa.table(
-            {
-                "message_id": trace.arrow("messages").column("message_id"),
-                "distress": pc.match_substring_regex(lowered, DISTRESS),
-            }
-        )
-        distress = _in_order(trace, distress_table, "distress").astype(bool)
+        compound = affect.column("compound").to_numpy().astype(np.float64)[rows]
+        support = message_support(trace).column("is_supportive")
+        supportive = support.to_numpy().astype(bool)[rows]
+        # Row slices bound the lower-cased copy of the texts.
+        distress_table = map_chunks(_distress, message_own_words(trace))
+        distress = distress_table.column("distress").to_numpy().astype(bool)[rows]
         has_parent = arrays.parent >= 0
         support_reply = supportive & has_parent & (arrays.parent_author != arrays.author)
         bottom = float(np.quantile(compound, 0.1))

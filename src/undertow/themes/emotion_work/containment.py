@@ -257,22 +257,36 @@ def _share(values: np.ndarray) -> float:
 
 def _odds_ratio(group: np.ndarray, outcome: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Odds ratios (Haldane-corrected) for rows of resampling ``weights``."""
-    a = weights @ (group & outcome) + 0.5
-    b = weights @ (group & ~outcome) + 0.5
-    c = weights @ (~group & outcome) + 0.5
-    d = weights @ (~group & ~outcome) + 0.5
+    # The four cells of every replicate in one product; integer counts, so the sums
+    # are exact whatever the order of summation.
+    cells = np.column_stack(
+        [group & outcome, group & ~outcome, ~group & outcome, ~group & ~outcome]
+    ).astype(weights.dtype)
+    counts = (weights @ cells).astype(np.float64) + 0.5
+    a, b, c, d = counts[:, 0], counts[:, 1], counts[:, 2], counts[:, 3]
     result: np.ndarray = (a * d) / (b * c)
     return result
+
+
+# Replicates drawn at a time: bounds the weight matrix to ~this many counts.
+_CELLS_PER_CHUNK = 4_000_000
 
 
 def _odds_ratio_ci(
     group: np.ndarray, outcome: np.ndarray, *, seed: int
 ) -> tuple[float, float, float]:
     n = group.size
-    estimate = float(_odds_ratio(group, outcome, np.ones((1, n)))[0])
+    estimate = float(_odds_ratio(group, outcome, np.ones((1, n), dtype=np.int64))[0])
     rng = np.random.default_rng(seed)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=DEFAULT_N_BOOT).astype(np.float64)
-    lo, hi = percentile_interval(_odds_ratio(group, outcome, weights))
+    # Drawing the replicates in chunks of rows consumes the generator's stream in the
+    # same order as one draw of all of them: the same weights, in bounded memory.
+    chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
+    replicates = []
+    for start in range(0, DEFAULT_N_BOOT, chunk):
+        size = min(chunk, DEFAULT_N_BOOT - start)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
+        replicates.append(_odds_ratio(group, outcome, weights))
+    lo, hi = percentile_interval(np.concatenate(replicates))
     return estimate, lo, hi
 
 

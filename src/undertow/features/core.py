@@ -235,7 +235,11 @@ def _graph(n: int, low: np.ndarray, high: np.ndarray) -> ig.Graph:
 
 
 def _coreness(n: int, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    return np.asarray(_graph(n, low, high).coreness(), dtype=np.int32)
+    return _network_coreness(_graph(n, low, high))
+
+
+def _network_coreness(network: ig.Graph) -> np.ndarray:
+    return np.asarray(network.coreness(), dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -250,9 +254,14 @@ class _PeriodGraph:
 
 @dataclass(frozen=True)
 class _ObservedCore:
-    """One window's observed core: k-core numbers and the best split of the MINRES scores."""
+    """One window's observed core: k-core numbers and the best split of the MINRES scores.
+
+    ``network`` is the window's igraph graph (edges in ``graph.low/high`` order), kept so
+    that the significance test copies it instead of building it again.
+    """
 
     graph: _PeriodGraph
+    network: ig.Graph
     coreness: np.ndarray
     fit: CorePeripheryFit
 
@@ -265,7 +274,8 @@ def _observed_cores(trace: Trace, window: Window | None) -> list[_ObservedCore]:
         for graph in _period_graphs(trace, window):
             n = len(graph.names)
             fit = core_fit(n, graph.low, graph.high, core_scores(n, graph.low, graph.high))
-            cores.append(_ObservedCore(graph, _coreness(n, graph.low, graph.high), fit))
+            network = _graph(n, graph.low, graph.high)
+            cores.append(_ObservedCore(graph, network, _network_coreness(network), fit))
         return cores
 
     return trace.cached(f"core_observed:{window}", compute)
@@ -413,6 +423,7 @@ def graph_core_periphery_test(
     burn_in: int = 10,
     thinning: int = 1,
     observed: CorePeripheryFit | None = None,
+    network: ig.Graph | None = None,
 ) -> tuple[CorePeripheryFit, np.ndarray]:
     """The observed core/periphery fit and the fits of ``n_null`` rewired graphs.
 
@@ -422,7 +433,9 @@ def graph_core_periphery_test(
     ``thinning × edges`` between draws (each edge is touched about ``2 × thinning``
     times, enough to forget the previous draw). One chain instead of a fresh
     rewiring per draw keeps the test within seconds on 10^5 people. ``observed`` is
-    the graph's own fit when already computed (it is not recomputed).
+    the graph's own fit when already computed (it is not recomputed); ``network`` the
+    graph already built in igraph with the edges in the same order (it is copied, not
+    modified).
 
     Examples
     --------
@@ -438,7 +451,7 @@ def graph_core_periphery_test(
     null = np.full(n_null, np.nan)
     if n < 4 or low.size < 2:
         return observed, null
-    rewired = _graph(n, low, high)
+    rewired = _graph(n, low, high) if network is None else network.copy()
     # A seeded, non-cryptographic generator is what reproducible null models need.
     ig.set_random_number_generator(random.Random(seed))  # noqa: S311
     try:
@@ -484,7 +497,13 @@ def core_periphery_test(
         period, low = core.graph.period, core.graph.low
         n = len(core.graph.names)
         observed, null = graph_core_periphery_test(
-            n, low, core.graph.high, n_null=n_null, seed=seed * 100_003 + index, observed=core.fit
+            n,
+            low,
+            core.graph.high,
+            n_null=n_null,
+            seed=seed * 100_003 + index,
+            observed=core.fit,
+            network=core.network,
         )
         finite = null[np.isfinite(null)]
         fit = observed.fit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.inequality import gini_ci
@@ -223,16 +224,20 @@ def emotion_work_by_group(trace: Trace, *, seed: int = 0) -> pa.Table:
     rows: list[dict[str, object]] = []
     total_support = float(emotion.support_reply.sum())
     total_replies = float(reply.sum())
-    unit = np.asarray(arrays.formal_unit.fill_null("(none)").to_pylist(), dtype=object)
-    groupings: list[tuple[str, np.ndarray]] = [
-        ("formal", np.where(standing.is_formal, "leader", "other")),
-        ("core", np.where(standing.is_core, "core", "periphery")),
+    # Each grouping as integer label codes and the label names (no per-message strings).
+    groupings: list[tuple[str, IntArray, list[str]]] = [
+        ("formal", np.where(standing.is_formal, 0, 1), ["leader", "other"]),
+        ("core", np.where(standing.is_core, 0, 1), ["core", "periphery"]),
     ]
     if trace.has("roles", "unit"):
-        groupings.append(("unit", unit))
-    for grouping, labels in groupings:
-        for label in sorted(set(labels[reply].tolist())):
-            in_group = reply & (labels == label)
+        units = pc.dictionary_encode(arrays.formal_unit.fill_null("(none)"))
+        unit_codes = np.asarray(units.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        groupings.append(("unit", unit_codes, [str(u) for u in units.dictionary.to_pylist()]))
+    for grouping, codes, names in groupings:
+        present = np.unique(codes[reply]).tolist()
+        for code in sorted(present, key=lambda c: names[c]):
+            label = names[code]
+            in_group = reply & (codes == code)
             people, inverse = np.unique(arrays.author[in_group], return_inverse=True)
             support = np.bincount(inverse, weights=emotion.support_reply[in_group].astype(float))
             count = np.bincount(inverse).astype(np.float64)

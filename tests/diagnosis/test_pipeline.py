@@ -79,6 +79,7 @@ def test_outputs_follow_the_documented_layout(tmp_path: Path) -> None:
     assert not diagnosis.ok
     run = json.loads((tmp_path / "run.json").read_text("utf-8"))
     assert run["k"] == 5 and run["seed"] == 0 and run["engine"] == "duckdb"
+    assert run["markers"]["name"] and len(run["markers"]["sha256"]) == 64
     assert run["metrics"]["example_lorenz"]["status"] == "ok"
     assert run["metrics"]["example_lorenz"]["seconds"] >= 0
 

@@ -242,6 +242,9 @@ def test_analyze_uses_the_markers_file(tmp_path: Path) -> None:
     theirs = default.get("coordination_by_person")
     assert theirs is None or not theirs.equals(mine)
     assert active_lexicon() is DEFAULT_LEXICON  # analyze leaves no lexicon behind
+    # run.json names the lexicon by file name and digest, never by path.
+    assert chosen.markers["name"] == "zorp.txt" and str(tmp_path) not in str(chosen.markers)
+    assert chosen.markers["sha256"] != default.markers["sha256"]
     with pytest.raises(InputError, match="category<TAB>entries"):
         bad = tmp_path / "bad.txt"
         bad.write_text("zorp\n", encoding="utf-8")

@@ -118,6 +118,7 @@ def run_record(diagnosis: Diagnosis, timings: dict[str, float]) -> dict[str, Any
         "k": diagnosis.k,
         "allow_small_k": diagnosis.allow_small_k,
         "engine": diagnosis.engine,
+        "markers": diagnosis.markers,
         "trace": {
             "schema_version": trace.manifest.get("schema_version"),
             "tables": {

@@ -24,7 +24,7 @@ from undertow.diagnosis.privacy import (
 from undertow.diagnosis.results import Diagnosis, MetricRun
 from undertow.engine import ENGINES, Engine
 from undertow.errors import InputError
-from undertow.features.function_words import Lexicon, load_lexicon, use_lexicon
+from undertow.features.function_words import DEFAULT_LEXICON, Lexicon, load_lexicon, use_lexicon
 from undertow.model.trace import Trace
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
 
@@ -210,7 +210,15 @@ def analyze(
     else:
         trace = Trace.open(trace_or_path, engine=engine)
 
-    diagnosis = Diagnosis(trace=trace, k=k, seed=seed, engine=engine, allow_small_k=allow_small_k)
+    active = lexicon if lexicon is not None else DEFAULT_LEXICON
+    diagnosis = Diagnosis(
+        trace=trace,
+        k=k,
+        seed=seed,
+        engine=engine,
+        allow_small_k=allow_small_k,
+        markers={"name": active.name, "sha256": active.sha256},
+    )
     rare = rare_roles(trace.arrow("roles"), k)
     specs = _ordered_specs()
     timings: dict[str, float] = {}

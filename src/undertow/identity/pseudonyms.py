@@ -19,6 +19,7 @@ PERSON_HEX = 12
 #: 16 hex digits (64 bits) for messages: 10 million ids still collide with p < 3e-6.
 MESSAGE_HEX = 16
 _SLICE = 100_000
+_BYTES = MESSAGE_HEX // 2
 
 
 def keyed_digest(key: bytes, value: str) -> str:
@@ -74,7 +75,7 @@ def keyed_ids(key: bytes, values: pa.Array | pa.ChunkedArray | Iterable[str | No
     for start in range(0, len(values), _SLICE):
         raw = values.slice(start, _SLICE).to_pylist()
         out = [
-            None if v is None else "m_" + digest(key, b"msg:" + v.encode(), sha).hex()[:MESSAGE_HEX]
+            None if v is None else "m_" + digest(key, b"msg:" + v.encode(), sha)[:_BYTES].hex()
             for v in raw
         ]
         parts.append(pa.array(out, type=pa.string()))

@@ -33,7 +33,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -614,7 +614,17 @@ class _Writer:
         records.update(o["actor"] for o in self.b._outcomes if o["actor"] is not None)
         for a, b in self.b._links:
             records.update((a, b))
-        return sorted(records, key=lambda r: tuple(str(v) for v in asdict(r).values()))
+        return sorted(
+            records,
+            key=lambda r: (
+                str(r.email),
+                str(r.name),
+                str(r.handle),
+                str(r.source_id),
+                str(r.is_bot),
+                str(r.is_deleted),
+            ),
+        )
 
     def _resolve_identities(self, records: list[RawIdentity]) -> None:
         graph = IdentityGraph()

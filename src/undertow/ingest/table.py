@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -465,9 +466,9 @@ def _read_parquet(
             log.read(n)
             columns = {c: record_batch.column(s) for c, s in wanted.items()}
             batch = _batch(columns, log, mapping)
-            batch = batch.append_column(
-                "source_ref", pa.array([f"{path.name}#{offset + i + 1}" for i in range(n)])
-            )
+            numbers = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64))
+            refs = pc.binary_join_element_wise(f"{path.name}#", numbers.cast(pa.string()), "")
+            batch = batch.append_column("source_ref", refs)
             builder.add_messages(log, batch)
             offset += n
     except (pa.ArrowInvalid, OSError) as exc:

@@ -15,7 +15,7 @@ from undertow.testing import make_trace
 
 
 def _trace() -> Trace:
-    """Repeated pairs across quarters, a reply that also addresses, a self-reply."""
+    """Repeated pairs across quarters, replies that also address, a self-reply, an orphan."""
     return make_trace(
         [
             {"message_id": "a", "author_id": "x", "created_at": "2020-01-02"},
@@ -31,6 +31,14 @@ def _trace() -> Trace:
             {"message_id": "e", "author_id": "y", "parent_id": "d", "created_at": "2020-05-02"},
             {"message_id": "f", "author_id": "é", "addressee_id": "x", "created_at": "2020-08-01"},
             {"message_id": "g", "author_id": "Z", "parent_id": "f", "created_at": "2021-01-01"},
+            {
+                "message_id": "h",
+                "author_id": "Z",
+                "parent_id": "a",
+                "addressee_id": "y",
+                "created_at": "2021-01-02",
+            },
+            {"message_id": "i", "author_id": "x", "parent_id": "zz", "created_at": "2021-01-03"},
         ]
     )
 
@@ -52,11 +60,15 @@ def test_whole_trace_edges_match_the_engine_aggregation() -> None:
     )
     edges = reply_edges(trace)
     assert edges.equals(expected)
-    assert edges.column("source_id").to_pylist() == ["Z", "x", "y", "é"]
-    assert edges.column("weight").to_pylist() == [1, 1, 2, 1]
+    pairs = list(zip(edges["source_id"].to_pylist(), edges["target_id"].to_pylist(), strict=True))
+    # c replies to y and addresses y: once; h replies to x and addresses y: twice.
+    assert pairs == [("Z", "x"), ("Z", "y"), ("Z", "é"), ("x", "y"), ("y", "x"), ("é", "x")]
+    assert edges.column("weight").to_pylist() == [1, 1, 1, 1, 2, 1]
+    via = interaction_events(trace).to_pyarrow()
+    assert sorted(via.column("via").to_pylist()) == ["address", "address"] + ["reply"] * 5
     by_quarter = reply_edges(trace, window="quarter")
-    assert by_quarter.num_rows == 5
-    assert sum(by_quarter.column("weight").to_pylist()) == 5
+    assert by_quarter.num_rows == 7
+    assert sum(by_quarter.column("weight").to_pylist()) == 7
 
 
 def test_interaction_graph_orders_names_like_sorted() -> None:

@@ -44,12 +44,15 @@ def interaction_events(trace: Trace) -> Any:
 
     Columns: ``message_id``, ``thread_id``, ``source_id`` (speaker), ``target_id``
     (the person replied to or addressed), ``created_at``, ``via`` (``reply`` or
-    ``address``). A reply that also names its parent's author as addressee counts once.
+    ``address``). A reply that also names its parent's author as addressee counts once
+    (as ``reply``); self-replies and self-addresses are dropped.
     """
     messages = trace.table("messages")
     parents = messages.select(parent_key=messages.message_id, parent_author=messages.author_id)
-    replies = messages.filter(messages.parent_id.notnull()).inner_join(
-        parents, messages.parent_id == parents.parent_key
+    # One pass: each message with its parent's author (null without a known parent).
+    joined = messages.left_join(parents, messages.parent_id == parents.parent_key)
+    replies = joined.filter(
+        joined.parent_author.notnull() & (joined.author_id != joined.parent_author)
     )
     by_reply = replies.select(
         message_id=replies.message_id,
@@ -59,7 +62,12 @@ def interaction_events(trace: Trace) -> Any:
         created_at=replies.created_at,
         via=ibis.literal("reply"),
     )
-    addressed = messages.filter(messages.addressee_id.notnull())
+    # A reply that also names its parent's author as addressee is already a reply event.
+    addressed = joined.filter(
+        joined.addressee_id.notnull()
+        & (joined.author_id != joined.addressee_id)
+        & (joined.parent_author.isnull() | (joined.parent_author != joined.addressee_id))
+    )
     by_address = addressed.select(
         message_id=addressed.message_id,
         thread_id=addressed.thread_id,
@@ -68,10 +76,7 @@ def interaction_events(trace: Trace) -> Any:
         created_at=addressed.created_at,
         via=ibis.literal("address"),
     )
-    events = by_reply.union(by_address, distinct=False)
-    events = events.filter(events.source_id != events.target_id)
-    # A message that both replies to and addresses the same person is one interaction.
-    return events.distinct(on=["message_id", "target_id"], keep="first")
+    return by_reply.union(by_address, distinct=False)
 
 
 def reply_edges(trace: Trace, *, window: Window | None = None) -> pa.Table:

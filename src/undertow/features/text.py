@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.model.parallel import CHUNK_ROWS, map_chunks, thread_map
+from undertow.model.parallel import CHUNK_ROWS, thread_map
 from undertow.model.trace import Trace
 
 __all__ = ["contains_patterns", "lower_case", "message_own_words", "own_words", "word_tokens"]
@@ -83,9 +83,18 @@ def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     >>> own_words(pa.array([mail, None])).to_pylist()
     ['Yes, sorry.', None]
     """
-    # Texts are cleaned independently: row slices run in threads.
-    table = map_chunks(lambda part: pa.table({"text": _own_words_slice(part)}), texts)
-    return table.column("text").combine_chunks()
+    # Texts are cleaned independently: row slices run in threads. A chunked column is
+    # sliced as it is (no combined copy of all texts first) and the cleaned slices are
+    # joined once.
+    if isinstance(texts, pa.Array):
+        texts = pa.chunked_array([texts], type=texts.type)
+    starts = range(0, len(texts), CHUNK_ROWS)
+    if len(starts) <= 1:
+        return _own_words_slice(texts.combine_chunks())
+    parts = thread_map(
+        lambda start: _own_words_slice(texts.slice(start, CHUNK_ROWS).combine_chunks()), starts
+    )
+    return pa.concat_arrays(parts)
 
 
 def _own_words_slice(texts: pa.Array) -> pa.Array:

@@ -130,7 +130,6 @@ def politeness_strategies(
     """
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    texts = pc.fill_null(pc.cast(texts, pa.string()), "")
     if affect is None:
         affect = vader_scores(texts)
     # The regexes see one text at a time: row slices run in threads and bound the
@@ -152,7 +151,8 @@ def politeness_strategies(
 
 def _strategy_matches(texts: pa.Array) -> pa.Table:
     names = [name for name, pattern in STRATEGIES.items() if pattern]
-    found = contains_patterns(lower_case(texts), [STRATEGIES[name] for name in names])
+    lowered = lower_case(pc.fill_null(pc.cast(texts, pa.string()), ""))
+    found = contains_patterns(lowered, [STRATEGIES[name] for name in names])
     return pa.table({name: pa.array(hit) for name, hit in zip(names, found, strict=True)})
 
 

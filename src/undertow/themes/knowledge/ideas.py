@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.inequality import gini
+from undertow.model.parallel import thread_map
 from undertow.model.trace import Trace
 from undertow.themes.registry import metric
 
@@ -29,7 +32,6 @@ _STOP_TEXT = """
 
 #: English function and filler words removed before forming terms.
 STOP_WORDS = tuple(_STOP_TEXT.split())
-_STOP_PATTERN = "|".join(sorted(w for w in STOP_WORDS if len(w) >= 3))
 
 #: Terms first seen in this leading share of the trace's time span predate the archive
 #: and are not credited to whoever happened to write first.
@@ -38,42 +40,150 @@ BURN_IN = 0.1
 #: An introduced term is adopted when at least this many other people use it later.
 MIN_ADOPTERS = 2
 
-# Tokenising by regex replacement and a plain split is ~2x faster in DuckDB than a regex
-# split; stop words go in one RE2 alternation (a DFA) instead of a per-token list lookup;
-# terms are grouped by a 64-bit hash.
-_SQL = """
-WITH toks AS (
-    SELECT author_id, epoch_us(created_at) AS t,
-           list_filter(string_split(regexp_replace(regexp_replace(lower(coalesce(text, '')),
-                       '[^a-z]+', ' ', 'g'), '\\b(?:' || $stop || ')\\b', ' ', 'g'), ' '),
-                       x -> length(x) >= 3) AS w
-    FROM msgs
-),
-terms AS (
-    SELECT author_id, t, unnest(w) AS term FROM toks
-    UNION ALL
-    SELECT author_id, t, unnest(list_transform(range(1, len(w)), i -> w[i] || ' ' || w[i + 1]))
-    FROM toks WHERE len(w) >= 2
-),
-firsts AS (
-    SELECT hash(term) AS term, author_id, min(t) AS t FROM terms GROUP BY 1, 2
-),
-intro AS (
-    SELECT term, arg_min(author_id, (t, author_id)) AS introducer, min(t) AS t0
-    FROM firsts GROUP BY term
-)
-SELECT i.introducer AS person_id, i.t0,
-       count(*) FILTER (WHERE f.author_id <> i.introducer AND f.t > i.t0) AS adopters
-FROM intro i JOIN firsts f USING (term)
-GROUP BY i.term, i.introducer, i.t0
-"""
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+
+_STOP_ARRAY = pa.array(sorted(w for w in STOP_WORDS if len(w) >= 3), pa.large_string())
+
+# Lower-casing maps ASCII A-Z to a-z, and no other character to an ASCII letter except
+# these two (checked over every code point against DuckDB's ``lower``).
+_LOWER_TO_ASCII = (("\u0130", "i"), ("\u212a", "k"))
+
+#: Byte -> its lower-case letter; every other byte (ASCII or part of a multi-byte
+#: character) -> space.
+_LETTER_BYTES = np.full(256, ord(" "), dtype=np.uint8)
+_LETTER_BYTES[ord("a") : ord("z") + 1] = np.arange(ord("a"), ord("z") + 1)
+_LETTER_BYTES[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
+
+#: Messages tokenised and reduced at a time (bounds the memory of the word arrays).
+_SLICE_ROWS = 250_000
+
+
+def _words(texts: pa.Array) -> tuple[Int32Array, Int32Array, pa.Array]:
+    """Words of ``texts``: codes into a dictionary, their text's row, and the dictionary.
+
+    A word is a run of the letters a-z in the lower-cased text (any other character
+    separates words) of three or more letters that is not a stop word; words keep
+    their text order. Vectorised over the UTF-8 bytes: letters come from a lookup
+    table, runs from comparing neighbours, codes from one dictionary encoding.
+    """
+    texts = pc.fill_null(texts.cast(pa.large_string()), "")
+    if len(texts) and not pc.all(pc.string_is_ascii(texts)).as_py():
+        for character, letter in _LOWER_TO_ASCII:
+            texts = pc.replace_substring(texts, character, letter)
+    _, offsets_buffer, data = texts.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    begin = int(offsets[0])
+    n_bytes = int(offsets[-1]) - begin
+    raw = (
+        np.frombuffer(data, dtype=np.uint8, count=n_bytes, offset=begin)
+        if data is not None and n_bytes
+        else np.zeros(0, dtype=np.uint8)
+    )
+    mapped = _LETTER_BYTES[raw]
+    letter = mapped != ord(" ")
+    # Runs of letters: changes between neighbours alternate start, end, start, ...
+    changes = np.flatnonzero(letter[1:] != letter[:-1]) + 1
+    if letter.size and letter[0]:
+        changes = np.concatenate([[0], changes])
+    if letter.size and letter[-1]:
+        changes = np.concatenate([changes, [letter.size]])
+    starts, ends = changes[0::2], changes[1::2]
+    # A run across the end of one text and the start of the next is two words.
+    cuts = offsets[1:-1] - begin
+    cuts = cuts[(cuts > 0) & (cuts < letter.size)]
+    cuts = cuts[letter[cuts] & letter[cuts - 1]]
+    if cuts.size:
+        starts = np.insert(starts, np.searchsorted(starts, cuts), cuts)
+        ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
+    long_enough = ends - starts >= 3
+    starts, ends = starts[long_enough], ends[long_enough]
+    per_text = np.diff(np.searchsorted(starts, offsets - begin))
+    row = np.repeat(np.arange(len(texts), dtype=np.int32), per_text)
+    # The words and the gaps between them as one string array over the mapped bytes:
+    # the words are its even elements.
+    bounds = np.empty(2 * starts.size, dtype=np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    pieces = pa.LargeStringArray.from_buffers(
+        max(bounds.size - 1, 0), pa.py_buffer(bounds), pa.py_buffer(mapped)
+    )
+    encoded = pc.dictionary_encode(pieces)
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    codes = indices[0::2] if starts.size else np.zeros(0, dtype=np.int32)
+    dictionary = encoded.dictionary
+    stop = np.asarray(
+        pc.is_in(dictionary, value_set=_STOP_ARRAY).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    keep = ~stop[codes]
+    return codes[keep], row[keep], dictionary
+
+
+def _earliest(key: IntArray, time: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct keys and the earliest time of each."""
+    codes, unique = pd.factorize(key)
+    earliest = np.full(len(unique), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, codes, time)
+    return np.asarray(unique, dtype=np.int64), earliest
+
+
+def _introductions(
+    texts: pa.Array, author: IntArray, time: IntArray, n_people: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per term: introducer (author code), first use (µs) and adopters; in no set order.
+
+    Terms are the words of :func:`_words` and pairs of adjacent words. Author codes
+    must follow the order of the pseudonyms (a tie in time goes to the smallest).
+    """
+    starts = list(range(0, len(texts), _SLICE_ROWS))
+    parts = thread_map(lambda start: _words(texts.slice(start, _SLICE_ROWS)), starts)
+    empty = np.zeros(0, dtype=np.int64)
+    if not parts:
+        return empty, empty, empty
+    vocabulary = pc.unique(pa.concat_arrays([part[2] for part in parts]))
+    size = len(vocabulary)
+    # Word ``w`` is term ``w``; the pair ``(u, w)`` is term ``size + u * size + w``; a
+    # (term, author) key is ``term * n_people + author``.
+    if (size + 1) * size * max(n_people, 1) >= 2**63:
+        raise ValueError("too many distinct words to code word pairs in 64 bits")
+
+    def firsts(
+        part: tuple[Int32Array, Int32Array, pa.Array], start: int
+    ) -> tuple[IntArray, IntArray]:
+        codes, row, dictionary = part
+        recode = pc.index_in(dictionary, value_set=vocabulary).to_numpy(zero_copy_only=False)
+        word = np.asarray(recode, dtype=np.int64)[codes]
+        message = row.astype(np.int64) + start
+        pair = message[1:] == message[:-1]
+        term = np.concatenate([word, size + word[:-1][pair] * size + word[1:][pair]])
+        used_in = np.concatenate([message, message[:-1][pair]])
+        return _earliest(term * n_people + author[used_in], time[used_in])
+
+    # Slice by slice (each slice's words are dropped once reduced).
+    reduced = [firsts(parts.pop(0), start) for start in starts]
+    key, first = _earliest(
+        np.concatenate([part[0] for part in reduced]),
+        np.concatenate([part[1] for part in reduced]),
+    )
+    term, terms = pd.factorize(key // n_people)
+    person = key % n_people
+    t0 = np.full(len(terms), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(t0, term, first)
+    earliest = first == t0[term]
+    introducer = np.full(len(terms), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(introducer, term[earliest], person[earliest])
+    adopters = np.bincount(term[first > t0[term]], minlength=len(terms)).astype(np.int64)
+    return introducer, t0, adopters
 
 
 def term_introductions(trace: Trace) -> pa.Table:
     """One row per term: who introduced it, when (µs), and how many others adopted it later.
 
-    Terms are words of three or more letters and adjacent word pairs after stop-word
-    removal, tokenised in DuckDB (vectorised). Memoised; the terms themselves are not
+    Terms are words (runs of the letters a-z after lower-casing) of three or more letters
+    and adjacent word pairs after stop-word removal, tokenised over the texts' bytes
+    (vectorised, in row slices). Memoised; the terms themselves are not
     returned, so no output can carry a name that slipped through masking.
 
     Examples
@@ -89,16 +199,24 @@ def term_introductions(trace: Trace) -> pa.Table:
     """
 
     def compute() -> pa.Table:
-        messages = trace.arrow("messages").select(["author_id", "created_at", "text"])
-        connection = duckdb.connect()
-        try:
-            # The report draws its own progress; DuckDB's bar would interleave with it.
-            connection.execute("SET enable_progress_bar = false")
-            connection.register("msgs", messages)
-            table: pa.Table = connection.execute(_SQL, {"stop": _STOP_PATTERN}).to_arrow_table()
-        finally:
-            connection.close()
-        return table
+        messages = trace.arrow("messages")
+        authors = messages.column("author_id")
+        people = pc.unique(authors)
+        people = people.take(pc.array_sort_indices(people))
+        author = np.asarray(
+            pc.index_in(authors, value_set=people).to_numpy(zero_copy_only=False), dtype=np.int64
+        )
+        created = messages.column("created_at").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+        time = np.asarray(created.to_numpy(zero_copy_only=False), dtype=np.int64)
+        texts = messages.column("text").combine_chunks()
+        introducer, t0, adopters = _introductions(texts, author, time, len(people))
+        return pa.table(
+            {
+                "person_id": people.take(pa.array(introducer)),
+                "t0": pa.array(t0, pa.int64()),
+                "adopters": pa.array(adopters, pa.int64()),
+            }
+        )
 
     return trace.cached("term_introductions", compute)
 

@@ -12,6 +12,7 @@ from undertow.features.core import (
     core_scores,
     graph_core_periphery_test,
 )
+from undertow.features.graph import reply_edges, window_start
 from undertow.model.trace import Trace
 from undertow.testing import make_trace
 
@@ -138,3 +139,45 @@ def test_scores_without_edges_and_fit_on_tiny_graphs() -> None:
     fit = core_fit(2, np.array([0]), np.array([1]), np.array([1.0, 1.0]))
     assert not fit.is_core.any() and np.isnan(fit.fit)
     assert core_membership(make_trace([])).num_rows == 0
+
+
+def test_active_people_use_the_engine_windows() -> None:
+    """Authors are windowed in Arrow, edges in the engine: the windows must agree."""
+    stamps = ["2020-03-29T23:30:00", "2020-03-30T00:10:00", "2020-12-31T23:59:59", "2021-01-01"]
+    rows: list[dict[str, object]] = [
+        {"message_id": f"m{i}", "author_id": f"p{i % 3}", "created_at": stamp}
+        for i, stamp in enumerate(stamps)
+    ]
+    rows.append({"message_id": "r", "author_id": "p9", "parent_id": "m0", "created_at": stamps[1]})
+    trace = make_trace(rows)
+    for window in ("week", "month", "quarter", "year"):
+        messages = trace.table("messages")
+        expected = (
+            messages.select(
+                period=window_start(messages.created_at, window), person_id=messages.author_id
+            )
+            .distinct()
+            .to_pyarrow()
+        )
+        want = {
+            (p.replace(tzinfo=None), person)
+            for p, person in zip(
+                expected["period"].to_pylist(), expected["person_id"].to_pylist(), strict=True
+            )
+        }
+        table = core_membership(trace, window=window)
+        got = {
+            (p.replace(tzinfo=None), person)
+            for p, person in zip(
+                table["period"].to_pylist(), table["person_id"].to_pylist(), strict=True
+            )
+        }
+        edges = reply_edges(trace, window=window)
+        for column in ("source_id", "target_id"):
+            want |= {
+                (p.replace(tzinfo=None), person)
+                for p, person in zip(
+                    edges["period"].to_pylist(), edges[column].to_pylist(), strict=True
+                )
+            }
+        assert got == want, window

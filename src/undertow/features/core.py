@@ -37,14 +37,13 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import ibis
 import igraph as ig
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from undertow.features.graph import Window, reply_edges, window_start
+from undertow.features.graph import Window, reply_edges
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 
@@ -283,31 +282,42 @@ def _observed_cores(trace: Trace, window: Window | None) -> list[_ObservedCore]:
 
 def _period_graphs(trace: Trace, window: Window | None) -> Iterator[_PeriodGraph]:
     """Yield each window's graph (undirected simple edges between local vertex indices)."""
-    messages = trace.table("messages")
-    people = trace.table("people")
-    excluded = people.filter(people.is_deleted_account | people.is_bot).select(
-        excluded_id=people.person_id
+    # Who wrote in each window, in Arrow: the same calendar windows (UTC) as the engine's
+    # ``window_start`` on the edges, without another pass of the engine over messages.
+    messages = trace.arrow("messages")
+    people = trace.arrow("people")
+    excluded_ids = people.filter(
+        pc.or_(people.column("is_deleted_account"), people.column("is_bot"))
+    ).column("person_id")
+    authored = messages.filter(
+        pc.invert(pc.is_in(messages.column("author_id"), value_set=excluded_ids))
     )
-    authored = messages.anti_join(excluded, messages.author_id == excluded.excluded_id)
     if window is None:
         # One window: its period is the first message's time.
-        start = pc.min(trace.arrow("messages").column("created_at")).as_py()
-        active = authored.select(
-            period=ibis.literal(start, "timestamp('UTC', 6)"), person_id=authored.author_id
+        start = pc.min(messages.column("created_at")).as_py()
+        authors = pc.unique(authored.column("author_id"))
+        active_table = pa.table(
+            {
+                "period": pa.repeat(pa.scalar(start, TIMESTAMP), len(authors)),
+                "person_id": authors,
+            }
         )
         edges = reply_edges(trace)
         edges = edges.append_column(
             "period", pa.repeat(pa.scalar(start, TIMESTAMP), edges.num_rows)
         )
     else:
-        active = authored.select(
-            period=window_start(authored.created_at, window), person_id=authored.author_id
+        period = pc.floor_temporal(
+            authored.column("created_at"), 1, window, week_starts_monday=True
+        )
+        active_table = (
+            pa.table({"period": period, "person_id": authored.column("author_id")})
+            .group_by(["period", "person_id"], use_threads=False)
+            .aggregate([])
         )
         edges = reply_edges(trace, window=window)
-    active_table: pa.Table = active.distinct().to_pyarrow()
     if active_table.num_rows == 0 and edges.num_rows == 0:
         return
-    excluded_ids = excluded.to_pyarrow().column("excluded_id")
     keep = pc.invert(
         pc.or_(
             pc.is_in(edges.column("source_id"), excluded_ids),

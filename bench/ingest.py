@@ -18,6 +18,11 @@ Each measurement runs in its own child process, so the peak RSS it reports
 - ``ingest``: the whole adapter into a :class:`TraceBuilder` and ``write()`` on the
   real archive (pseudonymising, merging, threading, scrubbing, Parquet).
 
+``--table FILE...`` instead measures the scale of the whole table ingest
+(:func:`undertow.ingest.table.read_table` and ``write()``) on each given Parquet table
+of messages (e.g. one made with ``undertow.synthetic``), one child per file, and
+prints messages, wall and CPU seconds (all threads) and peak RSS.
+
 The machine is shared, so throughput is given per CPU second of the child
 (``time.process_time``) as well as wall time. Results go to stdout as a Markdown
 table; the figures of a run are kept in ``bench/RESULTS-ingest.md``.
@@ -72,6 +77,15 @@ def child(method: str, paths: list[Path], out: Path | None) -> dict[str, float]:
         ingest_mbox(builder, paths)
         manifest = builder.write()
         messages = manifest["totals"]["accepted"]
+    elif method == "table":
+        from undertow.ingest.builder import TraceBuilder
+        from undertow.ingest.table import read_table
+
+        assert out is not None
+        builder = TraceBuilder(out / "trace", key_file=out / "key")
+        read_table(builder, paths)
+        manifest = builder.write()
+        messages = manifest["totals"]["accepted"]
     else:
         raise SystemExit(f"unknown method {method}")
     seconds = time.perf_counter() - start
@@ -108,10 +122,25 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--gib", type=float, default=1.0, help="size of the repeated mbox")
     parser.add_argument("--skip-stdlib-big", action="store_true")
+    parser.add_argument("--table", nargs="+", type=Path, help="Parquet tables to ingest")
     args = parser.parse_args()
     if args.child:
         method, *paths = args.child
         print(json.dumps(child(method, [Path(p) for p in paths], args.out)))
+        return
+    if args.table:
+        lines = [
+            "| input | messages | MB | wall s | CPU s | messages/CPU s | peak RSS MB |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for path in args.table:
+            with tempfile.TemporaryDirectory(prefix="undertow-bench-") as tmp:
+                r = measure("table", [path], Path(tmp))
+            lines.append(
+                f"| {path.name} | {int(r['messages']):,} | {r['mb']:,.0f} | {r['seconds']:.1f} "
+                f"| {r['cpu']:.1f} | {r['messages'] / r['cpu']:,.0f} | {r['peak_rss_mb']:.0f} |"
+            )
+        print("\n".join(lines))
         return
     if not ARCHIVE.is_dir():
         raise SystemExit(f"real archive not found at {ARCHIVE}")

@@ -707,14 +707,25 @@ class _Writer:
         raw = self._raw
         if raw is None:
             raise RuntimeError("the collected messages were already written")
+        self._raw = None
         # Threads declared by any collected message (outcomes may name them).
         self._declared_threads: set[str] = set()
         if self.b._outcomes:
             declared = raw.column("thread_source_id").unique().drop_null()
             self._declared_threads = set(declared.to_pylist())
-        raw = raw.append_column("_row", pa.array(np.arange(raw.num_rows, dtype=np.int64)))
-        first = raw.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
-        duplicate = pc.invert(pc.is_in(raw.column("_row"), first.column("_row_min")))
+        rows = pa.table(
+            {
+                "source_message_id": raw.column("source_message_id"),
+                "_row": pa.array(np.arange(raw.num_rows, dtype=np.int64)),
+            }
+        )
+        first = rows.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
+        del rows
+        later = np.ones(raw.num_rows, dtype=bool)
+        later[np.asarray(first.column("_row_min"))] = False
+        del first
+        duplicate = pa.array(later)
+        del later
         self._account(raw, duplicate, "duplicate_id", reject=True)
         # A filter copies every column: skipped when it would keep every row.
         if pc.any(duplicate).as_py():
@@ -735,6 +746,7 @@ class _Writer:
         unresolved = pc.and_(has_parent, pc.is_null(parent_idx))
         self.stats["unresolved_parents"] = int(pc.sum(unresolved).as_py() or 0)
         parents = np.asarray(pc.fill_null(parent_idx, -1).to_numpy(zero_copy_only=False), np.int64)
+        del parent_key, parent_idx, has_parent, unresolved
         roots, n_cycles = _roots(parents)
         self.stats["parent_cycles"] = n_cycles
         parent_col = pc.if_else(
@@ -742,6 +754,7 @@ class _Writer:
             pc.take(message_id, pa.array(np.maximum(parents, 0))),
             pa.scalar(None, pa.string()),
         )
+        del parents
         # A message's thread: its own declared thread, else its root's declared thread,
         # else its root message (so thread_id equals the first message's id).
         thread_source = raw.column("thread_source_id").combine_chunks()
@@ -762,8 +775,10 @@ class _Writer:
         thread_id = pc.replace_with_mask(
             pc.take(message_id, pc.fill_null(in_trace, 0)), outside, hashed_outside
         )
+        del thread_source, root_index, roots, thread_key, in_trace, outside, hashed_outside
         # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
-        self._source_ids = source_ids
+        self._source_ids = source_ids if self.b._outcomes else pa.array([], pa.string())
+        del source_ids
         self._message_ids = message_id
         self._thread_ids = thread_id
         columns: dict[str, pa.Array | pa.ChunkedArray] = {
@@ -781,8 +796,7 @@ class _Writer:
             "has_signature": raw.column("has_signature"),
             "source_ref": raw.column("source_ref"),
         }
-        del raw, parent_key, parent_idx
-        self._raw = None
+        del raw
         # Text is scrubbed one stored batch at a time and each raw batch let go once
         # scrubbed, so raw and scrubbed text are never both held in full.
         for name in ("space_id", "text", "quoted_text", "source_ref"):

@@ -577,8 +577,8 @@ def _score(
     """Sum token sentiments per text into VADER's compound, pos, neg and neu."""
     n_texts = len(n_tokens)
     total = np.bincount(msg, weights=valence, minlength=n_texts)
-    bangs = np.minimum(pc.count_substring(texts, "!").to_numpy(), 4) * 0.292
-    questions = pc.count_substring(texts, "?").to_numpy()
+    bangs = np.minimum(_count_byte(texts, b"!"), 4) * 0.292
+    questions = _count_byte(texts, b"?")
     qm = np.where(questions > 1, np.where(questions <= 3, questions * 0.18, 0.96), 0.0)
     amplifier = bangs + qm
     total = np.where(total > 0, total + amplifier, np.where(total < 0, total - amplifier, total))
@@ -607,6 +607,26 @@ def _score(
             "neu": np.where(empty, zero, np.round(np.abs(neu_count / safe), 3)),
         }
     )
+
+
+def _count_byte(texts: pa.Array, char: bytes) -> npt.NDArray[np.int64]:
+    """Occurrences of an ASCII character in each text (``count_substring``, on the bytes).
+
+    In UTF-8 an ASCII byte is always that character, never part of another one.
+    """
+    n = len(texts)
+    if texts.null_count or texts.type != pa.string():
+        counts: npt.NDArray[np.int64] = pc.count_substring(texts, char.decode()).to_numpy()
+        return counts.astype(np.int64)
+    buffers = texts.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[texts.offset : texts.offset + n + 1]
+    if n == 0 or buffers[2] is None or offsets[-1] == offsets[0]:
+        return np.zeros(n, dtype=np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    at = np.flatnonzero(data == char[0]) + offsets[0]
+    text = np.searchsorted(offsets, at, side="right") - 1
+    result: npt.NDArray[np.int64] = np.bincount(text, minlength=n).astype(np.int64)
+    return result
 
 
 def message_affect(trace: Trace) -> pa.Table:

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from undertow.features.bootstrap import bootstrap_ci
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
-from undertow.themes.emotion_work.episodes import message_emotion
+from undertow.themes.emotion_work.episodes import message_emotion, trace_rows
 from undertow.themes.registry import Chart, MetricSkipped, metric
 
 __all__ = ["MIN_MESSAGES_PER_SPACE", "display_rules"]
@@ -88,15 +88,16 @@ def display_rules(trace: Trace, *, seed: int = 0) -> pa.Table:
     emotion = message_emotion(trace)
     messages = trace.arrow("messages")
     space_of = pc.index_in(messages.column("space_id"), value_set=spaces.column("space_id"))
-    governance_trace = spaces.column("governance").combine_chunks().take(space_of)
-    row = pc.index_in(arrays.message_id, value_set=messages.column("message_id").combine_chunks())
-    governance = np.asarray(
-        governance_trace.take(row).fill_null("unknown").to_pylist(), dtype=object
-    )
+    # Each message's space as a row of the spaces table, in thread order (-1: unknown).
+    space_row = np.asarray(space_of.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    space_row = space_row[trace_rows(trace)]
+    governance_of_space = spaces.column("governance").combine_chunks()
     rows: list[dict[str, object]] = []
     per_person: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for kind in ("emergent", "official"):
-        chosen = governance == kind
+        is_kind = pc.fill_null(pc.equal(governance_of_space, kind), False)
+        space_is_kind = np.append(is_kind.to_numpy(zero_copy_only=False).astype(bool), False)
+        chosen = space_is_kind[space_row]
         people, inverse = np.unique(arrays.author[chosen], return_inverse=True)
         values = emotion.compound[chosen]
         count = np.bincount(inverse, minlength=people.size).astype(np.float64)

@@ -281,8 +281,15 @@ def test_approval_share_by_unit() -> None:
     assert {r["n"] for r in table} == {10}
 
 
-def test_window_centralisation_matches_direct_computation() -> None:
+@pytest.mark.parametrize("budget", [2_000_000, 0])
+def test_window_centralisation_matches_direct_computation(
+    budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from undertow.themes.leadership import hub
     from undertow.themes.leadership.hub import _DAY_US, WINDOW_DAYS, _Windows
+
+    # Budget 0: every window goes through the per-group bounds.
+    monkeypatch.setattr(hub, "_SETTLE_BUDGET", budget)
 
     width = WINDOW_DAYS * _DAY_US
     for seed, people, ties in ((5, 30, 3000), (6, 200, 400), (7, 6, 40)):

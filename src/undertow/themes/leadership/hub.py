@@ -302,6 +302,10 @@ WINDOW_DAYS = 90
 _DAY_US = 86_400 * 1_000_000
 #: Placebo dates spread over the trace for the null distribution of changes.
 N_PLACEBO = 80
+# Groups of window starts with their own bound on each person's partner count.
+_DEGREE_GROUPS = 64
+# Degree look-ups tried on all-time hubs before falling back to per-group bounds.
+_SETTLE_BUDGET = 2_000_000
 
 
 class _Windows:
@@ -374,10 +378,6 @@ class _Windows:
         # Every step function returns to 0, so the running total over all people is
         # each person's own running total.
         self.level = np.cumsum(np.where(opening[self.step_key % self.n_steps], 1, -1))
-        person = self.step_key // self.n_steps
-        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
-        self.people = person[starts]
-        self.peak = np.maximum.reduceat(self.level, starts)
 
     def bounds(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tie index ranges ``[lo, hi)`` of the windows starting at ``start``."""
@@ -403,15 +403,66 @@ class _Windows:
 
     def _max_degree(self, start: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         best = np.zeros(start.size, dtype=np.int64)
+        queries = np.flatnonzero(wanted)
+        if not queries.size or not self.level.size:
+            return best
         rank = np.searchsorted(self.step_times, start, side="right")
-        pending = np.flatnonzero(wanted)
-        candidates = self.people[np.argsort(-self.peak, kind="stable")]
-        peaks = np.sort(self.peak)[::-1]
+        # People in decreasing order of their all-time maximum: usually a few hubs settle
+        # every window. Windows still open after a bounded effort get bounds per group
+        # of window starts, so people busy only at other times are not tried.
+        person = self.step_key // self.n_steps
+        first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        peak = np.maximum.reduceat(self.level, first)
+        by_peak = np.argsort(-peak, kind="stable")
+        pending = self._settle(
+            best, rank, queries, person[first][by_peak], peak[by_peak], budget=_SETTLE_BUDGET
+        )
+        del person, first, peak, by_peak
+        if not pending.size:
+            return best
+        ordered = np.sort(start[pending])
+        n_groups = min(_DEGREE_GROUPS, ordered.size)
+        edges = ordered[(np.arange(n_groups) * ordered.size) // n_groups]
+        group = np.searchsorted(edges, start, side="right") - 1
+        person_bound, group_bound, bound = self._group_bounds(edges)
+        by_group = np.lexsort((-bound, group_bound))
+        person_bound, group_bound, bound = (
+            person_bound[by_group],
+            group_bound[by_group],
+            bound[by_group],
+        )
+        cut = np.searchsorted(group_bound, np.arange(n_groups + 1))
+        for g in range(n_groups):
+            self._settle(
+                best,
+                rank,
+                pending[group[pending] == g],
+                person_bound[cut[g] : cut[g + 1]],
+                bound[cut[g] : cut[g + 1]],
+            )
+        return best
+
+    def _settle(
+        self,
+        best: np.ndarray,
+        rank: np.ndarray,
+        pending: np.ndarray,
+        candidates: np.ndarray,
+        peaks: np.ndarray,
+        budget: int | None = None,
+    ) -> np.ndarray:
+        """Raise ``best`` at the ``pending`` windows with the candidates' exact degrees.
+
+        Candidates come in decreasing order of ``peaks``, a bound on their degree; a
+        window is settled once no remaining candidate can beat its best. Returns the
+        windows left open when ``budget`` (degree look-ups) runs out.
+        """
+        left = np.inf if budget is None else budget
         done = 0
         batch = 8
         while pending.size and done < candidates.size:
             pending = pending[best[pending] < peaks[done]]
-            if not pending.size:
+            if not pending.size or left <= 0:
                 break
             who = candidates[done : done + batch]
             key = who[:, None] * self.n_steps + rank[pending][None, :]
@@ -422,8 +473,61 @@ class _Windows:
             value = np.where(same, self.level[at], 0).max(axis=0)
             best[pending] = np.maximum(best[pending], value)
             done += who.size
+            left -= key.size
             batch = min(2 * batch, 1024)
-        return best
+        return pending if done < candidates.size else pending[:0]
+
+    def _group_bounds(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (person, group of window starts): the person's largest partner count there.
+
+        A step's level holds from its time until the person's next step; it bounds every
+        group whose span ``[edges[g], edges[g + 1])`` that stretch meets. Of a person's
+        steps starting in one group, only the last can reach later groups.
+        """
+        n_groups = edges.size
+        person = self.step_key // self.n_steps
+        rank = self.step_key % self.n_steps
+        # Groups by time rank (step times are sorted): edges at or before / before each.
+        at_or_before = np.cumsum(
+            np.bincount(
+                np.searchsorted(self.step_times, edges, side="left"), minlength=self.n_steps + 1
+            )
+        )[: self.n_steps].astype(np.int16)
+        before = np.cumsum(
+            np.bincount(
+                np.searchsorted(self.step_times, edges, side="right"), minlength=self.n_steps + 1
+            )
+        )[: self.n_steps].astype(np.int16)
+        same_next = np.r_[person[1:] == person[:-1], False]
+        # A level holds until the person's next step: the last group it meets is the one
+        # just before that step's time.
+        high = np.where(same_next, before[np.r_[rank[1:], 0]] - 1, n_groups - 1)
+        del same_next
+        keep = (self.level > 0) & (high >= 0)
+        person, rank, high, level = person[keep], rank[keep], high[keep], self.level[keep]
+        del keep
+        if not person.size:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        low = np.maximum(at_or_before[rank].astype(np.int64) - 1, 0)
+        high = high.astype(np.int64)
+        key = person * n_groups + low  # non-decreasing: steps are in (person, time) order
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        last = np.r_[first[1:], key.size] - 1
+        own = np.maximum.reduceat(level, first)
+        # The last step of each (person, group) carries its level into later groups.
+        reach = high[last] - low[first]
+        count = np.maximum(reach, 0)
+        carried = np.repeat(key[first] + 1, count) + (
+            np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        )
+        all_keys = np.concatenate([key[first], carried])
+        all_bounds = np.concatenate([own, np.repeat(level[last], count)])
+        order = np.argsort(all_keys, kind="stable")
+        all_keys, all_bounds = all_keys[order], all_bounds[order]
+        starts = np.flatnonzero(np.r_[True, all_keys[1:] != all_keys[:-1]])
+        bound = np.maximum.reduceat(all_bounds, starts)
+        return all_keys[starts] // n_groups, all_keys[starts] % n_groups, bound
 
     def ties_of(self, person: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
         """Ties involving ``person`` (code, -1 = none) with times in ``[start, stop)``."""

@@ -936,12 +936,12 @@ class _Writer:
         self._raw = raw
         del raw
         messages, order = self._messages()
-        posting = set(messages.column("author_id").to_pylist())
+        posting = set(messages.column("author_id").unique().to_pylist())
         tables: dict[str, pa.Table] = {"messages": messages}
         roles = self._roles(posting)
         outcomes = self._outcomes()
         referenced = set(roles.column("person_id").to_pylist())
-        referenced.update(messages.column("addressee_id").drop_null().to_pylist())
+        referenced.update(messages.column("addressee_id").drop_null().unique().to_pylist())
         referenced.update(outcomes.column("actor_id").drop_null().to_pylist())
         tables["people"] = self._people(messages, referenced)
         if roles.num_rows:

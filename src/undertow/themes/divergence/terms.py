@@ -139,21 +139,153 @@ class Terms:
     capitalised: npt.NDArray[np.float64]
 
 
-def _content(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, IntArray, pa.Array]:
+#: Byte -> lower-case letter, digit or apostrophe (the word characters of ASCII text);
+#: every other byte -> space.
+_WORD_BYTES = np.full(256, ord(" "), dtype=np.uint8)
+for _first, _last in (("a", "z"), ("0", "9"), ("'", "'")):
+    _WORD_BYTES[ord(_first) : ord(_last) + 1] = np.arange(ord(_first), ord(_last) + 1)
+_WORD_BYTES[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
+_STOP_ARRAY = pa.array(sorted(_STOP), pa.large_string())
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """Content tokens of a row slice, in row order.
+
+    ``code`` indexes ``dictionary`` (lower-case words); ``row`` is the token's row in
+    the slice; ``upper`` whether the original word starts with a capital (paired by
+    position, valid when ``aligned``); ``lower_upper`` the same test on the lower-case
+    token (the fallback when any slice is not aligned).
+    """
+
+    code: IntArray
+    row: IntArray
+    upper: BoolArray
+    lower_upper: BoolArray
+    dictionary: pa.Array
+    aligned: bool
+
+
+def _content(texts: pa.Array | pa.ChunkedArray) -> tuple[list[_Slice], list[int]]:
+    """Content tokens of every row slice of ``texts`` and the slices' first rows."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
     if len(texts) <= CHUNK_ROWS:
-        tokens, parent, original, aligned = _content_slice(texts)
-        return tokens, parent, original if aligned else tokens
-    # Row slices run in threads and bound the token lists of both tokenisations.
-    starts = range(0, len(texts), CHUNK_ROWS)
+        return [_content_slice(texts)], [0]
+    # Row slices run in threads and bound the token arrays.
+    starts = list(range(0, len(texts), CHUNK_ROWS))
     parts = thread_map(lambda start: _content_slice(texts.slice(start, CHUNK_ROWS)), starts)
-    tokens = pa.concat_arrays([part[0] for part in parts])
-    parent = np.concatenate([part[1] + start for part, start in zip(parts, starts, strict=True)])
-    # As for one slice: any misaligned slice drops the case information everywhere.
-    aligned = all(part[3] for part in parts)
-    original = pa.concat_arrays([part[2] for part in parts]) if aligned else tokens
-    return tokens, parent, original
+    return parts, starts
+
+
+def _ascii_words(texts: pa.Array) -> tuple[IntArray, IntArray, BoolArray, pa.Array, BoolArray]:
+    """Word tokens split over the texts' bytes, and the rows where that split is exact.
+
+    A word is a run of ASCII letters, digits and apostrophes. Returns codes into a
+    dictionary of the lower-cased words, each word's row, whether it starts with a
+    capital, the dictionary, and per row whether the split equals :func:`_split_words`:
+    ASCII text with no apostrophe at a word's edge (the regex split trims those).
+    """
+    texts = pc.fill_null(texts.cast(pa.large_string()), "")
+    _, offsets_buffer, data = texts.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    begin = int(offsets[0])
+    n_bytes = int(offsets[-1]) - begin
+    raw = (
+        np.frombuffer(data, dtype=np.uint8, count=n_bytes, offset=begin)
+        if data is not None and n_bytes
+        else np.zeros(0, dtype=np.uint8)
+    )
+    exact = np.asarray(pc.string_is_ascii(texts).to_numpy(zero_copy_only=False), dtype=bool)
+    mapped = _WORD_BYTES[raw]
+    word = mapped != ord(" ")
+    # Runs of word bytes: changes between neighbours alternate start, end, start, ...
+    changes = np.flatnonzero(word[1:] != word[:-1]) + 1
+    if word.size and word[0]:
+        changes = np.concatenate([[0], changes])
+    if word.size and word[-1]:
+        changes = np.concatenate([changes, [word.size]])
+    starts, ends = changes[0::2], changes[1::2]
+    # A run across the end of one text and the start of the next is two words.
+    cuts = offsets[1:-1] - begin
+    cuts = cuts[(cuts > 0) & (cuts < word.size)]
+    cuts = cuts[word[cuts] & word[cuts - 1]]
+    if cuts.size:
+        starts = np.insert(starts, np.searchsorted(starts, cuts), cuts)
+        ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
+    per_text = np.diff(np.searchsorted(starts, offsets - begin))
+    row = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+    apostrophe = ord("'")
+    edge = (mapped[starts] == apostrophe) | (mapped[ends - 1] == apostrophe)
+    exact[row[edge]] = False
+    # The words and the gaps between them as one string array over the mapped bytes:
+    # the words are its even elements.
+    bounds = np.empty(2 * starts.size, dtype=np.int64)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    pieces = pa.LargeStringArray.from_buffers(
+        max(bounds.size - 1, 0), pa.py_buffer(bounds), pa.py_buffer(mapped)
+    )
+    encoded = pc.dictionary_encode(pieces)
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    code = indices[0::2] if starts.size else np.zeros(0, dtype=np.int64)
+    initial = raw[starts]
+    upper = (initial >= ord("A")) & (initial <= ord("Z"))
+    return code, row, upper, encoded.dictionary, exact
+
+
+def _initial_capital(words: pa.Array) -> BoolArray:
+    """Whether each word's first character is upper case."""
+    first = pc.utf8_slice_codeunits(words, 0, 1)
+    return np.asarray(
+        pc.fill_null(pc.utf8_is_upper(first), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+
+
+def _content_slice(texts: pa.Array) -> _Slice:
+    """Content tokens of a slice: rows split over their bytes where exact, else by regex.
+
+    The tokens, their order and the case pairing equal splitting every row by regex:
+    lower-case tokens by :func:`word_tokens`, original words by :func:`_split_words`,
+    paired by position across the slice (``aligned`` when both have as many words).
+    """
+    code, row, upper, dictionary, exact = _ascii_words(texts)
+    fast = exact[row]
+    code, row, upper = code[fast], row[fast], upper[fast]
+    lower_upper = np.zeros(code.size, dtype=bool)
+    slow_rows = np.flatnonzero(~exact)
+    aligned = True
+    if slow_rows.size:
+        slow_texts = texts.take(pa.array(slow_rows))
+        tokens, token_parent = word_tokens(slow_texts)
+        original, original_parent = _split_words(slow_texts)
+        aligned = len(original) == len(tokens)
+        encoded = pc.dictionary_encode(tokens.cast(pa.large_string()))
+        slow_code = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        dictionary = pa.concat_arrays([dictionary, encoded.dictionary])
+        # Merge into row order (rows are either fast or slow, so a row's words keep
+        # their order).
+        token_row = np.concatenate([row, slow_rows[token_parent]])
+        order = np.argsort(token_row, kind="stable")
+        code = np.concatenate([code, slow_code + (len(dictionary) - len(encoded.dictionary))])
+        code, row = code[order], token_row[order]
+        lower_upper = np.concatenate([lower_upper, _initial_capital(tokens)])[order]
+        original_row = np.concatenate([token_row[: upper.size], slow_rows[original_parent]])
+        original_upper = np.concatenate([upper, _initial_capital(original)])
+        upper = original_upper[np.argsort(original_row, kind="stable")] if aligned else lower_upper
+    keep_entry = np.asarray(
+        pc.and_(
+            pc.match_substring_regex(dictionary, _TERM),
+            pc.invert(pc.is_in(dictionary, value_set=_STOP_ARRAY)),
+        ).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    keep = keep_entry[code]
+    return _Slice(code[keep], row[keep], upper[keep], lower_upper[keep], dictionary, aligned)
 
 
 def _split_words(texts: pa.Array) -> tuple[pa.Array, IntArray]:
@@ -167,63 +299,6 @@ def _split_words(texts: pa.Array) -> tuple[pa.Array, IntArray]:
     parent = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
     nonempty = pc.greater(pc.utf8_length(words), 0)
     return words.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
-
-
-def _in_row_order(
-    parts: list[tuple[pa.Array, IntArray]], rows: list[IntArray]
-) -> tuple[pa.Array, IntArray]:
-    """Merge token lists of disjoint row subsets back into row order (stable within a row)."""
-    parent = np.concatenate([subset[p] for (_, p), subset in zip(parts, rows, strict=True)])
-    order = np.argsort(parent, kind="stable")
-    merged = pa.concat_arrays([tokens for tokens, _ in parts]).take(pa.array(order))
-    return merged, parent[order]
-
-
-def _tokens_and_original(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array]:
-    """:func:`word_tokens` of ``texts`` and the same split on the original case.
-
-    For ASCII text, lower-casing maps letters to letters and nothing else, so the
-    lower-case tokens are the original-case tokens lower-cased: one split serves both.
-    Other texts are split twice, as lower-casing may move a token boundary there.
-    """
-    ascii_rows = np.asarray(
-        pc.fill_null(pc.string_is_ascii(pc.cast(texts, pa.string())), True).to_numpy(
-            zero_copy_only=False
-        ),
-        dtype=bool,
-    )
-    if ascii_rows.all():
-        original, parent = _split_words(texts)
-        return pc.utf8_lower(original), parent, original
-    fast_rows, slow_rows = np.flatnonzero(ascii_rows), np.flatnonzero(~ascii_rows)
-    fast_original, fast_parent = _split_words(texts.take(pa.array(fast_rows)))
-    slow_texts = texts.take(pa.array(slow_rows))
-    slow_tokens, slow_parent = word_tokens(slow_texts)
-    slow_original, slow_original_parent = _split_words(slow_texts)
-    rows = [fast_rows, slow_rows]
-    tokens, parent = _in_row_order(
-        [(pc.utf8_lower(fast_original), fast_parent), (slow_tokens, slow_parent)], rows
-    )
-    original, _ = _in_row_order(
-        [(fast_original, fast_parent), (slow_original, slow_original_parent)], rows
-    )
-    return tokens, parent, original
-
-
-def _content_slice(texts: pa.Array) -> tuple[pa.Array, IntArray, pa.Array, bool]:
-    """Content tokens, their text's row, their original case, and whether case aligned."""
-    # The original case tells names (mostly capitalised) from words.
-    tokens, parent, original = _tokens_and_original(texts)
-    keep = pc.and_(
-        pc.match_substring_regex(tokens, _TERM),
-        pc.invert(pc.is_in(tokens, value_set=pa.array(sorted(_STOP)))),
-    )
-    keep_np = keep.to_numpy(zero_copy_only=False)
-    if len(original) != len(tokens):
-        # Lower-casing changed a token boundary (rare scripts): no case information then.
-        kept = tokens.filter(keep)
-        return kept, parent[keep_np], kept, False
-    return tokens.filter(keep), parent[keep_np], original.filter(keep), True
 
 
 def message_terms(trace: Trace) -> Terms:
@@ -241,18 +316,38 @@ def message_terms(trace: Trace) -> Terms:
     """
 
     def compute() -> Terms:
-        m_tokens, m_parent, m_original = _content(message_own_words(trace))
+        parts, starts = _content(message_own_words(trace))
         if trace.has("documents"):
-            d_tokens, d_parent, _ = _content(own_words(trace.arrow("documents").column("text")))
+            d_parts, d_starts = _content(own_words(trace.arrow("documents").column("text")))
         else:
-            d_tokens, d_parent = pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
-        vocabulary = pc.unique(pa.concat_arrays([m_tokens, d_tokens]))
+            d_parts, d_starts = [], []
+        # The vocabulary: every kept word, sorted.
+        used = [part.dictionary.take(pa.array(np.unique(part.code))) for part in [*parts, *d_parts]]
+        vocabulary = pc.unique(pa.concat_arrays([pa.array([], pa.large_string()), *used])).cast(
+            pa.string()
+        )
         vocabulary = vocabulary.take(pc.array_sort_indices(vocabulary))
-        m_code = pc.index_in(m_tokens, value_set=vocabulary).to_numpy(zero_copy_only=False)
-        d_code = pc.index_in(d_tokens, value_set=vocabulary).to_numpy(zero_copy_only=False)
-        m_code = m_code.astype(np.int64)
-        first = pc.utf8_slice_codeunits(m_original, 0, 1)
-        upper = pc.utf8_is_upper(first).to_numpy(zero_copy_only=False).astype(np.float64)
+
+        def coded(slices: list[_Slice], first_rows: list[int]) -> tuple[IntArray, IntArray]:
+            codes = [
+                np.asarray(
+                    pc.index_in(part.dictionary.cast(pa.string()), value_set=vocabulary)
+                    .fill_null(-1)
+                    .to_numpy(zero_copy_only=False),
+                    dtype=np.int64,
+                )[part.code]
+                for part in slices
+            ]
+            rows = [part.row + start for part, start in zip(slices, first_rows, strict=True)]
+            empty = np.zeros(0, dtype=np.int64)
+            return np.concatenate([empty, *codes]), np.concatenate([empty, *rows])
+
+        m_code, m_parent = coded(parts, starts)
+        d_code, d_parent = coded(d_parts, d_starts)
+        # As the words' case pairs by position: any misaligned slice drops it everywhere.
+        aligned = all(part.aligned for part in parts)
+        flags = [part.upper if aligned else part.lower_upper for part in parts]
+        upper = np.concatenate([np.zeros(0, dtype=bool), *flags]).astype(np.float64)
         counts = np.bincount(m_code, minlength=len(vocabulary)).astype(np.float64)
         capital = np.bincount(m_code, weights=upper, minlength=len(vocabulary))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -262,7 +357,7 @@ def message_terms(trace: Trace) -> Terms:
             message_row=m_parent,
             message_term=m_code,
             document_row=d_parent,
-            document_term=d_code.astype(np.int64),
+            document_term=d_code,
             capitalised=capitalised,
         )
 

@@ -85,8 +85,7 @@ def brokerage_scores(trace: Trace, *, seed: int = 0) -> tuple[np.ndarray, np.nda
                 position = np.arange(b.size) - np.repeat(np.cumsum(counts) - counts, counts)
             a = in_list[in_off[b] + position // out_deg[b]]
             c = out_list[out_off[b] + position % out_deg[b]]
-            direct = np.searchsorted(codes, a * n + c)
-            closed = codes[np.minimum(direct, codes.size - 1)] == a * n + c
+            closed = _member(codes, a * n + c)
             valid = (a != c) & ~closed
             a, b, c = a[valid], b[valid], c[valid]
             ga, gb, gc = unit_of[a], unit_of[b], unit_of[c]
@@ -107,6 +106,17 @@ def brokerage_scores(trace: Trace, *, seed: int = 0) -> tuple[np.ndarray, np.nda
         return scores / rate, unit_of, sampled
 
     return trace.cached(f"brokerage_scores:{seed}", compute)
+
+
+def _member(sorted_codes: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Whether each query is in ``sorted_codes``, searching the queries in sorted order."""
+    order = np.argsort(queries)
+    ordered = queries[order]
+    found = np.searchsorted(sorted_codes, ordered)
+    hit = sorted_codes[np.minimum(found, sorted_codes.size - 1)] == ordered
+    out: np.ndarray = np.empty_like(hit)
+    out[order] = hit
+    return out
 
 
 COLUMNS = ("unit", *BROKER_ROLES, "sampled", "n", "n_people")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -75,12 +76,17 @@ def canonical_adherence(trace: Trace, *, seed: int = 0) -> pa.Table:
         ]
     )
     arrays = message_arrays(trace)
-    kind = np.asarray(arrays.kind.to_pylist(), dtype=object)
-    commit = kind == "commit"
+
+    # Kinds compared in Arrow: a Python object per message would cost ~100 bytes each.
+    def is_kind(*kinds: str) -> npt.NDArray[np.bool_]:
+        hit = pc.is_in(arrays.kind, value_set=pa.array(kinds))
+        return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    commit = is_kind("commit")
     if not commit.any():
         return schema.empty_table()
     reviewed = np.zeros(arrays.n, dtype=bool)
-    approving = ((kind == "review") | (kind == "ack")) & (arrays.parent >= 0)
+    approving = is_kind("review", "ack") & (arrays.parent >= 0)
     reviewed[arrays.parent[approving]] = True
     created = pa.array(arrays.created, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
     year = pc.floor_temporal(created, unit="year").cast(pa.int64()).to_numpy(zero_copy_only=False)

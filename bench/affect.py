@@ -42,7 +42,13 @@ def best_of(runs: int, func: object) -> float:
 
 
 def main() -> None:
-    mails = own_words(pa.array(mailing_list_bodies(DATA, 4000))).to_pylist()
+    bodies = pa.array(mailing_list_bodies(DATA, 4000))
+    mails = own_words(bodies).to_pylist()
+    own_s = best_of(3, lambda: own_words(bodies))
+    print(
+        f"own_words on {len(bodies)} raw mails ({bodies.nbytes / 1e6:.1f} MB): {own_s:.3f} s "
+        f"({len(bodies) / own_s:,.0f} mails/s)"
+    )
     texts = mails + stackexchange_comments(DATA, 3000) + irc_lines(DATA, 3000)
     array = pa.array(texts)
     analyzer = SentimentIntensityAnalyzer()

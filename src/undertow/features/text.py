@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.model.parallel import CHUNK_ROWS, thread_map
+from undertow.model.parallel import CHUNK_ROWS, thread_map, workers
 from undertow.model.trace import Trace
 
 __all__ = ["contains_patterns", "lower_case", "message_own_words", "own_words", "word_tokens"]
@@ -88,13 +88,41 @@ def own_words(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     # joined once.
     if isinstance(texts, pa.Array):
         texts = pa.chunked_array([texts], type=texts.type)
-    starts = range(0, len(texts), CHUNK_ROWS)
-    if len(starts) <= 1:
+    bounds = _text_slices(texts)
+    if len(bounds) <= 1:
         return _own_words_slice(texts.combine_chunks())
-    parts = thread_map(
-        lambda start: _own_words_slice(texts.slice(start, CHUNK_ROWS).combine_chunks()), starts
-    )
+    parts = thread_map(lambda bound: _own_words_slice(texts.slice(*bound).combine_chunks()), bounds)
     return pa.concat_arrays(parts)
+
+
+#: Text bytes per slice of :func:`own_words` (long mails make rows a poor bound).
+_SLICE_BYTES = 16 * 2**20
+#: Below this many bytes the texts are cleaned in one slice.
+_MIN_SPLIT_BYTES = 2**20
+
+
+def _text_slices(texts: pa.ChunkedArray) -> list[tuple[int, int]]:
+    """Row slices ``(start, length)`` for :func:`own_words`.
+
+    At most ``CHUNK_ROWS`` rows and about ``_SLICE_BYTES`` bytes each, and at least one
+    per worker thread when there is enough text to share.
+    """
+    n = len(texts)
+    sizes = pc.fill_null(pc.binary_length(texts), 0).to_numpy()
+    ends = np.cumsum(sizes, dtype=np.int64)
+    total = int(ends[-1]) if n else 0
+    if total < _MIN_SPLIT_BYTES:
+        return [(start, CHUNK_ROWS) for start in range(0, n, CHUNK_ROWS)]
+    target = min(_SLICE_BYTES, total // workers() + 1)
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        done = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, done + target, side="right"))
+        stop = min(max(stop, start + 1), start + CHUNK_ROWS, n)
+        bounds.append((start, stop - start))
+        start = stop
+    return bounds
 
 
 def _own_words_slice(texts: pa.Array) -> pa.Array:

@@ -61,6 +61,11 @@ class MessageArrays:
         The author's formal rank at the time (0 = none).
     formal_unit
         The author's formal unit at the time (Arrow, nullable).
+    trace_row
+        Row of each message in the trace's messages table.
+    arrays_row
+        The inverse: for each row of the trace's messages table, its position here
+        (``arrays_row[trace_row] == arange(n)``).
     """
 
     message_id: pa.Array
@@ -78,6 +83,8 @@ class MessageArrays:
     is_contribution: BoolArray
     formal_rank: IntArray
     formal_unit: pa.Array
+    trace_row: IntArray
+    arrays_row: IntArray
 
     @property
     def n(self) -> int:
@@ -118,10 +125,19 @@ def message_arrays(trace: Trace) -> MessageArrays:
         messages = trace.arrow("messages").select(
             ["message_id", "thread_id", "parent_id", "author_id", "created_at", "kind", "has_patch"]
         )
-        messages = messages.sort_by(
-            [("thread_id", "ascending"), ("created_at", "ascending"), ("message_id", "ascending")]
+        order = pc.sort_indices(
+            messages,
+            sort_keys=[
+                ("thread_id", "ascending"),
+                ("created_at", "ascending"),
+                ("message_id", "ascending"),
+            ],
         )
+        messages = messages.take(order)
         n = messages.num_rows
+        trace_row = np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.int64)
+        arrays_row = np.empty(n, dtype=np.int64)
+        arrays_row[trace_row] = np.arange(n, dtype=np.int64)
         thread, thread_ids = _codes(messages.column("thread_id"))
         author, people = _codes(messages.column("author_id"))
         created = (
@@ -169,6 +185,8 @@ def message_arrays(trace: Trace) -> MessageArrays:
             is_contribution=is_contribution,
             formal_rank=formal_rank,
             formal_unit=formal_unit,
+            trace_row=trace_row,
+            arrays_row=arrays_row,
         )
 
     return trace.cached("message_arrays", compute)
@@ -187,9 +205,8 @@ def message_words(trace: Trace) -> IntArray:
 
     def compute() -> IntArray:
         arrays = message_arrays(trace)
-        messages = trace.arrow("messages").select(["message_id", "text"])
-        row = pc.index_in(arrays.message_id, value_set=messages.column("message_id"))
-        text = messages.column("text").combine_chunks().take(row)
+        texts = trace.arrow("messages").column("text").combine_chunks()
+        text = texts.take(pa.array(arrays.trace_row))
         counts = pc.list_value_length(pc.utf8_split_whitespace(text))
         words: IntArray = counts.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         return words

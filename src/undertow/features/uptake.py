@@ -49,9 +49,8 @@ def contribution_taken_up(trace: Trace) -> npt.NDArray[np.bool_]:
         if trace.has("outcomes"):
             named = trace.arrow("outcomes").column("message_id").drop_null()
             taken |= pc.is_in(arrays.message_id, value_set=named).to_numpy(zero_copy_only=False)
-        messages = trace.arrow("messages").select(["message_id", "quoted_text"])
-        row = pc.index_in(arrays.message_id, value_set=messages.column("message_id"))
-        quoted = messages.column("quoted_text").combine_chunks().take(row)
+        quoted_text = trace.arrow("messages").column("quoted_text").combine_chunks()
+        quoted = quoted_text.take(pa.array(arrays.trace_row))
         quotes = pc.greater(pc.utf8_length(pc.fill_null(quoted, "")), 0)
         quotes_np = quotes.to_numpy(zero_copy_only=False).astype(bool)
         building_kind = (

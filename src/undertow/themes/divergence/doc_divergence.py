@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -22,6 +24,8 @@ _SOURCE = (
     "of term distributions (Lin 1991); Pemberton, Mavin & Stalker 2007 (T7)"
 )
 _US_PER_DAY = 86_400 * 1_000_000
+#: Bootstrap weights drawn at a time (replicates x people).
+_CELLS_PER_CHUNK = 4_000_000
 #: Terms kept for the bootstrap (the most frequent; the rest pooled into one bucket).
 BOOTSTRAP_TERMS = 5000
 
@@ -73,9 +77,18 @@ def _official_space_mask(trace: Trace) -> npt.NDArray[np.bool_] | None:
         return None
     messages = trace.arrow("messages")
     row = pc.index_in(messages.column("space_id"), value_set=spaces.column("space_id"))
-    governance = spaces.column("governance").combine_chunks().take(row)
-    labels = np.asarray(governance.fill_null("unknown").to_pylist(), dtype=object)
-    official: npt.NDArray[np.bool_] = labels == "official"
+    # Per space, then per message through its space's row (no space: not official).
+    space_official = np.append(
+        np.asarray(
+            pc.fill_null(pc.equal(spaces.column("governance"), "official"), False).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
+        ),
+        False,
+    )
+    rows = np.asarray(row.fill_null(spaces.num_rows).to_numpy(zero_copy_only=False), dtype=np.int64)
+    official: npt.NDArray[np.bool_] = space_official[rows]
     return official
 
 
@@ -131,18 +144,34 @@ def doc_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
         return schema.empty_table()
     terms = message_terms(trace)
     period, months = message_period(trace)
-    authors = trace.arrow("messages").column("author_id").to_numpy(zero_copy_only=False)
+    n_months = len(months)
+    author = _author_codes(trace)
     vocabulary_size = len(terms.vocabulary)
     official = None if trace.has("documents") else _official_space_mask(trace)
     if not trace.has("documents") and official is None:
         raise MetricSkipped("no official documents and no official/emergent spaces")
     month_start = months.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64)
     term_period = period[terms.message_row]
+    # Messages compared (all, or those of emergent spaces) and term occurrences grouped
+    # by month once, instead of one pass over everything per month.
+    compared = np.ones(period.size, dtype=bool) if official is None else ~official
+    n_compared = np.bincount(period[compared], minlength=n_months)
+    people_compared = _distinct_per_group(period[compared], author[compared], n_months)
+    if official is None:
+        community = _by_group(terms.message_term, term_period, n_months)
+    else:
+        from_official = official[terms.message_row]
+        community = _by_group(
+            terms.message_term[~from_official], term_period[~from_official], n_months
+        )
+        in_official = _by_group(
+            terms.message_term[from_official], term_period[from_official], n_months
+        )
     rows: list[dict[str, object]] = []
     references: dict[int, FloatArray] = {}
     changes = _document_changes(trace) if official is None else np.zeros(0, dtype=np.int64)
     for index, start in enumerate(month_start):
-        in_month = term_period == index
+        counts = np.bincount(community(index), minlength=vocabulary_size)
         if official is None:
             end = _next_month(start)
             # The documents in force change only at version dates: reuse their counts.
@@ -150,19 +179,12 @@ def doc_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
             if version not in references:
                 references[version] = reference_counts(trace, end - 1)
             reference = references[version]
-            counts = np.bincount(terms.message_term[in_month], minlength=vocabulary_size)
             label = "documents"
-            members = period == index
         else:
-            from_official = official[terms.message_row]
-            reference = np.bincount(
-                terms.message_term[in_month & from_official], minlength=vocabulary_size
-            ).astype(np.float64)
-            counts = np.bincount(
-                terms.message_term[in_month & ~from_official], minlength=vocabulary_size
+            reference = np.bincount(in_official(index), minlength=vocabulary_size).astype(
+                np.float64
             )
             label = "official_spaces"
-            members = (period == index) & ~official
         value = jensen_shannon(counts, reference)
         if np.isnan(value):
             continue
@@ -171,11 +193,35 @@ def doc_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
                 "period": months[index].as_py(),
                 "reference": label,
                 "jsd": value,
-                "n": int(members.sum()),
-                "n_people": int(np.unique(authors[members]).size),
+                "n": int(n_compared[index]),
+                "n_people": int(people_compared[index]),
             }
         )
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _author_codes(trace: Trace) -> IntArray:
+    """An integer code per message (trace order) for its author."""
+    encoded = pc.dictionary_encode(trace.arrow("messages").column("author_id"))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _distinct_per_group(group: IntArray, member: IntArray, n_groups: int) -> IntArray:
+    """Number of distinct ``member`` values per group code."""
+    width = int(member.max()) + 1 if member.size else 1
+    pairs = np.unique(group * width + member)
+    counts: IntArray = np.bincount(pairs // width, minlength=n_groups)
+    return counts
+
+
+def _by_group(values: IntArray, group: IntArray, n_groups: int) -> Callable[[int], IntArray]:
+    """``lambda g: values[group == g]`` (in the same order) after one stable sort."""
+    order = np.argsort(group, kind="stable")
+    ordered = values[order]
+    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
+    return lambda g: ordered[bounds[g] : bounds[g + 1]]
 
 
 def _document_changes(trace: Trace) -> IntArray:
@@ -240,8 +286,7 @@ def leader_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
     arrays = message_arrays(trace)
     standing = message_standing(trace)
     messages = trace.arrow("messages")
-    order = pc.index_in(messages.column("message_id"), value_set=arrays.message_id)
-    order_np = order.to_numpy(zero_copy_only=False).astype(np.int64)
+    order_np = arrays.arrays_row
     is_leader = standing.is_formal[order_np]
     author = arrays.author[order_np]
     created = messages.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
@@ -274,11 +319,16 @@ def leader_divergence(trace: Trace, *, seed: int = 0) -> pa.Table:
         total = np.asarray(matrix.sum(axis=0)).ravel()
         estimate = jensen_shannon(total, reference_kept)
         rng = np.random.default_rng(seed)
-        weights = rng.multinomial(
-            people.size, np.full(people.size, 1 / people.size), DEFAULT_N_BOOT
-        )
-        resampled = np.asarray((matrix.T @ weights.T.astype(np.float64)).T)
-        reps = _jsd_rows(resampled, reference_kept)
+        uniform = np.full(people.size, 1 / people.size)
+        # Replicates in chunks (the same draws as all at once): the weights of very many
+        # people stay bounded in memory.
+        chunk = max(1, min(DEFAULT_N_BOOT, _CELLS_PER_CHUNK // people.size))
+        parts = []
+        for done in range(0, DEFAULT_N_BOOT, chunk):
+            weights = rng.multinomial(people.size, uniform, min(chunk, DEFAULT_N_BOOT - done))
+            resampled = np.asarray((matrix.T @ weights.T.astype(np.float64)).T)
+            parts.append(_jsd_rows(resampled, reference_kept))
+        reps = np.concatenate(parts)
         replicates[label] = reps
         lo, hi = percentile_interval(reps)
         rows.append(

@@ -169,11 +169,11 @@ def norm_entrenchment(trace: Trace, *, seed: int = 0) -> pa.Table:
     if arrays.n == 0:
         return schema.empty_table()
     standing = message_standing(trace)
-    messages = trace.arrow("messages")
     words = pc.utf8_lower(pc.fill_null(message_own_words(trace), ""))
     mentions_trace = pc.match_substring_regex(words, PROCESS_TERMS)
-    order = pc.index_in(arrays.message_id, value_set=messages.column("message_id").combine_chunks())
-    mentions = mentions_trace.take(order).to_numpy(zero_copy_only=False).astype(bool)
+    mentions = (
+        mentions_trace.take(pa.array(arrays.trace_row)).to_numpy(zero_copy_only=False).astype(bool)
+    )
     starts = arrays.position == 0
     proposal = mentions & (arrays.is_contribution | starts)
     outcomes = trace.arrow("outcomes")

@@ -138,8 +138,7 @@ def workaround_vocabulary(trace: Trace, *, seed: int = 0) -> pa.Table:
         return schema.empty_table()
     standing = message_standing(trace)
     arrays = message_arrays(trace)
-    order = pc.index_in(messages.column("message_id"), value_set=arrays.message_id)
-    order_np = order.to_numpy(zero_copy_only=False).astype(np.int64)
+    order_np = arrays.arrays_row
     is_leader = standing.is_formal[order_np]
     is_core = standing.is_core[order_np]
     created = messages.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)

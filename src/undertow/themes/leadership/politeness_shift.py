@@ -70,12 +70,11 @@ def politeness_shift(trace: Trace, *, seed: int = 0) -> pa.Table:
     table = appointments(trace)
     if arrays.n == 0 or table.num_rows == 0:
         return schema.empty_table()
+    from undertow.themes.emotion_work.episodes import trace_rows
+
+    # The scores are in trace order: one shared look-up puts them in thread order.
     scores = message_politeness(trace)
-    row = pc.index_in(arrays.message_id, value_set=scores.column("message_id"))
-    politeness = (
-        scores.column("politeness").combine_chunks().take(row).to_numpy(zero_copy_only=False)
-    )
-    politeness = np.asarray(politeness, dtype=np.float64)
+    politeness = scores.column("politeness").to_numpy().astype(np.float64)[trace_rows(trace)]
     code = pc.index_in(table.column("person_id"), value_set=arrays.people)
     appointed_code = np.asarray(code.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
     at = table.column("appointed_at").cast(pa.int64()).to_numpy()

@@ -338,9 +338,24 @@ def _bootstrap_mean(
     if values.size == 0:
         return float("nan"), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, values.size, size=(n_boot, values.size))
-    lo, hi = percentile_interval(values[draws].mean(axis=1))
+    # Resamples drawn in blocks of rows (the same random stream and row means as one
+    # (n_boot, n) draw) so memory stays at one block, not n_boot x n indices.
+    means = np.empty(n_boot)
+    step = _block_rows(values.size)
+    for start in range(0, n_boot, step):
+        rows = min(step, n_boot - start)
+        draws = rng.integers(0, values.size, size=(rows, values.size))
+        means[start : start + rows] = values[draws].mean(axis=1)
+    lo, hi = percentile_interval(means)
     return float(values.mean()), lo, hi
+
+
+#: Elements per block of resampled rows (bootstrap and permutation draws).
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def _block_rows(width: int) -> int:
+    return max(1, _BLOCK_ELEMENTS // max(width, 1))
 
 
 _GROUP_COLUMNS = (
@@ -547,8 +562,12 @@ def _sign_flip_p(diff: FloatArray, *, seed: int, n_perm: int = 2000) -> float:
     if diff.size == 0:
         return float("nan")
     rng = np.random.default_rng(seed + 1)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, diff.size))
-    null = np.abs((signs * diff).mean(axis=1))
+    null = np.empty(n_perm)
+    step = _block_rows(diff.size)
+    for start in range(0, n_perm, step):
+        rows = min(step, n_perm - start)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(rows, diff.size))
+        null[start : start + rows] = np.abs((signs * diff).mean(axis=1))
     observed = abs(float(diff.mean()))
     return float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1))
 

@@ -49,35 +49,35 @@ def floor_dominance(trace: Trace, *, seed: int = 0) -> pa.Table:
     ('lead', 1)
     """
     arrays = message_arrays(trace)
-    words = message_words(trace).astype(np.float64)
+    words = message_words(trace)
     n_people = arrays.n_people
     n_messages = np.bincount(arrays.author, minlength=n_people)
-    total_words = words.sum()
+    # Integer word counts sum exactly in int64 (and bincount weights them as floats).
+    total_words = float(words.sum())
     word_share = (
         np.bincount(arrays.author, weights=words, minlength=n_people) / total_words
         if total_words > 0
         else np.zeros(n_people)
     )
-    # A run breaks when the thread or the author changes.
     longest = np.zeros(n_people, dtype=np.int64)
+    multi = np.zeros(arrays.n_threads, dtype=bool)
     if arrays.n:
-        breaks = np.r_[
-            True,
-            (arrays.thread[1:] != arrays.thread[:-1]) | (arrays.author[1:] != arrays.author[:-1]),
-        ]
-        run_id = np.cumsum(breaks) - 1
-        run_length = np.bincount(run_id)
-        run_author = arrays.author[breaks]
-        np.maximum.at(longest, run_author, run_length)
+        # A run breaks when the thread or the author changes; a thread has two or more
+        # distinct authors exactly when its author changes somewhere inside it.
+        same_thread = arrays.thread[1:] == arrays.thread[:-1]
+        author_change = arrays.author[1:] != arrays.author[:-1]
+        inside = author_change & same_thread
+        run_start = np.flatnonzero(np.r_[True, ~same_thread | author_change])
+        del same_thread, author_change
+        inside = np.flatnonzero(inside)
+        multi[arrays.thread[inside]] = True
+        del inside
+        run_length = np.diff(run_start, append=arrays.n)
+        np.maximum.at(longest, arrays.author[run_start], run_length)
+        del run_start, run_length
     # Last words count only in threads with at least two distinct authors.
-    last_rows = arrays.thread_start + arrays.thread_size - 1
-    first_author = arrays.author[arrays.thread_start] if arrays.n else arrays.author
-    authors_per_thread = _distinct_authors_per_thread(
-        arrays.thread, arrays.author, arrays.n_threads
-    )
-    multi = authors_per_thread >= 2
-    last_author = arrays.author[last_rows[multi]] if arrays.n else first_author
-    n_last = np.bincount(last_author, minlength=n_people)
+    last_rows = (arrays.thread_start + arrays.thread_size - 1)[multi]
+    n_last = np.bincount(arrays.author[last_rows], minlength=n_people)
     n_multi = int(multi.sum())
     last_share = n_last / n_multi if n_multi else np.zeros(n_people)
     order = np.lexsort((np.arange(n_people), -word_share))
@@ -92,12 +92,3 @@ def floor_dominance(trace: Trace, *, seed: int = 0) -> pa.Table:
             "n": pa.array(n_messages[order], pa.int64()),
         }
     )
-
-
-def _distinct_authors_per_thread(
-    thread: np.ndarray, author: np.ndarray, n_threads: int
-) -> np.ndarray:
-    if thread.size == 0:
-        return np.zeros(n_threads, dtype=np.int64)
-    pairs = np.unique(thread * (int(author.max()) + 1) + author)
-    return np.bincount(pairs // (int(author.max()) + 1), minlength=n_threads)

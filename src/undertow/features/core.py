@@ -256,11 +256,12 @@ class _ObservedCore:
     """One window's observed core: k-core numbers and the best split of the MINRES scores.
 
     ``network`` is the window's igraph graph (edges in ``graph.low/high`` order), kept so
-    that the significance test copies it instead of building it again.
+    that the significance test copies it instead of building it again; ``None`` for the
+    whole trace as one window (the largest graph, which no metric tests: not kept).
     """
 
     graph: _PeriodGraph
-    network: ig.Graph
+    network: ig.Graph | None
     coreness: np.ndarray
     fit: CorePeripheryFit
 
@@ -274,7 +275,8 @@ def _observed_cores(trace: Trace, window: Window | None) -> list[_ObservedCore]:
             n = len(graph.names)
             fit = core_fit(n, graph.low, graph.high, core_scores(n, graph.low, graph.high))
             network = _graph(n, graph.low, graph.high)
-            cores.append(_ObservedCore(graph, network, _network_coreness(network), fit))
+            kept = network if window is not None else None
+            cores.append(_ObservedCore(graph, kept, _network_coreness(network), fit))
         return cores
 
     return trace.cached(f"core_observed:{window}", compute)

@@ -85,10 +85,11 @@ class Emotion:
 
 
 def trace_rows(trace: Trace) -> IntArray:
-    """For each message in :func:`message_arrays` order, its row in the trace (memoised).
+    """For each message in :func:`message_arrays` order, its row in the trace.
 
     Per-message feature tables are in trace order: ``column[trace_rows(trace)]`` puts
-    one in thread order with a single look-up of the message ids for all of them.
+    one in thread order without looking up message ids (the permutation kept by
+    :func:`message_arrays`).
 
     Examples
     --------
@@ -98,15 +99,8 @@ def trace_rows(trace: Trace) -> IntArray:
     >>> ids.to_pylist() == message_arrays(trace).message_id.to_pylist()
     True
     """
-
-    def compute() -> IntArray:
-        ids = trace.arrow("messages").column("message_id").combine_chunks()
-        row = pc.index_in(message_arrays(trace).message_id, value_set=ids)
-        rows: IntArray = np.asarray(row.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return rows
-
-    result: IntArray = trace.cached("message_arrays_trace_rows", compute)
-    return result
+    rows: IntArray = message_arrays(trace).trace_row
+    return rows
 
 
 def _distress(texts: pa.Array) -> pa.Table:

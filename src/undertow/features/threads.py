@@ -19,7 +19,7 @@ from undertow.features.status import message_status
 from undertow.model.schema import CONTRIBUTION_KINDS
 from undertow.model.trace import Trace
 
-__all__ = ["MessageArrays", "message_arrays", "message_words"]
+__all__ = ["MessageArrays", "distinct", "message_arrays", "message_words"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -212,3 +212,24 @@ def message_words(trace: Trace) -> IntArray:
         return words
 
     return trace.cached("message_words", compute)
+
+
+def distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique(values)`` for integers, by sorting.
+
+    NumPy's hash-based ``unique`` (no ``return_*`` arguments) is ~50x slower on a
+    million distinct integers than a sort.
+
+    Examples
+    --------
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(np.asarray(values).ravel())
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: npt.NDArray[np.int64] = ordered[keep]
+    return result

@@ -12,7 +12,7 @@ from scipy import sparse
 
 from undertow.features.bootstrap import DEFAULT_N_BOOT, percentile_interval
 from undertow.features.standing import message_standing
-from undertow.features.threads import message_arrays
+from undertow.features.threads import distinct, message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.divergence.terms import jensen_shannon, message_terms
 from undertow.themes.registry import Chart, MetricSkipped, metric
@@ -211,7 +211,7 @@ def _author_codes(trace: Trace) -> IntArray:
 def _distinct_per_group(group: IntArray, member: IntArray, n_groups: int) -> IntArray:
     """Number of distinct ``member`` values per group code."""
     width = int(member.max()) + 1 if member.size else 1
-    pairs = np.unique(group * width + member)
+    pairs = distinct(group * width + member)
     counts: IntArray = np.bincount(pairs // width, minlength=n_groups)
     return counts
 

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from undertow.features.function_words import FUNCTION_WORD_CLASSES
 from undertow.features.text import message_own_words, own_words, word_tokens
+from undertow.features.threads import distinct
 from undertow.model.parallel import CHUNK_ROWS, thread_map
 from undertow.model.trace import Trace
 
@@ -322,7 +323,7 @@ def message_terms(trace: Trace) -> Terms:
         else:
             d_parts, d_starts = [], []
         # The vocabulary: every kept word, sorted.
-        used = [part.dictionary.take(pa.array(np.unique(part.code))) for part in [*parts, *d_parts]]
+        used = [part.dictionary.take(pa.array(distinct(part.code))) for part in [*parts, *d_parts]]
         vocabulary = pc.unique(pa.concat_arrays([pa.array([], pa.large_string()), *used])).cast(
             pa.string()
         )

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.standing import message_standing
-from undertow.features.threads import message_arrays
+from undertow.features.threads import distinct, message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.divergence.doc_divergence import _official_space_mask, reference_counts
 from undertow.themes.divergence.terms import message_terms
@@ -120,7 +120,7 @@ def workaround_vocabulary(trace: Trace, *, seed: int = 0) -> pa.Table:
         messages.column("author_id"), value_set=pc.unique(messages.column("author_id"))
     ).to_numpy(zero_copy_only=False)
     # Distinct (term, person) pairs give each term's adopters.
-    pairs = np.unique(term * (int(authors.max()) + 1) + authors[row])
+    pairs = distinct(term * (int(authors.max()) + 1) + authors[row])
     adopters = np.bincount(pairs // (int(authors.max()) + 1), minlength=size)
     identifier = pc.match_substring_regex(terms.vocabulary, _IDENTIFIER).to_numpy(
         zero_copy_only=False

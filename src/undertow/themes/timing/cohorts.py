@@ -12,6 +12,7 @@ from undertow.features.bootstrap import (
     bootstrap_ratios_ci,
     bootstrap_weights,
     percentile_interval,
+    weighted_sums,
 )
 from undertow.features.threads import message_arrays
 from undertow.model.schema import TIMESTAMP
@@ -177,9 +178,15 @@ def _mean_difference(
     if first.size == 0 or second.size == 0:
         return (float("nan"), float("nan"), float("nan"))
     estimate = float(first.mean() - second.mean())
-    a = np.concatenate([w @ first / first.size for w in bootstrap_weights(first.size, seed=seed)])
+    # Shares and message counts: integer values, so the weighted sums are exact.
+    a = np.concatenate(
+        [weighted_sums(w, first) / first.size for w in bootstrap_weights(first.size, seed=seed)]
+    )
     b = np.concatenate(
-        [w @ second / second.size for w in bootstrap_weights(second.size, seed=seed + 1)]
+        [
+            weighted_sums(w, second) / second.size
+            for w in bootstrap_weights(second.size, seed=seed + 1)
+        ]
     )
     low, high = percentile_interval(a - b)
     return (estimate, low, high)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
-from undertow.features.threads import message_arrays
+from undertow.features.threads import distinct, message_arrays
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.registry import Chart, metric
@@ -88,13 +88,13 @@ def weekly_series(trace: Trace) -> WeeklySeries:
         n_weeks = int(index.max()) + 1
         n_people = max(arrays.n_people, 1)
         messages = np.bincount(index, minlength=n_weeks)
-        pairs = np.unique(index * n_people + arrays.author)
+        pairs = distinct(index * n_people + arrays.author)
         active = np.bincount(pairs // n_people, minlength=n_weeks)
         first_seen = np.full(n_people, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first_seen, arrays.author, index)
         newcomers = np.bincount(first_seen[first_seen < n_weeks], minlength=n_weeks)
         is_reply = (arrays.parent >= 0) & (arrays.parent_author != arrays.author)
-        tie_codes = np.unique(
+        tie_codes = distinct(
             (index[is_reply] * n_people + arrays.author[is_reply]) * n_people
             + arrays.parent_author[is_reply]
         )

@@ -243,3 +243,27 @@ def test_status_uptake_finds_formal_advantage() -> None:
 def test_contract(name: str) -> None:
     check_contract(name, planted_dominant_trace())
     check_contract(name, tiny_trace())
+
+
+def test_logit_cluster_fit_matches_statsmodels() -> None:
+    import statsmodels.api as sm
+
+    from undertow.themes.dominance import status_uptake as module
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    x = np.column_stack(
+        [np.ones(n), rng.integers(0, 2, n), rng.normal(size=n), rng.gamma(2, size=n)]
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x @ np.array([-0.3, 0.8, 0.5, -0.2]))))).astype(float)
+    groups = rng.integers(0, 120, n)
+    module._BLOCK = 701  # several blocks
+    try:
+        params, cov = module._logit_cluster_fit(y, x, groups)
+    finally:
+        module._BLOCK = 1 << 16
+    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}
+    )
+    np.testing.assert_allclose(params, fit.params, rtol=1e-10)
+    np.testing.assert_allclose(cov, fit.cov_params(), rtol=1e-9)

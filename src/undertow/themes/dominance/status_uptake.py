@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pyarrow as pa
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+from scipy import stats
 
 from undertow.features.standing import message_standing
 from undertow.features.threads import MessageArrays, message_arrays, message_words
@@ -43,6 +43,72 @@ def _messages_before(arrays: MessageArrays) -> np.ndarray:
     own_responses = np.bincount(arrays.parent[early], minlength=arrays.n)
     before: np.ndarray = (arrays.position - own_responses).astype(np.float64)
     return before
+
+
+#: Rows per block when summing weighted cross-products of the design.
+_BLOCK = 1 << 16
+
+
+def _cross(design: np.ndarray, weights: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+    """``design.T @ (weights * design)`` (or ``@ (weights * values)``), block by block."""
+    k = design.shape[1]
+    out = np.zeros((k, k) if values is None else k)
+    for start in range(0, design.shape[0], _BLOCK):
+        block = design[start : start + _BLOCK]
+        w = weights[start : start + _BLOCK]
+        if values is None:
+            out += block.T @ (block * w[:, None])
+        else:
+            out += block.T @ (w * values[start : start + _BLOCK])
+    return out
+
+
+def _logit_cluster_fit(
+    taken: np.ndarray, design: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial GLM (logit) by IRLS with cluster-robust covariance, as statsmodels does it.
+
+    The same start (``mu = (y + 1/2) / 2``), working responses and weights, deviance
+    stopping rule (absolute change <= 1e-8, at most 100 iterations) and sandwich
+    (observed Hessian, scores summed per cluster, small-sample factor
+    ``G/(G-1) * (N-1)/(N-K)``) as ``sm.GLM(...).fit(cov_type="cluster")``, but the
+    weighted least squares are solved from their k x k normal equations summed in
+    blocks, so memory stays at the design plus a few vectors instead of a dozen
+    copies of the design.
+    """
+    family = sm.families.Binomial()
+    link = family.link
+    mu = family.starting_mu(taken)
+    lin_pred = family.predict(mu)
+    deviance = [float(family.deviance(taken, mu))]
+    params = np.zeros(design.shape[1])
+    for _ in range(100):
+        weights = family.weights(mu)
+        working = lin_pred + link.deriv(mu) * (taken - mu)
+        params = np.linalg.pinv(_cross(design, weights)) @ _cross(design, weights, working)
+        lin_pred = design @ params
+        mu = family.fitted(lin_pred)
+        deviance.append(float(family.deviance(taken, mu)))
+        if np.allclose(deviance[-2], deviance[-1], atol=1e-8, rtol=0.0):
+            break
+    # Sandwich: observed information (bread) and per-cluster score sums (meat).
+    variance = family.variance(mu)
+    score = (taken - mu) / link.deriv(mu) / variance
+    expected = 1 / (link.deriv(mu) ** 2 * variance)
+    curvature = variance * link.deriv2(mu) + family.variance.deriv(mu) * link.deriv(mu)
+    observed = expected * (1 + score * curvature)
+    bread = np.linalg.inv(-_cross(design, observed))
+    clusters, cluster = np.unique(groups, return_inverse=True)
+    sums = np.column_stack(
+        [
+            np.bincount(cluster, weights=score * design[:, j], minlength=clusters.size)
+            for j in range(design.shape[1])
+        ]
+    )
+    n_obs, k = design.shape
+    cov = bread @ (sums.T @ sums) @ bread.T
+    cov *= clusters.size / (clusters.size - 1.0) * ((n_obs - 1.0) / float(n_obs - k))
+    return params, cov
 
 
 @metric(
@@ -115,22 +181,23 @@ def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
     if not kept:
         raise MetricSkipped("no predictor varies across contributions")
     names = list(kept)
-    design = sm.add_constant(np.column_stack([kept[k] for k in names]), has_constant="add")
+    design = np.empty((n, len(names) + 1))
+    design[:, 0] = 1.0
+    for column, name in enumerate(names, start=1):
+        design[:, column] = kept[name]
     groups = arrays.author[contribution]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         # Separation and slow convergence are reported through wide intervals, not raised.
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            fit = sm.GLM(taken, design, family=sm.families.Binomial()).fit(
-                cov_type="cluster", cov_kwds={"groups": groups}
-            )
+            params, cov = _logit_cluster_fit(taken, design, groups)
         except (np.linalg.LinAlgError, ValueError) as exc:
             raise MetricSkipped(f"the uptake model could not be fitted: {exc}") from exc
-    params = np.asarray(fit.params)[1:]
-    intervals = np.asarray(fit.conf_int())[1:]
-    p_values = np.asarray(fit.pvalues)[1:]
+    se = np.sqrt(np.diag(cov))
+    z = stats.norm.ppf(0.975)
+    intervals = np.column_stack([params - z * se, params + z * se])[1:]
+    p_values = (stats.norm.sf(np.abs(params / se)) * 2)[1:]
+    params = params[1:]
     rows = []
     for i, term in enumerate(names):
         holders = np.unique(groups[kept[term] > 0]).size if term in binary else int(people.size)

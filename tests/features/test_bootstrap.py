@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from undertow.features.bootstrap import (
+    bootstrap_draws,
     bootstrap_ratio_ci,
     bootstrap_weights,
     percentile_interval,
@@ -53,3 +54,21 @@ def test_ratio_ci_equals_the_plain_computation(unit: bool) -> None:
     estimate, low, high = bootstrap_ratio_ci(num, den, seed=4)
     assert estimate == num.sum() / den.sum()
     assert (low, high) == expected
+
+
+def test_draws_are_what_the_weights_count() -> None:
+    draws = np.concatenate(list(bootstrap_draws(9000, n_boot=1100, seed=5)))
+    weights = np.concatenate(list(bootstrap_weights(9000, n_boot=1100, seed=5)))
+    counts = np.stack([np.bincount(row, minlength=9000) for row in draws])
+    assert np.array_equal(counts, weights)
+
+
+@pytest.mark.parametrize("fractional", [False, True])
+def test_ratio_ci_same_by_draws_or_weights(fractional: bool) -> None:
+    rng = np.random.default_rng(8)
+    num = rng.integers(0, 9, size=2000).astype(float) + (0.25 if fractional else 0.0)
+    den = rng.integers(1, 4, size=2000).astype(float)
+    reps = []
+    for weights in bootstrap_weights(2000, n_boot=500, seed=3):
+        reps.append(weighted_sums(weights, num) / weighted_sums(weights, den))
+    assert bootstrap_ratio_ci(num, den, seed=3)[1:] == percentile_interval(np.concatenate(reps))

@@ -23,6 +23,7 @@ import numpy.typing as npt
 __all__ = [
     "DEFAULT_N_BOOT",
     "bootstrap_ci",
+    "bootstrap_draws",
     "bootstrap_ratio_ci",
     "bootstrap_ratios_ci",
     "bootstrap_weights",
@@ -53,26 +54,45 @@ def bootstrap_weights(
     >>> sum(c.shape[0] for c in chunks), chunks[0].sum(axis=1).tolist()
     (3, [4.0, 4.0, 4.0])
     """
+    for draws in bootstrap_draws(n_clusters, n_boot=n_boot, seed=seed):
+        # Counting uniform draws is an exact multinomial sample and ~5x faster than
+        # Generator.multinomial for many clusters; one bincount per replicate is ~5x
+        # faster than one over offset codes of the whole chunk.
+        weights = np.empty(draws.shape, dtype=np.float64)
+        for row in range(draws.shape[0]):
+            weights[row] = np.bincount(draws[row], minlength=n_clusters)
+        yield weights
+
+
+def bootstrap_draws(
+    n_clusters: int, *, n_boot: int = DEFAULT_N_BOOT, seed: int = 0
+) -> Iterator[npt.NDArray[np.int64]]:
+    """Yield the clusters drawn in each replicate, in chunks of shape ``(chunk, n_clusters)``.
+
+    :func:`bootstrap_weights` counts these draws (same seed, same replicates).
+
+    Examples
+    --------
+    >>> [c.tolist() for c in bootstrap_draws(3, n_boot=2, seed=1)]
+    [[[1, 1, 2], [2, 0, 0]]]
+    """
     rng = np.random.default_rng(seed)
     if n_clusters <= 0:
         return
     chunk = max(1, min(n_boot, _CELLS_PER_CHUNK // n_clusters))
-    # Below 2**32 clusters NumPy draws the same stream for 32- and 64-bit integers; the
-    # narrower draws halve the memory traffic.
-    dtype = np.int32 if n_clusters <= np.iinfo(np.int32).max else np.int64
     done = 0
     while done < n_boot:
         size = min(chunk, n_boot - done)
-        # Counting uniform draws is an exact multinomial sample and ~5x faster than
-        # Generator.multinomial for many clusters.
-        draws = rng.integers(0, n_clusters, size=(size, n_clusters), dtype=dtype)
-        # One bincount per replicate is ~5x faster than one over offset codes of the
-        # whole chunk (cache-sized output, no offset array).
-        weights = np.empty((size, n_clusters), dtype=np.float64)
-        for row in range(size):
-            weights[row] = np.bincount(draws[row], minlength=n_clusters)
-        yield weights
+        yield rng.integers(0, n_clusters, size=(size, n_clusters))
         done += size
+
+
+def _exact_sums(values: FloatArray) -> bool:
+    """Whether any resampled sum of ``values`` is an exact float (integers, < 2**53)."""
+    if values.size == 0:
+        return True
+    largest = float(np.abs(values).max())
+    return bool(np.all(values == np.round(values))) and largest * values.size < 2.0**53
 
 
 def weighted_sums(weights: FloatArray, values: FloatArray) -> FloatArray:
@@ -151,6 +171,22 @@ def bootstrap_ratio_ci(
     # Weights are counts summing to the number of clusters: with unit denominators
     # (shares, means per cluster) every replicate's denominator is exactly that number.
     unit = bool(np.all(den == 1.0))
+    if _exact_sums(num) and _exact_sums(den):
+        # Integer values: summing the drawn clusters' values is exact, so it equals the
+        # weighted sums, without counting the draws first.
+        for draws in bootstrap_draws(num.size, n_boot=n_boot, seed=seed):
+            top = np.take(num, draws).sum(axis=1)
+            bottom = (
+                np.full(draws.shape[0], float(num.size))
+                if unit
+                else np.take(den, draws).sum(axis=1)
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                replicates.append(
+                    np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
+                )
+        low, high = percentile_interval(np.concatenate(replicates), level=level)
+        return (estimate, low, high)
     for weights in bootstrap_weights(num.size, n_boot=n_boot, seed=seed):
         top = weighted_sums(weights, num)
         bottom = np.full(weights.shape[0], float(num.size)) if unit else weighted_sums(weights, den)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from undertow.features.bootstrap import (
+    bootstrap_ci,
     bootstrap_draws,
     bootstrap_ratio_ci,
     bootstrap_weights,
@@ -72,3 +73,15 @@ def test_ratio_ci_same_by_draws_or_weights(fractional: bool) -> None:
     for weights in bootstrap_weights(2000, n_boot=500, seed=3):
         reps.append(weighted_sums(weights, num) / weighted_sums(weights, den))
     assert bootstrap_ratio_ci(num, den, seed=3)[1:] == percentile_interval(np.concatenate(reps))
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 10, 9001])
+def test_median_ci_equals_one_replicate_at_a_time(size: int) -> None:
+    values = np.random.default_rng(size).exponential(size=size)
+    draws = np.random.default_rng(6).integers(0, size, size=(500, size))
+    expected = percentile_interval([float(np.median(values[row])) for row in draws])
+    estimate, low, high = bootstrap_ci(values, np.median, seed=6)
+    assert estimate == float(np.median(values))
+    assert (low, high) == expected
+    generic = bootstrap_ci(values, lambda x: float(np.median(x)), seed=6)
+    assert generic == (estimate, low, high)

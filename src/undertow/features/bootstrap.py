@@ -284,12 +284,33 @@ def bootstrap_ci(
     if n_clusters == 0:
         return (float("nan"), float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
-    if isinstance(values_by_cluster, np.ndarray):
+    if (
+        isinstance(values_by_cluster, np.ndarray)
+        and values_by_cluster.ndim == 1
+        and (statistic is np.median)
+    ):
+        # The median of every replicate at once, chunk by chunk (the same draws; each
+        # row's median is computed as for one row).
+        array = values_by_cluster
+        estimate = float(np.median(array))
+        replicates = np.concatenate(
+            [
+                np.median(np.take(array, draws), axis=1).astype(np.float64)
+                for draws in bootstrap_draws(n_clusters, n_boot=n_boot, seed=seed)
+            ]
+        )
+    elif isinstance(values_by_cluster, np.ndarray):
         array = values_by_cluster
         estimate = float(statistic(array))
-        draws = rng.integers(0, n_clusters, size=(n_boot, n_clusters))
+        # Drawn in bounded chunks: the same draws as one call.
         replicates = np.fromiter(
-            (statistic(array[row]) for row in draws), dtype=np.float64, count=n_boot
+            (
+                statistic(array[row])
+                for draws in bootstrap_draws(n_clusters, n_boot=n_boot, seed=seed)
+                for row in draws
+            ),
+            dtype=np.float64,
+            count=n_boot,
         )
     else:
         parts = [np.asarray(part) for part in values_by_cluster]

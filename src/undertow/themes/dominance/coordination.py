@@ -44,7 +44,6 @@ from undertow.features.function_words import (
 )
 from undertow.features.standing import message_standing
 from undertow.features.text import message_own_words
-from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.registry import (
     Chart,
@@ -162,14 +161,32 @@ def exchanges(trace: Trace) -> Exchanges:
 
 
 def _status_flags(trace: Trace) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Formal role and core membership of each message's author at the time, in trace order."""
-    arrays = message_arrays(trace)
-    standing = message_standing(trace)
-    row = pc.index_in(trace.arrow("messages").column("message_id"), value_set=arrays.message_id)
-    order = row.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    if order.size == 0:
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    return standing.is_formal[order], standing.is_core[order]
+    """Formal role and core membership of each message's author at the time, in trace order.
+
+    Cached: coordination by group and the deference gap both need them.
+    """
+
+    def compute() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        standing = message_standing(trace)
+        # Row of each message in the thread order of ``message_arrays``: the inverse of
+        # the same stable sort (lighter and faster than hashing every message id).
+        keys = ("thread_id", "created_at", "message_id")
+        sorted_rows = pc.sort_indices(
+            trace.arrow("messages").select(list(keys)),
+            sort_keys=[(key, "ascending") for key in keys],
+        ).to_numpy()
+        n = sorted_rows.size
+        if n == 0:
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+        order = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+        order[sorted_rows] = np.arange(n, dtype=order.dtype)
+        del sorted_rows
+        return standing.is_formal[order], standing.is_core[order]
+
+    flags: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] = trace.cached(
+        "coordination_status_flags", compute
+    )
+    return flags
 
 
 def coordination_scores(

@@ -38,12 +38,16 @@ class Standing:
         Days since the author's first message (0 for the first message).
     is_first_message
         The message is the author's first in the trace.
+    author_position
+        0-based position of the message among its author's messages, by time (ties
+        by thread order); 0 exactly for the first message.
     """
 
     is_formal: npt.NDArray[np.bool_]
     is_core: npt.NDArray[np.bool_]
     tenure_days: npt.NDArray[np.float64]
     is_first_message: npt.NDArray[np.bool_]
+    author_position: npt.NDArray[np.int64]
 
 
 def message_standing(trace: Trace) -> Standing:
@@ -64,16 +68,25 @@ def message_standing(trace: Trace) -> Standing:
         np.minimum.at(first_seen, arrays.author, arrays.created)
         tenure = (arrays.created - first_seen[arrays.author]) / _DAY_US if n else np.zeros(0)
         # The earliest message of each author (ties broken by thread order) is the first.
-        order = np.lexsort((np.arange(n), arrays.created, arrays.author))
+        # Stable sorts by time, then by author: the order of
+        # ``np.lexsort((arange, created, author))`` (ties by thread order).
+        by_time = np.argsort(arrays.created, kind="stable")
+        order = by_time[np.argsort(arrays.author[by_time], kind="stable")]
         first = np.zeros(n, dtype=bool)
+        position = np.zeros(n, dtype=np.int64)
         if n:
-            starts = np.r_[True, arrays.author[order][1:] != arrays.author[order][:-1]]
+            sorted_author = arrays.author[order]
+            starts = np.r_[True, sorted_author[1:] != sorted_author[:-1]]
             first[order[starts]] = True
+            start_index = np.flatnonzero(starts)
+            lengths = np.diff(np.r_[start_index, n])
+            position[order] = np.arange(n) - np.repeat(start_index, lengths)
         return Standing(
             is_formal=arrays.formal_rank > 0,
             is_core=_core_at_time(trace),
             tenure_days=np.asarray(tenure, dtype=np.float64),
             is_first_message=first,
+            author_position=position,
         )
 
     return trace.cached("message_standing", compute)

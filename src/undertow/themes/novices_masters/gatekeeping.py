@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from scipy import sparse, stats
 
 from undertow.features.bootstrap import bootstrap_weights, percentile_interval
-from undertow.features.core import core_membership
+from undertow.features.standing import message_standing
 from undertow.features.threads import MessageArrays, message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters._intervals import newcombe_interval
@@ -38,31 +38,12 @@ def is_core_at(trace: Trace, arrays: MessageArrays) -> npt.NDArray[np.bool_]:
     """Whether each message's author was in the core in the message's quarter."""
     if arrays.n == 0:
         return np.zeros(0, dtype=bool)
-    core = core_membership(trace, window="quarter")
-    created = pa.array(arrays.created, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    period = pc.floor_temporal(created, unit="quarter").cast(pa.int64()).cast(pa.string())
-    names = arrays.people.take(pa.array(arrays.author))
-    key = pc.binary_join_element_wise(period, names, "|")
-    members = core.filter(core.column("is_core"))
-    core_key = pc.binary_join_element_wise(
-        members.column("period").cast(pa.int64()).cast(pa.string()),
-        members.column("person_id"),
-        "|",
-    )
-    result: npt.NDArray[np.bool_] = pc.is_in(key, value_set=core_key).to_numpy(zero_copy_only=False)
-    return result.astype(bool)
+    return message_standing(trace).is_core
 
 
-def _author_order(arrays: MessageArrays) -> npt.NDArray[np.int64]:
+def _author_order(trace: Trace) -> npt.NDArray[np.int64]:
     """0-based position of each message among its author's messages (by time)."""
-    order = np.lexsort((np.arange(arrays.n), arrays.created, arrays.author))
-    sorted_author = arrays.author[order]
-    starts = np.r_[0, np.flatnonzero(sorted_author[1:] != sorted_author[:-1]) + 1]
-    lengths = np.diff(np.r_[starts, arrays.n])
-    within = np.arange(arrays.n) - np.repeat(starts, lengths)
-    position = np.empty(arrays.n, dtype=np.int64)
-    position[order] = within
-    return position
+    return message_standing(trace).author_position
 
 
 GATEKEEPING_SCHEMA = pa.schema(
@@ -182,7 +163,7 @@ def gatekeeping(trace: Trace, *, seed: int = 0) -> pa.Table:
     arrays = message_arrays(trace)
     if arrays.n == 0:
         return GATEKEEPING_SCHEMA.empty_table()
-    position = _author_order(arrays)
+    position = _author_order(trace)
     novice = position < NOVICE_MESSAGES
     master = ~novice & (is_core_at(trace, arrays) | (arrays.formal_rank > 0))
     group = np.where(novice, 0, np.where(master, 1, -1)).astype(np.int64)

@@ -62,7 +62,7 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
     replies = _is_reply_to_other(arrays)
     target = arrays.parent_author[replies]
     received = np.bincount(target, minlength=arrays.n_people)
-    total = int(replies.sum())
+    total = int(target.size)
     people = np.flatnonzero(received > 0)
     order = people[np.lexsort((people, -received[people]))]
     share = received[order] / total if total else np.zeros(order.size)
@@ -71,16 +71,27 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
     top = order[:CI_TOP]
     if top.size:
         # Threads × top-people matrix of replies received; each replicate reweights threads.
-        column = np.full(arrays.n_people, -1, dtype=np.int64)
-        column[top] = np.arange(top.size)
-        thread = arrays.thread[replies]
+        # Messages are in thread order, so the kept replies' threads are already sorted
+        # and the CSR rows come straight from counts (repeated entries add up).
+        column = np.full(arrays.n_people, -1, dtype=np.int32)
+        column[top] = np.arange(top.size, dtype=np.int32)
         col = column[target]
+        del target
         keep = col >= 0
+        kept = replies.copy()
+        kept[replies] = keep
+        indices = col[keep]
+        del col, keep
+        row_counts = np.bincount(arrays.thread[kept], minlength=arrays.n_threads)
+        del kept
+        indptr = np.zeros(arrays.n_threads + 1, dtype=np.int64)
+        np.cumsum(row_counts, out=indptr[1:])
         matrix = sparse.csr_matrix(
-            (np.ones(int(keep.sum())), (thread[keep], col[keep])),
-            shape=(arrays.n_threads, top.size),
+            (np.ones(indices.size), indices, indptr), shape=(arrays.n_threads, top.size)
         )
-        per_thread = np.bincount(thread, minlength=arrays.n_threads).astype(np.float64)
+        per_thread = np.add.reduceat(replies, arrays.thread_start, dtype=np.int64).astype(
+            np.float64
+        )
         replicates = []
         for weights in bootstrap_weights(arrays.n_threads, seed=seed):
             numerator = np.asarray((matrix.T @ weights.T).T)
@@ -111,9 +122,14 @@ def thread_replied(arrays: MessageArrays) -> np.ndarray:
     >>> thread_replied(message_arrays(tiny_trace())).tolist()  # p1, q1, q2, q3
     [True, True, False, True]
     """
-    starter = arrays.author[arrays.thread_start] if arrays.n else arrays.author
-    other = arrays.author != starter[arrays.thread] if arrays.n else np.zeros(0, bool)
-    return np.bincount(arrays.thread[other], minlength=arrays.n_threads) > 0
+    replied = np.zeros(arrays.n_threads, dtype=bool)
+    if arrays.n:
+        # Someone other than the starter wrote exactly when the author changes inside
+        # the thread (messages are in thread order).
+        inside = arrays.thread[1:] == arrays.thread[:-1]
+        inside &= arrays.author[1:] != arrays.author[:-1]
+        replied[arrays.thread[1:][inside]] = True
+    return replied
 
 
 IGNORED_COLUMNS = (

@@ -32,7 +32,9 @@ def dominant_messages(arrays: MessageArrays) -> np.ndarray:
     counts = np.bincount(arrays.author, minlength=arrays.n_people)
     top = max(1, int(np.ceil(0.01 * arrays.n_people)))
     voices = np.lexsort((np.arange(counts.size), -counts))[:top]
-    dominant = np.isin(arrays.author, voices)
+    is_voice = np.zeros(arrays.n_people, dtype=bool)
+    is_voice[voices] = True
+    dominant = is_voice[arrays.author]
     highest = int(arrays.formal_rank.max())
     if highest > 0:
         dominant |= arrays.formal_rank == highest

@@ -210,11 +210,24 @@ class Scrubber:
         parts = pc.split_pattern(wrapped, _SPLIT)
         flat = parts.flatten()
         key = pc.utf8_lower(flat)
-        replaced = pc.take(self._any_values, pc.index_in(key, value_set=self._any_keys))
+        words = pc.unique(key)
+        if len(words) * 4 < self.n_tokens:
+            # Many known tokens, few distinct words: each word is looked up once in the
+            # token dicts, instead of hashing every known token again for this chunk.
+            position = pc.index_in(key, value_set=words)
+            distinct = words.to_pylist()
+            any_values = pa.array([self._anywhere.get(w) for w in distinct], pa.string())
+            cap_values = pa.array([self._capitalised.get(w) for w in distinct], pa.string())
+            replaced = pc.take(any_values, position)
+            cap_found = pc.take(cap_values, position)
+        else:
+            replaced = pc.take(self._any_values, pc.index_in(key, value_set=self._any_keys))
+            cap_found = None
+            if len(self._cap_keys):
+                cap_found = pc.take(self._cap_values, pc.index_in(key, value_set=self._cap_keys))
         if len(self._cap_keys):
             first = pc.utf8_slice_codeunits(flat, 0, 1)
-            cap = pc.take(self._cap_values, pc.index_in(key, value_set=self._cap_keys))
-            cap = pc.if_else(pc.utf8_is_upper(first), cap, pa.scalar(None, pa.string()))
+            cap = pc.if_else(pc.utf8_is_upper(first), cap_found, pa.scalar(None, pa.string()))
             replaced = pc.coalesce(replaced, cap)
         pieces = pc.coalesce(replaced, flat)
         if len(self._phrase_keys):

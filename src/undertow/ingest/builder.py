@@ -713,17 +713,17 @@ class _Writer:
         if self.b._outcomes:
             declared = raw.column("thread_source_id").unique().drop_null()
             self._declared_threads = set(declared.to_pylist())
-        rows = pa.table(
-            {
-                "source_message_id": raw.column("source_message_id"),
-                "_row": pa.array(np.arange(raw.num_rows, dtype=np.int64)),
-            }
+        # A later copy of an id: its dictionary index (first-appearance order) is not
+        # above every index before it. One hash of the ids, no grouped copy of them.
+        encoded = raw.column("source_message_id").dictionary_encode()
+        index = np.concatenate(
+            [np.zeros(0, np.int64)] + [np.asarray(chunk.indices) for chunk in encoded.chunks]
         )
-        first = rows.group_by("source_message_id", use_threads=False).aggregate([("_row", "min")])
-        del rows
-        later = np.ones(raw.num_rows, dtype=bool)
-        later[np.asarray(first.column("_row_min"))] = False
-        del first
+        del encoded
+        seen = np.maximum.accumulate(index)
+        later = np.zeros(len(index), dtype=bool)
+        later[1:] = index[1:] <= seen[:-1]
+        del index, seen
         duplicate = pa.array(later)
         del later
         self._account(raw, duplicate, "duplicate_id", reject=True)

@@ -242,8 +242,8 @@ def coordination_scores(
     n_utt = np.bincount(key, minlength=n_keys).astype(np.float64)
     scores = np.full((n_keys, len(markers)), np.nan)
     replies, targets, one = (
-        reply_bits.astype(np.uint64),
-        target_bits.astype(np.uint64),
+        reply_bits.astype(np.uint64, copy=False),
+        target_bits.astype(np.uint64, copy=False),
         np.uint64(1),
     )
     for column, name in enumerate(markers):

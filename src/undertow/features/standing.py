@@ -98,26 +98,34 @@ def _core_at_time(trace: Trace) -> npt.NDArray[np.bool_]:
         return np.zeros(0, dtype=bool)
     core = core_membership(trace, window="quarter")
     created = pa.array(arrays.created, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    period = pc.floor_temporal(created, unit="quarter")
-    left = pa.table(
-        {
-            "row": pa.array(np.arange(arrays.n)),
-            "period": period,
-            "person_id": arrays.people.take(pa.array(arrays.author)),
-        }
+    period = np.asarray(
+        pc.floor_temporal(created, unit="quarter").cast(pa.int64()).to_numpy(zero_copy_only=False),
+        dtype=np.int64,
     )
-    right = core.select(["period", "person_id", "is_core"]).cast(
-        pa.schema(
-            [
-                pa.field("period", pa.timestamp("us", tz="UTC")),
-                pa.field("person_id", pa.string()),
-                pa.field("is_core", pa.bool_()),
-            ]
-        )
+    members = core.filter(pc.fill_null(core.column("is_core"), False))
+    # A (quarter, person) table of core membership, looked up by integer codes.
+    member_period = np.asarray(
+        members.column("period")
+        .cast(pa.timestamp("us", tz="UTC"))
+        .cast(pa.int64())
+        .to_numpy(zero_copy_only=False),
+        dtype=np.int64,
     )
-    joined = left.join(right, keys=["period", "person_id"], join_type="left outer")
-    joined = joined.sort_by("row")
-    is_core: npt.NDArray[np.bool_] = (
-        joined.column("is_core").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    member_person = np.asarray(
+        pc.index_in(members.column("person_id"), value_set=arrays.people)
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False),
+        dtype=np.int64,
     )
+    known = member_person >= 0
+    quarters = np.unique(member_period[known])
+    table = np.zeros((quarters.size + 1, max(arrays.n_people, 1)), dtype=bool)
+    table[np.searchsorted(quarters, member_period[known]), member_person[known]] = True
+    # The row of each message's quarter, or the all-false last row.
+    slot = np.searchsorted(quarters, period)
+    found = np.zeros(period.size, dtype=bool)
+    if quarters.size:
+        found = (slot < quarters.size) & (quarters[np.minimum(slot, quarters.size - 1)] == period)
+    slot = np.where(found, slot, quarters.size)
+    is_core: npt.NDArray[np.bool_] = table[slot, arrays.author]
     return is_core

@@ -37,11 +37,14 @@ def _empty() -> pa.Table:
     )
 
 
-def _messages_before(arrays: MessageArrays) -> np.ndarray:
-    rows = np.arange(arrays.n)
-    early = (arrays.parent >= 0) & (rows < arrays.parent)
-    own_responses = np.bincount(arrays.parent[early], minlength=arrays.n)
-    before: np.ndarray = (arrays.position - own_responses).astype(np.float64)
+def _messages_before(arrays: MessageArrays, selected: np.ndarray) -> np.ndarray:
+    """Messages before each selected one in its thread, less its own earlier responses."""
+    rows: np.ndarray = np.arange(arrays.n, dtype=np.int32 if arrays.n < 2**31 else np.int64)
+    early = arrays.parent > rows  # the parent comes later in the thread order
+    del rows
+    own_responses = np.bincount(arrays.parent[early], minlength=arrays.n)[selected]
+    del early
+    before: np.ndarray = (arrays.position[selected] - own_responses).astype(np.float64)
     return before
 
 
@@ -173,7 +176,7 @@ def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
         # Thread size when the contribution was made, not counting responses to the
         # contribution itself: those would leak the outcome (an uptake reply makes the
         # thread longer; a git trailer can be dated before its commit's author date).
-        "log_thread_size": np.log1p(_messages_before(arrays)[contribution]),
+        "log_thread_size": np.log1p(_messages_before(arrays, contribution)),
         "years": (arrays.created[contribution] - start) / _YEAR_US,
     }
     binary = {"formal", "core"}

@@ -129,3 +129,16 @@ def test_real_texts_equal_the_definition(shared_data: Path, reader: Any) -> None
     texts = reader(shared_data, 1500)
     trace = _trace(texts, 5)
     assert _rows(term_introductions(trace)) == _reference(trace)
+
+
+def test_dense_pair_codes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    texts = [_AWKWARD[i] for i in rng.integers(0, len(_AWKWARD), size=300)]
+    trace = _trace(texts, 4)
+    messages = trace.arrow("messages")
+    _, _, dictionary = ideas._words(messages.column("text").combine_chunks())
+    size = len(dictionary)  # at least the vocabulary of the one slice
+    n_people = len(set(messages.column("author_id").to_pylist()))
+    # Just at the limit: pair codes are made dense, then the keys fit again.
+    monkeypatch.setattr(ideas, "_KEY_LIMIT", (size + 1) * size * n_people)
+    assert _rows(term_introductions(trace)) == _reference(trace)

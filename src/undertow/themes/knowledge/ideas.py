@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.inequality import gini
+from undertow.features.threads import distinct
 from undertow.model.parallel import thread_map
 from undertow.model.trace import Trace
 from undertow.themes.registry import metric
@@ -42,6 +43,7 @@ MIN_ADOPTERS = 2
 
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
 
 _STOP_ARRAY = pa.array(sorted(w for w in STOP_WORDS if len(w) >= 3), pa.large_string())
 
@@ -57,6 +59,9 @@ _LETTER_BYTES[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
 
 #: Messages tokenised and reduced at a time (bounds the memory of the word arrays).
 _SLICE_ROWS = 250_000
+
+#: (term, author) keys must stay below this (64-bit integers).
+_KEY_LIMIT = 2**63
 
 
 def _words(texts: pa.Array) -> tuple[Int32Array, Int32Array, pa.Array]:
@@ -144,20 +149,38 @@ def _introductions(
         return empty, empty, empty
     vocabulary = pc.unique(pa.concat_arrays([part[2] for part in parts]))
     size = len(vocabulary)
-    # Word ``w`` is term ``w``; the pair ``(u, w)`` is term ``size + u * size + w``; a
-    # (term, author) key is ``term * n_people + author``.
-    if (size + 1) * size * max(n_people, 1) >= 2**63:
-        raise ValueError("too many distinct words to code word pairs in 64 bits")
 
-    def firsts(
+    def words(
         part: tuple[Int32Array, Int32Array, pa.Array], start: int
-    ) -> tuple[IntArray, IntArray]:
+    ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+        """Vocabulary codes, messages, word-pair codes ``u * size + w``, pair mask."""
         codes, row, dictionary = part
         recode = pc.index_in(dictionary, value_set=vocabulary).to_numpy(zero_copy_only=False)
         word = np.asarray(recode, dtype=np.int64)[codes]
         message = row.astype(np.int64) + start
         pair = message[1:] == message[:-1]
-        term = np.concatenate([word, size + word[:-1][pair] * size + word[1:][pair]])
+        return word, message, word[:-1][pair] * size + word[1:][pair], pair
+
+    # Word ``w`` is term ``w``, a pair is term ``size + its code``; a (term, author) key
+    # is ``term * n_people + author``. Pair codes are made dense first when the key
+    # could overflow 64 bits (millions of distinct words).
+    dense: IntArray | None = None
+    if (size + 1) * size * max(n_people, 1) >= _KEY_LIMIT:
+        dense = distinct(
+            np.concatenate(
+                [empty, *(words(part, start)[2] for part, start in zip(parts, starts, strict=True))]
+            )
+        )
+        if (size + dense.size) * max(n_people, 1) >= _KEY_LIMIT:
+            raise ValueError("too many distinct terms to code (term, author) in 64 bits")
+
+    def firsts(
+        part: tuple[Int32Array, Int32Array, pa.Array], start: int
+    ) -> tuple[IntArray, IntArray]:
+        word, message, pairs, pair = words(part, start)
+        if dense is not None:
+            pairs = np.searchsorted(dense, pairs)
+        term = np.concatenate([word, size + pairs])
         used_in = np.concatenate([message, message[:-1][pair]])
         return _earliest(term * n_people + author[used_in], time[used_in])
 
@@ -236,14 +259,17 @@ def _per_person(trace: Trace) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     table = _introductions_after_burn_in(trace)
     if table.num_rows == 0:
         return pa.array([], pa.string()), np.zeros(0), np.zeros(0)
-    people, inverse = np.unique(
-        np.asarray(table.column("person_id").to_numpy(zero_copy_only=False), dtype=object),
-        return_inverse=True,
+    # Introducers sorted by pseudonym (UTF-8 byte order is code point order).
+    introducer = table.column("person_id")
+    people = pc.unique(introducer)
+    people = people.take(pc.array_sort_indices(people))
+    inverse = np.asarray(
+        pc.index_in(introducer, value_set=people).to_numpy(zero_copy_only=False), dtype=np.int64
     )
     adopted = table.column("adopters").to_numpy() >= MIN_ADOPTERS
-    introduced = np.bincount(inverse).astype(np.float64)
-    n_adopted = np.bincount(inverse, weights=adopted.astype(np.float64))
-    return pa.array(people.tolist(), pa.string()), introduced, n_adopted
+    introduced = np.bincount(inverse, minlength=len(people)).astype(np.float64)
+    n_adopted = np.bincount(inverse, weights=adopted.astype(np.float64), minlength=len(people))
+    return people.cast(pa.string()), introduced, n_adopted
 
 
 @metric(

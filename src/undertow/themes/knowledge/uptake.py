@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.standing import message_standing
@@ -62,11 +63,18 @@ def contribution_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
     contribution = arrays.is_contribution
     taken = contribution_taken_up(trace)
     standing = message_standing(trace)
-    kinds = np.asarray(arrays.kind.to_numpy(zero_copy_only=False), dtype=object)
-    kinds = np.where(kinds == "answer", "answer", np.where(kinds == "commit", "commit", "patch"))
+    # Answers, commits, and everything else counted as patches.
+    is_kind = {
+        kind: np.asarray(
+            pc.fill_null(pc.equal(arrays.kind, kind), False).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
+        for kind in ("answer", "commit")
+    }
+    is_kind["patch"] = ~(is_kind["answer"] | is_kind["commit"])
     groups: list[tuple[str, np.ndarray]] = [("all", contribution)]
     for kind in ("answer", "commit", "patch"):
-        groups.append((f"kind:{kind}", contribution & (kinds == kind)))
+        groups.append((f"kind:{kind}", contribution & is_kind[kind]))
     groups += [
         ("formal:leader", contribution & standing.is_formal),
         ("formal:none", contribution & ~standing.is_formal),

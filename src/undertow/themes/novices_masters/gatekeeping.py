@@ -214,6 +214,14 @@ def gatekeeping(trace: Trace, *, seed: int = 0) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=GATEKEEPING_SCHEMA)
 
 
+def _flags(values: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
+    """A boolean column as NumPy, null as false."""
+    flags: npt.NDArray[np.bool_] = np.asarray(
+        pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    return flags
+
+
 GATEKEEPERS_SCHEMA = pa.schema(
     [
         pa.field("person_id", pa.string()),
@@ -259,18 +267,23 @@ def gatekeepers(trace: Trace, *, seed: int = 0) -> pa.Table:
     replied = table.filter(table.column("replied"))
     if replied.num_rows == 0:
         return GATEKEEPERS_SCHEMA.empty_table()
-    repliers, who = np.unique(
-        np.asarray(replied.column("replier_id").to_pylist(), dtype=object), return_inverse=True
+    # Repliers sorted by pseudonym (UTF-8 byte order is code point order).
+    replier = replied.column("replier_id")
+    distinct_repliers = pc.unique(replier)
+    distinct_repliers = distinct_repliers.take(pc.array_sort_indices(distinct_repliers))
+    repliers = np.asarray(distinct_repliers.to_pylist(), dtype=object)
+    who = np.asarray(
+        pc.index_in(replier, value_set=distinct_repliers).to_numpy(zero_copy_only=False),
+        dtype=np.int64,
     )
     counts = np.bincount(who, minlength=repliers.size)
-    tone = np.asarray(replied.column("reply_tone").to_pylist(), dtype=object)
-    has_tone = tone != None  # noqa: E711 - element-wise on an object array
-    hostile = tone == "hostile"
-    returned_raw = np.asarray(replied.column("returned").to_pylist(), dtype=object)
-    followed = returned_raw != None  # noqa: E711
-    returned = returned_raw == True  # noqa: E712
-    formal = np.asarray(replied.column("replier_is_formal").to_pylist(), dtype=object) == True  # noqa: E712
-    core = np.asarray(replied.column("replier_is_core").to_pylist(), dtype=object) == True  # noqa: E712
+    tone = replied.column("reply_tone")
+    has_tone = _flags(pc.is_valid(tone))
+    hostile = _flags(pc.equal(tone, "hostile"))
+    followed = _flags(pc.is_valid(replied.column("returned")))
+    returned = _flags(replied.column("returned"))
+    formal = _flags(replied.column("replier_is_formal"))
+    core = _flags(replied.column("replier_is_core"))
     masterly = np.bincount(who, weights=(formal | core), minlength=repliers.size)
     n_hostile = np.bincount(who, weights=hostile, minlength=repliers.size)
     n_tone = np.bincount(who, weights=has_tone, minlength=repliers.size)

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters.reception import newcomer_table
@@ -45,15 +46,19 @@ COX_SCHEMA = pa.schema(
 
 def _groups(table: pa.Table) -> dict[str, np.ndarray]:
     replied = table.column("replied").to_numpy(zero_copy_only=False).astype(bool)
-    tone = np.asarray(table.column("reply_tone").to_pylist(), dtype=object)
-    core = np.asarray(table.column("replier_is_core").to_pylist(), dtype=object)
+    tone = table.column("reply_tone")
+    core = table.column("replier_is_core")
+
+    def flags(values: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
     return {
         "replied": replied,
         "ignored": ~replied,
-        "reply_warm": tone == "warm",
-        "reply_hostile": tone == "hostile",
-        "replier_core": core == True,  # noqa: E712 - element-wise on an object array
-        "replier_periphery": core == False,  # noqa: E712
+        "reply_warm": flags(pc.equal(tone, "warm")),
+        "reply_hostile": flags(pc.equal(tone, "hostile")),
+        "replier_core": flags(core),
+        "replier_periphery": flags(pc.invert(core)),
     }
 
 

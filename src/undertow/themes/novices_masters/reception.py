@@ -14,6 +14,7 @@ from undertow.features.bootstrap import bootstrap_ci, bootstrap_ratio_ci
 from undertow.features.core import core_membership
 from undertow.features.newcomers import first_messages
 from undertow.features.status import message_status
+from undertow.features.threads import distinct
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters._intervals import newcombe_interval, wilson_interval
@@ -305,7 +306,7 @@ def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     ):
         values = table.column(column).to_numpy(zero_copy_only=False)[replied].astype(bool)
         rows.append(_share_row(measure, "replied", values, seed, tone_source))
-    tone = np.asarray(table.column("reply_tone").to_pylist(), dtype=object)[replied]
+    tone_column = table.column("reply_tone")
     for measure, label in (("hostile_reply_share", "hostile"), ("warm_reply_share", "warm")):
         if tone_source == "unavailable":
             rows.append(
@@ -321,7 +322,9 @@ def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
                 }
             )
         else:
-            rows.append(_share_row(measure, "replied", tone == label, seed, tone_source))
+            is_label = pc.fill_null(pc.equal(tone_column, label), False)
+            flags = np.asarray(is_label.to_numpy(zero_copy_only=False), dtype=bool)[replied]
+            rows.append(_share_row(measure, "replied", flags, seed, tone_source))
     return pa.Table.from_pylist(rows, schema=_reception_summary_schema())
 
 
@@ -485,16 +488,21 @@ def reception_by_replier_role(trace: Trace, *, seed: int = 0) -> pa.Table:
     reply_ids = _lookup(table.column("message_id"), firsts, "message_id", "first_reply_id")
     role = _lookup(reply_ids, status, "message_id", "formal_role").fill_null("none")
     rank = _lookup(reply_ids, status, "message_id", "formal_rank").fill_null(0)
-    roles = np.asarray(role.to_pylist(), dtype=object)
+    encoded_role = pc.dictionary_encode(role)
+    role_code = np.asarray(encoded_role.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    code_of = {name: code for code, name in enumerate(encoded_role.dictionary.to_pylist())}
     ranks = np.asarray(rank.to_numpy(zero_copy_only=False), dtype=np.int64)
     latency = table.column("latency_hours").to_numpy(zero_copy_only=False)
-    returned_raw = np.asarray(table.column("returned").to_pylist(), dtype=object)
-    followed = returned_raw != None  # noqa: E711 - element-wise on an object array
-    returned = returned_raw == True  # noqa: E712
-    repliers = np.asarray(table.column("replier_id").to_pylist(), dtype=object)
+    returned_column = table.column("returned")
+    followed = np.asarray(pc.is_valid(returned_column).to_numpy(zero_copy_only=False), dtype=bool)
+    returned = np.asarray(
+        pc.fill_null(returned_column, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    encoded_replier = pc.dictionary_encode(table.column("replier_id").combine_chunks())
+    repliers = np.asarray(encoded_replier.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     rows = []
-    for name in sorted(set(roles.tolist()), key=lambda r: (-int(ranks[roles == r].max()), r)):
-        mask = roles == name
+    for name in sorted(code_of, key=lambda r: (-int(ranks[role_code == code_of[r]].max()), r)):
+        mask = role_code == code_of[name]
         share, low, high = bootstrap_ratio_ci(mask.astype(float), np.ones(mask.size), seed=seed)
         x, size = float((returned & followed & mask).sum()), float((followed & mask).sum())
         r_low, r_high = wilson_interval(x, size)
@@ -509,7 +517,7 @@ def reception_by_replier_role(trace: Trace, *, seed: int = 0) -> pa.Table:
                 "return_rate": x / size if size else None,
                 "return_rate_lo": r_low if size else None,
                 "return_rate_hi": r_high if size else None,
-                "n_people": int(np.unique(repliers[mask]).size),
+                "n_people": int(distinct(repliers[mask]).size),
                 "n": int(mask.sum()),
             }
         )

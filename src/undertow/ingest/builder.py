@@ -769,16 +769,19 @@ class _Writer:
         thread_key = (
             thread_key.combine_chunks() if isinstance(thread_key, pa.ChunkedArray) else thread_key
         )
+        del thread_source, root_index, roots
+        # The raw ids are not needed past this point.
+        raw = raw.drop_columns(["source_message_id", "parent_source_id", "thread_source_id"])
         in_trace = pc.index_in(thread_key, value_set=source_ids)
+        # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
+        self._source_ids = source_ids if self.b._outcomes else pa.array([], pa.string())
+        del source_ids
         outside = pc.is_null(in_trace)
         hashed_outside = keyed_ids(self.key, thread_key.filter(outside))
         thread_id = pc.replace_with_mask(
             pc.take(message_id, pc.fill_null(in_trace, 0)), outside, hashed_outside
         )
-        del thread_source, root_index, roots, thread_key, in_trace, outside, hashed_outside
-        # Kept as arrays (not dicts) for the outcome look-ups: millions of ids stay compact.
-        self._source_ids = source_ids if self.b._outcomes else pa.array([], pa.string())
-        del source_ids
+        del thread_key, in_trace, outside, hashed_outside
         self._message_ids = message_id
         self._thread_ids = thread_id
         columns: dict[str, pa.Array | pa.ChunkedArray] = {

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.status import message_status
+from undertow.model.parallel import map_chunks
 from undertow.model.schema import CONTRIBUTION_KINDS
 from undertow.model.trace import Trace
 
@@ -203,12 +204,17 @@ def message_words(trace: Trace) -> IntArray:
     35
     """
 
+    def count(texts: pa.Array) -> pa.Table:
+        counts = pc.list_value_length(pc.utf8_split_whitespace(texts))
+        return pa.table({"words": counts.fill_null(0)})
+
     def compute() -> IntArray:
         arrays = message_arrays(trace)
-        texts = trace.arrow("messages").column("text").combine_chunks()
-        text = texts.take(pa.array(arrays.trace_row))
-        counts = pc.list_value_length(pc.utf8_split_whitespace(text))
-        words: IntArray = counts.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        # Counted in trace order by row slices (the split words of one slice at a time),
+        # then only the integer counts are put in thread order: no reordered text copy.
+        per_row = map_chunks(count, trace.arrow("messages").column("text")).column("words")
+        counts = np.asarray(per_row.to_numpy(zero_copy_only=False), dtype=np.int64)
+        words: IntArray = counts[arrays.trace_row]
         return words
 
     return trace.cached("message_words", compute)

@@ -60,3 +60,22 @@ def test_control_characters_in_text_do_not_break_scrubbing() -> None:
 
 def test_no_people_still_masks_addresses() -> None:
     assert Scrubber([])(pa.array(["x@y.org"])).to_pylist() == ["<email>"]
+
+
+def test_lookup_by_distinct_words_equals_lookup_by_tokens() -> None:
+    """Both look-up paths (many known tokens vs many distinct words) give the same text."""
+    people = [
+        (identity_tokens(RawIdentity(email="ann@x.org", name="Ann Pemberton")), "p_1"),
+        (identity_tokens(RawIdentity(name="Bob Stone", handle="irc:bobs")), "p_2"),
+    ]
+    texts = pa.array(
+        ["ask Ann Pemberton (ann@x.org)", "pemberton and Pemberton", None, "Stone bob stone BOBS"]
+        + ["", "Bob-Stone bob.stone", "ANN PEMBERTON wrote"]
+    )
+
+    class ManyTokens(Scrubber):
+        @property
+        def n_tokens(self) -> int:
+            return 10**9
+
+    assert ManyTokens(people)(texts).equals(Scrubber(people)(texts))

@@ -324,3 +324,30 @@ def test_every_row_lands_in_exactly_one_bucket(
     n_rejected = manifest["totals"]["rejected"]
     lines = quarantined.read_text().splitlines() if quarantined.exists() else []
     assert len(lines) == n_rejected
+
+
+def test_duplicate_ids_across_batches_keep_the_first(tmp_path: Path) -> None:
+    builder = TraceBuilder(tmp_path / "t", key_file=tmp_path / "key")
+    log = builder.source("batches")
+    for texts, ids in ((["a", "b", "c"], ["1", "2", "1"]), (["d", "e"], ["2", "3"])):
+        log.read(len(ids))
+        builder.add_messages(
+            log,
+            pa.table(
+                {
+                    "source_message_id": ids,
+                    "created_at": pa.array([T0] * len(ids), pa.timestamp("us", tz="UTC")),
+                    "author_email": ["ann@x.org"] * len(ids),
+                    "text": texts,
+                }
+            ),
+        )
+    log.read()
+    builder.add_message(
+        log, source_message_id="3", author=ANN, created_at=T0, kind="post", text="f"
+    )
+    source = builder.write()["sources"][0]
+    assert (source["read"], source["accepted"], source["rejected"]) == (6, 3, 3)
+    assert source["reasons"] == {"duplicate_id": 3}
+    texts = Trace.open(tmp_path / "t").arrow("messages").column("text").to_pylist()
+    assert sorted(texts) == ["a", "b", "e"]

@@ -174,11 +174,13 @@ def entry_effects(
     others_after = np.bincount(thread[after], minlength=n_threads).astype(np.float64)
     # (thread, author) pairs: first and last positions of non-actors.
     n_people = max(arrays.n_people, 1)
-    pair = thread * n_people + arrays.author
     mask = non_actor & in_design[thread]
-    pair_m = pair[mask]
+    pair_m = thread[mask].astype(np.int64) * n_people + arrays.author[mask]
     pos_m = position[mask]
-    order = np.lexsort((pos_m, pair_m))
+    # Rows are in thread order with positions increasing inside a thread, so a stable
+    # sort on the pair alone orders each pair's rows by position (as a lexsort on
+    # (pair, position) would) without a second key or full-length pair codes.
+    order = np.argsort(pair_m, kind="stable")
     pair_sorted = pair_m[order]
     pos_sorted = pos_m[order]
     starts = np.r_[True, pair_sorted[1:] != pair_sorted[:-1]] if pair_sorted.size else pair_sorted

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from undertow.features.byte_words import byte_runs, encode_runs
 from undertow.features.function_words import FUNCTION_WORD_CLASSES
 from undertow.features.text import message_own_words, own_words, word_tokens
 from undertow.features.threads import distinct
@@ -190,53 +191,17 @@ def _ascii_words(texts: pa.Array) -> tuple[IntArray, IntArray, BoolArray, pa.Arr
     ASCII text with no apostrophe at a word's edge (the regex split trims those).
     """
     texts = pc.fill_null(texts.cast(pa.large_string()), "")
-    _, offsets_buffer, data = texts.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    begin = int(offsets[0])
-    n_bytes = int(offsets[-1]) - begin
-    raw = (
-        np.frombuffer(data, dtype=np.uint8, count=n_bytes, offset=begin)
-        if data is not None and n_bytes
-        else np.zeros(0, dtype=np.uint8)
-    )
+    runs = byte_runs(texts, _WORD_BYTES)
+    raw, mapped, starts, ends = runs.raw, runs.mapped, runs.starts, runs.ends
     exact = np.asarray(pc.string_is_ascii(texts).to_numpy(zero_copy_only=False), dtype=bool)
-    mapped = _WORD_BYTES[raw]
-    word = mapped != ord(" ")
-    # Runs of word bytes: changes between neighbours alternate start, end, start, ...
-    changes = np.flatnonzero(word[1:] != word[:-1]) + 1
-    if word.size and word[0]:
-        changes = np.concatenate([[0], changes])
-    if word.size and word[-1]:
-        changes = np.concatenate([changes, [word.size]])
-    starts, ends = changes[0::2], changes[1::2]
-    # A run across the end of one text and the start of the next is two words.
-    cuts = offsets[1:-1] - begin
-    cuts = cuts[(cuts > 0) & (cuts < word.size)]
-    cuts = cuts[word[cuts] & word[cuts - 1]]
-    if cuts.size:
-        starts = np.insert(starts, np.searchsorted(starts, cuts), cuts)
-        ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
-    per_text = np.diff(np.searchsorted(starts, offsets - begin))
-    row = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
+    row = runs.rows()
     apostrophe = ord("'")
     edge = (mapped[starts] == apostrophe) | (mapped[ends - 1] == apostrophe)
     exact[row[edge]] = False
-    # The words and the gaps between them as one string array over the mapped bytes:
-    # the words are its even elements.
-    bounds = np.empty(2 * starts.size, dtype=np.int64)
-    bounds[0::2] = starts
-    bounds[1::2] = ends
-    pieces = pa.LargeStringArray.from_buffers(
-        max(bounds.size - 1, 0), pa.py_buffer(bounds), pa.py_buffer(mapped)
-    )
-    encoded = pc.dictionary_encode(pieces)
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    code = indices[0::2] if starts.size else np.zeros(0, dtype=np.int64)
+    code, dictionary = encode_runs(mapped, starts, ends)
     initial = raw[starts]
     upper = (initial >= ord("A")) & (initial <= ord("Z"))
-    return code, row, upper, encoded.dictionary, exact
+    return code, row, upper, dictionary, exact
 
 
 def _initial_capital(words: pa.Array) -> BoolArray:

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ratio_ci
+from undertow.features.byte_words import byte_runs, encode_runs
 from undertow.features.inequality import gini
 from undertow.features.threads import distinct
 from undertow.model.parallel import thread_map
@@ -76,49 +77,14 @@ def _words(texts: pa.Array) -> tuple[Int32Array, Int32Array, pa.Array]:
     if len(texts) and not pc.all(pc.string_is_ascii(texts)).as_py():
         for character, letter in _LOWER_TO_ASCII:
             texts = pc.replace_substring(texts, character, letter)
-    _, offsets_buffer, data = texts.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    begin = int(offsets[0])
-    n_bytes = int(offsets[-1]) - begin
-    raw = (
-        np.frombuffer(data, dtype=np.uint8, count=n_bytes, offset=begin)
-        if data is not None and n_bytes
-        else np.zeros(0, dtype=np.uint8)
-    )
-    mapped = _LETTER_BYTES[raw]
-    letter = mapped != ord(" ")
-    # Runs of letters: changes between neighbours alternate start, end, start, ...
-    changes = np.flatnonzero(letter[1:] != letter[:-1]) + 1
-    if letter.size and letter[0]:
-        changes = np.concatenate([[0], changes])
-    if letter.size and letter[-1]:
-        changes = np.concatenate([changes, [letter.size]])
-    starts, ends = changes[0::2], changes[1::2]
-    # A run across the end of one text and the start of the next is two words.
-    cuts = offsets[1:-1] - begin
-    cuts = cuts[(cuts > 0) & (cuts < letter.size)]
-    cuts = cuts[letter[cuts] & letter[cuts - 1]]
-    if cuts.size:
-        starts = np.insert(starts, np.searchsorted(starts, cuts), cuts)
-        ends = np.insert(ends, np.searchsorted(ends, cuts), cuts)
+    runs = byte_runs(texts, _LETTER_BYTES)
+    mapped, starts, ends = runs.mapped, runs.starts, runs.ends
     long_enough = ends - starts >= 3
     starts, ends = starts[long_enough], ends[long_enough]
-    per_text = np.diff(np.searchsorted(starts, offsets - begin))
+    per_text = np.diff(np.searchsorted(starts, runs.bounds))
     row = np.repeat(np.arange(len(texts), dtype=np.int32), per_text)
-    # The words and the gaps between them as one string array over the mapped bytes:
-    # the words are its even elements.
-    bounds = np.empty(2 * starts.size, dtype=np.int64)
-    bounds[0::2] = starts
-    bounds[1::2] = ends
-    pieces = pa.LargeStringArray.from_buffers(
-        max(bounds.size - 1, 0), pa.py_buffer(bounds), pa.py_buffer(mapped)
-    )
-    encoded = pc.dictionary_encode(pieces)
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
-    codes = indices[0::2] if starts.size else np.zeros(0, dtype=np.int32)
-    dictionary = encoded.dictionary
+    wide, dictionary = encode_runs(mapped, starts, ends)
+    codes = wide.astype(np.int32)
     stop = np.asarray(
         pc.is_in(dictionary, value_set=_STOP_ARRAY).to_numpy(zero_copy_only=False), dtype=bool
     )

@@ -272,21 +272,29 @@ def compare(convokit: dict[str, object], ours: Scores) -> str:
     return "\n".join(lines)
 
 
+def _aggregates(
+    convokit: dict[str, object] | Scores, table: pa.Table, direction: str
+) -> tuple[list[dict[str, object]], dict[str, object], np.ndarray, np.ndarray]:
+    """Rows of one direction, ConvoKit's scores, and both per-person aggregates (people in both)."""
+    theirs = convokit[direction]
+    assert isinstance(theirs, dict)
+    rows = [r for r in table.to_pylist() if r["direction"] == direction]
+    pairs = [
+        (r["coordination"], sum(theirs[r["person_id"]].values()) / len(theirs[r["person_id"]]))
+        for r in rows
+        if r["person_id"] in theirs
+    ]
+    a, b = np.array(pairs).T
+    return rows, theirs, a, b
+
+
 def agreement_own_lists(convokit: dict[str, object], trace: Trace) -> str:
     table = coordination_by_person(trace)
     lines = []
     for direction in ("given", "received"):
-        theirs = convokit[direction]
-        assert isinstance(theirs, dict)
-        rows = [r for r in table.to_pylist() if r["direction"] == direction]
-        pairs = [
-            (r["coordination"], sum(theirs[r["person_id"]].values()) / len(theirs[r["person_id"]]))
-            for r in rows
-            if r["person_id"] in theirs
-        ]
-        a, b = np.array(pairs).T
+        _, _, a, b = _aggregates(convokit, table, direction)
         lines.append(
-            f"{direction}: {len(pairs)} people in both; Pearson r of per-person aggregate "
+            f"{direction}: {a.size} people in both; Pearson r of per-person aggregate "
             f"{np.corrcoef(a, b)[0, 1]:.3f}; mean |diff| {np.mean(np.abs(a - b)):.4f}"
         )
     return "\n".join(lines)
@@ -355,17 +363,9 @@ def load_lexicon_copy(lexicon: Lexicon) -> Lexicon:
 def agreement_metric(convokit: dict[str, object] | Scores, table: pa.Table) -> str:
     lines = []
     for direction in ("given", "received"):
-        theirs = convokit[direction]
-        assert isinstance(theirs, dict)
-        rows = [r for r in table.to_pylist() if r["direction"] == direction]
-        pairs = [
-            (r["coordination"], sum(theirs[r["person_id"]].values()) / len(theirs[r["person_id"]]))
-            for r in rows
-            if r["person_id"] in theirs
-        ]
-        a, b = np.array(pairs).T
+        rows, theirs, a, b = _aggregates(convokit, table, direction)
         lines.append(
-            f"{direction}: {len(rows)} people (ConvoKit {len(theirs)}), {len(pairs)} in both; "
+            f"{direction}: {len(rows)} people (ConvoKit {len(theirs)}), {a.size} in both; "
             f"max |diff| of per-person aggregate {np.max(np.abs(a - b)):.2e}, "
             f"Pearson r {np.corrcoef(a, b)[0, 1]:.4f}"
         )

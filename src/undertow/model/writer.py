@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -54,6 +55,28 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+@contextmanager
+def _atomic_file(path: Path, mode: int) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file that becomes ``path`` (fsync, rename) on success.
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync and rename.
 
@@ -65,20 +88,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
     b'hi'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    with _atomic_file(path, mode) as handle:
+        handle.write(data)
     return path
 
 
@@ -114,29 +125,19 @@ def _write_parquet(path: Path, table: pa.Table, order: pa.Array | None = None) -
     large table is never held twice (sorted copy, file image) in memory; the file
     is flushed to disk and renamed into place.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            with pq.ParquetWriter(handle, table.schema, compression="zstd") as writer:
-                if table.num_rows == 0:
-                    writer.write_table(table, row_group_size=ROW_GROUP)
-                for start in range(0, table.num_rows, ROW_GROUP):
-                    if order is None:
-                        part = table.slice(start, ROW_GROUP)
-                    else:
-                        part = table.take(order.slice(start, ROW_GROUP))
-                    writer.write_table(part.combine_chunks(), row_group_size=ROW_GROUP)
-                    del part
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    with (
+        _atomic_file(path, 0o644) as handle,
+        pq.ParquetWriter(handle, table.schema, compression="zstd") as writer,
+    ):
+        if table.num_rows == 0:
+            writer.write_table(table, row_group_size=ROW_GROUP)
+        for start in range(0, table.num_rows, ROW_GROUP):
+            if order is None:
+                part = table.slice(start, ROW_GROUP)
+            else:
+                part = table.take(order.slice(start, ROW_GROUP))
+            writer.write_table(part.combine_chunks(), row_group_size=ROW_GROUP)
+            del part
     return path
 
 

@@ -294,28 +294,39 @@ def message_terms(trace: Trace) -> Terms:
         )
         vocabulary = vocabulary.take(pc.array_sort_indices(vocabulary))
 
+        # As the words' case pairs by position: any misaligned slice drops it everywhere.
+        aligned = all(part.aligned for part in parts)
+        upper = np.concatenate(
+            [np.zeros(0, dtype=bool), *(p.upper if aligned else p.lower_upper for p in parts)]
+        )
+
         def coded(slices: list[_Slice], first_rows: list[int]) -> tuple[IntArray, IntArray]:
-            codes = [
-                np.asarray(
+            # Filled slice by slice into arrays of the final size, each slice let go once
+            # coded: the token arrays are never held twice (10M messages: ~100M tokens).
+            total = sum(part.code.size for part in slices)
+            codes = np.empty(total, dtype=np.int64)
+            rows = np.empty(total, dtype=np.int64)
+            at = 0
+            for start in first_rows:
+                part = slices.pop(0)
+                lookup = np.asarray(
                     pc.index_in(part.dictionary.cast(pa.string()), value_set=vocabulary)
                     .fill_null(-1)
                     .to_numpy(zero_copy_only=False),
                     dtype=np.int64,
-                )[part.code]
-                for part in slices
-            ]
-            rows = [part.row + start for part, start in zip(slices, first_rows, strict=True)]
-            empty = np.zeros(0, dtype=np.int64)
-            return np.concatenate([empty, *codes]), np.concatenate([empty, *rows])
+                )
+                end = at + part.code.size
+                codes[at:end] = lookup[part.code]
+                rows[at:end] = part.row
+                rows[at:end] += start
+                at = end
+            return codes, rows
 
         m_code, m_parent = coded(parts, starts)
         d_code, d_parent = coded(d_parts, d_starts)
-        # As the words' case pairs by position: any misaligned slice drops it everywhere.
-        aligned = all(part.aligned for part in parts)
-        flags = [part.upper if aligned else part.lower_upper for part in parts]
-        upper = np.concatenate([np.zeros(0, dtype=bool), *flags]).astype(np.float64)
         counts = np.bincount(m_code, minlength=len(vocabulary)).astype(np.float64)
-        capital = np.bincount(m_code, weights=upper, minlength=len(vocabulary))
+        # Integer counts of capitalised uses (exact in float64, as the 0/1 weights were).
+        capital = np.bincount(m_code[upper], minlength=len(vocabulary)).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             capitalised = np.where(counts > 0, capital / np.maximum(counts, 1), 0.0)
         return Terms(

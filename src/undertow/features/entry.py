@@ -212,10 +212,17 @@ def entry_effects(
     # Which actor entered each treated thread: the author of its entry message.
     entry_author = np.full(n_threads, -1, dtype=np.int64)
     entry_author[treated] = arrays.author[arrays.thread_start[treated] + entry[treated]]
-    groups: list[tuple[str | None, npt.NDArray[np.bool_]]] = [(None, treated)]
-    counts = np.bincount(entry_author[treated], minlength=arrays.n_people)
+    # Each group's threads as ascending indices (the columns a boolean mask would select,
+    # in the same order): one stable sort by actor, no thread-length mask per actor.
+    treated_threads = np.flatnonzero(treated)
+    by_actor = np.argsort(entry_author[treated_threads], kind="stable")
+    grouped = treated_threads[by_actor]
+    counts = np.bincount(entry_author[treated_threads], minlength=arrays.n_people)
+    ends = np.cumsum(counts)
+    groups: list[tuple[str | None, npt.NDArray[np.int64]]] = [(None, treated_threads)]
     for actor in np.flatnonzero(counts >= per_actor_min_threads):
-        groups.append((str(arrays.people[int(actor)].as_py()), treated & (entry_author == actor)))
+        chosen = grouped[ends[actor] - counts[actor] : ends[actor]]
+        groups.append((str(arrays.people[int(actor)].as_py()), chosen))
     names = list(measures)
     numerators = np.stack([measures[m][0] for m in names])
     denominators = np.stack([measures[m][1] for m in names])
@@ -223,6 +230,7 @@ def entry_effects(
     control_reps = _ratio_replicates(c_num, c_den, seed=seed + 1, n_boot=n_boot)
     for actor_id, treated_group in groups:
         t_num, t_den = numerators[:, treated_group], denominators[:, treated_group]
+        n_with = int(treated_group.size)
         treated_reps = _ratio_replicates(t_num, t_den, seed=seed, n_boot=n_boot)
         for k, name in enumerate(names):
             if t_den[k].sum() == 0 or c_den[k].sum() == 0:
@@ -242,9 +250,9 @@ def entry_effects(
                     "relative_change": (
                         with_actor / without_actor - 1.0 if without_actor > 0 else float("nan")
                     ),
-                    "n_with": int(treated_group.sum()),
+                    "n_with": n_with,
                     "n_without": int(usable.sum()),
-                    "n": int(treated_group.sum() + usable.sum()),
+                    "n": n_with + int(usable.sum()),
                 }
             )
     return pa.Table.from_pylist(rows, schema=_entry_schema())

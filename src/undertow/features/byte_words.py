@@ -36,9 +36,12 @@ class ByteRuns:
     starts: IntArray
     ends: IntArray
 
-    def rows(self, dtype: type[np.signedinteger] = np.int64) -> npt.NDArray[np.signedinteger]:
-        """The text (row) of every run."""
-        per_text = np.diff(np.searchsorted(self.starts, self.bounds))
+    def rows(
+        self, starts: IntArray | None = None, dtype: type[np.signedinteger] = np.int64
+    ) -> npt.NDArray[np.signedinteger]:
+        """The text (row) of every run, or of the runs beginning at ``starts`` (ascending)."""
+        begins = self.starts if starts is None else starts
+        per_text = np.diff(np.searchsorted(begins, self.bounds))
         return np.repeat(np.arange(self.bounds.size - 1, dtype=dtype), per_text)
 
 

@@ -81,8 +81,7 @@ def _words(texts: pa.Array) -> tuple[Int32Array, Int32Array, pa.Array]:
     mapped, starts, ends = runs.mapped, runs.starts, runs.ends
     long_enough = ends - starts >= 3
     starts, ends = starts[long_enough], ends[long_enough]
-    per_text = np.diff(np.searchsorted(starts, runs.bounds))
-    row = np.repeat(np.arange(len(texts), dtype=np.int32), per_text)
+    row = runs.rows(starts, dtype=np.int32)
     wide, dictionary = encode_runs(mapped, starts, ends)
     codes = wide.astype(np.int32)
     stop = np.asarray(

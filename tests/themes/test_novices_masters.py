@@ -81,7 +81,7 @@ def test_newcomer_table_and_reception_shares() -> None:
     assert summary[("replied_share", "all")]["value"] == pytest.approx(12 / 22)
     assert summary[("latency_hours_median", "replied")]["value"] == 3.0
     assert summary[("warm_reply_share", "replied")]["value"] == 1.0
-    assert summary[("warm_reply_share", "replied")]["tone_source"] == "vader"
+    assert summary[("warm_reply_share", "replied")]["tone_source"] == "tone_model"
 
 
 def test_return_by_reception_and_newcomers_ignored_finding() -> None:

@@ -38,6 +38,13 @@ def analyze(
             "see docs/lexicons.md). Default: undertow's own function-word lists.",
         ),
     ] = None,
+    tone_model: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tone-model",
+            help="Tone model from `undertow tone fit` (your community's labels); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Diagnose a community: every metric, the findings, and a self-contained report.
 
@@ -57,6 +64,7 @@ def analyze(
         progress=not quiet,
         allow_small_k=allow_small_k,
         markers=markers,
+        tone_models=tone_model or (),
     )
     computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
     console.print(

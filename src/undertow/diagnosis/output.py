@@ -119,6 +119,7 @@ def run_record(diagnosis: Diagnosis, timings: dict[str, float]) -> dict[str, Any
         "allow_small_k": diagnosis.allow_small_k,
         "engine": diagnosis.engine,
         "markers": diagnosis.markers,
+        "tone": diagnosis.tone,
         "trace": {
             "schema_version": trace.manifest.get("schema_version"),
             "tables": {

@@ -27,6 +27,7 @@ from undertow.diagnosis.results import Diagnosis, MetricRun
 from undertow.engine import ENGINES, Engine
 from undertow.errors import InputError
 from undertow.features.function_words import DEFAULT_LEXICON, Lexicon, load_lexicon, use_lexicon
+from undertow.features.tone import load_tone_model, tone_validity, use_tone_models
 from undertow.model.trace import Trace
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
 
@@ -165,6 +166,7 @@ def analyze(
     allow_small_k: bool = False,
     identifiers: Iterable[str] = (),
     markers: str | Path | Lexicon | None = None,
+    tone_models: Iterable[str | Path] = (),
 ) -> Diagnosis:
     """Diagnose a community: every registered metric, the findings, and (with ``out``) the report.
 
@@ -198,6 +200,9 @@ def analyze(
         A marker lexicon file (or :class:`~undertow.features.function_words.Lexicon`)
         for linguistic coordination, e.g. ConvoKit's pattern file for exact agreement
         with ConvoKit (``docs/lexicons.md``); default: undertow's own word lists.
+    tone_models
+        Tone models written by ``undertow tone fit`` (a community's own labels), each
+        replacing the shipped hostility or polarity model for this analysis.
 
     Returns
     -------
@@ -228,6 +233,7 @@ def analyze(
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     lexicon = markers if isinstance(markers, Lexicon) or markers is None else load_lexicon(markers)
+    models = dict(load_tone_model(path) for path in tone_models)
     if isinstance(trace_or_path, Trace):
         trace = (
             trace_or_path if trace_or_path.engine == engine else trace_or_path.with_engine(engine)
@@ -244,19 +250,24 @@ def analyze(
         allow_small_k=allow_small_k,
         markers={"name": active.name, "sha256": active.sha256},
     )
+    with use_tone_models(models):
+        diagnosis.tone = {name: tone_validity(name) for name in ("hostility", "polarity")}
     rare = rare_roles(trace.arrow("roles"), k)
     specs = _ordered_specs()
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not progress,
-        transient=False,
-    ) as bar:
+    with (
+        use_tone_models(models),
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not progress,
+            transient=False,
+        ) as bar,
+    ):
         task = bar.add_task("metrics", total=len(specs))
         for spec in specs:
             bar.update(task, description=f"{spec.theme} · {spec.name}")

@@ -70,6 +70,8 @@ class Diagnosis:
     allow_small_k: bool = False
     #: The coordination marker lexicon: display name and sha256 (never its path).
     markers: dict[str, str] = field(default_factory=dict)
+    #: Each tone measure used (hostility, polarity) -> its validity, in one sentence.
+    tone: dict[str, str] = field(default_factory=dict)
     runs: dict[str, MetricRun] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     rule_failures: list[RuleFailure] = field(default_factory=list)

@@ -300,6 +300,7 @@ def render_report(diagnosis: Diagnosis) -> str:
         n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
         themes=themes,
         methods=methods,
+        tone=[{"measure": name, "validity": text} for name, text in diagnosis.tone.items()],
         failures=[
             {"name": run.spec.name, "theme": run.spec.theme, "reason": run.reason or ""}
             for run in diagnosis.failed

@@ -48,7 +48,9 @@ _COLUMNS = (
 def display_rules(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Mean and variance of affect in official vs emergent spaces, overall and for the same people.
 
-    ``scope = all``: every message in spaces of each governance (CI resampling
+    Affect is the valence (``p_positive - p_negative``) of the polarity model
+    (:mod:`undertow.features.tone`); messages without prose are left out.
+    ``scope = all``: every message with tone in spaces of each governance (CI resampling
     people). ``scope = same_people``: people with at least ``MIN_MESSAGES_PER_SPACE``
     messages in both kinds; per person the mean and variance of their affect in each
     kind, averaged over people, and a ``difference`` row (official minus emergent,
@@ -97,9 +99,9 @@ def display_rules(trace: Trace, *, seed: int = 0) -> pa.Table:
     for kind in ("emergent", "official"):
         is_kind = pc.fill_null(pc.equal(governance_of_space, kind), False)
         space_is_kind = np.append(is_kind.to_numpy(zero_copy_only=False).astype(bool), False)
-        chosen = space_is_kind[space_row]
+        chosen = space_is_kind[space_row] & emotion.has_tone
         people, inverse = np.unique(arrays.author[chosen], return_inverse=True)
-        values = emotion.compound[chosen]
+        values = emotion.valence[chosen]
         count = np.bincount(inverse, minlength=people.size).astype(np.float64)
         total = np.bincount(inverse, weights=values, minlength=people.size)
         squares = np.bincount(inverse, weights=values**2, minlength=people.size)

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Carers: the smallest set of people giving this share of all supportive replies.
-CARER_SHARE = 0.5
+CARER_SHARE = 0.8
 #: A carer's share of support is at least this multiple of their share of messages.
 DISPROPORTION = 2.0
 
@@ -54,7 +54,7 @@ def _support_given(trace: Trace) -> tuple[FloatArray, FloatArray]:
 def carers(trace: Trace) -> list[str]:
     """Pseudonyms of the people carrying the emotion work.
 
-    Among the smallest set of people giving half of all supportive replies, those whose
+    Among the smallest set of people giving 80% of all supportive replies, those whose
     share of support is at least twice their share of messages.
 
     Examples

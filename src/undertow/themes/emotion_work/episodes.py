@@ -1,12 +1,15 @@
 """Emotional episodes and their containment, as thread-ordered arrays shared by the T5 metrics.
 
-An *emotional episode* is a message in the bottom decile of valence (VADER compound,
-and negative) or with an explicit distress marker. It is *contained* when, within
-``k`` messages and ``T`` hours in the same thread, someone else replies supportively
-(:mod:`undertow.features.support`) and the thread's valence recovers to its baseline
-(the mean valence of the thread before the episode, or neutral when the episode
-opens the thread): the mean valence of the supportive reply and the next ``k``
-messages is at least the baseline.
+An *emotional episode* is a message whose prose is hostile or negative by an absolute,
+label-calibrated criterion (:mod:`undertow.features.tone`: hostility probability, or
+negative-polarity probability, at or above the threshold chosen by cross-validation
+on human labels), or that carries an explicit distress marker. A message without prose
+(a log, a patch) is never an episode. It is *contained* when, within ``k`` messages
+and ``T`` hours in the same thread, someone else replies with emotional support
+(:mod:`undertow.features.support`) and the thread's valence (``p_positive -
+p_negative``) recovers to its baseline (the mean valence of the thread's messages with
+tone before the episode, or neutral when there are none): the mean valence of the
+supportive reply and the next ``k`` messages with tone is at least the baseline.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.affect import message_affect
 from undertow.features.support import message_support
-from undertow.features.text import lower_case, message_own_words
+from undertow.features.text import lower_case
 from undertow.features.threads import MessageArrays, message_arrays
+from undertow.features.tone import message_tone
+from undertow.features.tone_text import message_tone_text
 from undertow.model.parallel import map_chunks
 from undertow.model.trace import Trace
 
@@ -60,9 +64,15 @@ class Emotion:
     Attributes
     ----------
     compound
-        VADER compound of the message's own words.
+        VADER compound of the message's own words (for comparison only).
+    valence
+        ``p_positive - p_negative`` of the message's prose (NaN without prose).
+    has_tone
+        The message has prose to measure.
+    hostile
+        The message is hostile (False without prose).
     supportive
-        The message shows support/empathy markers.
+        The message shows emotional support (not mere courtesy).
     support_reply
         Supportive *and* a reply to someone else's message.
     episode
@@ -76,6 +86,9 @@ class Emotion:
     """
 
     compound: FloatArray
+    valence: FloatArray
+    has_tone: BoolArray
+    hostile: BoolArray
     supportive: BoolArray
     support_reply: BoolArray
     episode: BoolArray
@@ -130,36 +143,78 @@ def message_emotion(trace: Trace) -> Emotion:
         if n == 0:
             empty_b, empty_f = np.zeros(0, dtype=bool), np.zeros(0)
             return Emotion(
-                empty_f, empty_b, empty_b, empty_b, empty_b, np.zeros(0, np.int64), empty_f
+                empty_f,
+                empty_f,
+                empty_b,
+                empty_b,
+                empty_b,
+                empty_b,
+                empty_b,
+                empty_b,
+                np.zeros(0, np.int64),
+                empty_f,
             )
         rows = trace_rows(trace)
-        affect = message_affect(trace)
-        compound = affect.column("compound").to_numpy().astype(np.float64)[rows]
+        tone = message_tone(trace)
+
+        def flag(name: str) -> BoolArray:
+            values = pc.fill_null(tone.column(name), False).to_numpy(zero_copy_only=False)
+            result: BoolArray = np.asarray(values, dtype=bool)[rows]
+            return result
+
+        compound = tone.column("vader_compound").to_numpy().astype(np.float64)[rows]
+        valence = np.asarray(
+            pc.fill_null(tone.column("valence"), np.nan).to_numpy(zero_copy_only=False),
+            dtype=np.float64,
+        )[rows]
+        has_tone = flag("has_tone")
+        hostile = flag("is_hostile")
         support = message_support(trace).column("is_supportive")
         supportive = support.to_numpy().astype(bool)[rows]
         # Row slices bound the lower-cased copy of the texts.
-        distress_table = map_chunks(_distress, message_own_words(trace))
+        distress_table = map_chunks(_distress, message_tone_text(trace))
         distress = distress_table.column("distress").to_numpy().astype(bool)[rows]
         has_parent = arrays.parent >= 0
         support_reply = supportive & has_parent & (arrays.parent_author != arrays.author)
-        bottom = float(np.quantile(compound, 0.1))
-        episode = ((compound <= bottom) & (compound < -0.05)) | distress
-        return _contain(arrays, compound, supportive, episode, support_reply)
+        episode = has_tone & (hostile | flag("is_negative") | distress)
+        emotion = _contain(arrays, valence, supportive, episode, support_reply)
+        return Emotion(
+            compound=compound,
+            valence=valence,
+            has_tone=has_tone,
+            hostile=hostile,
+            supportive=supportive,
+            support_reply=support_reply,
+            episode=episode,
+            contained=emotion.contained,
+            support_row=emotion.support_row,
+            hours_to_containment=emotion.hours_to_containment,
+        )
 
     result: Emotion = trace.cached("message_emotion", compute)
     return result
 
 
+@dataclass(frozen=True)
+class _Containment:
+    contained: BoolArray
+    support_row: IntArray
+    hours_to_containment: FloatArray
+
+
 def _contain(
     arrays: MessageArrays,
-    compound: FloatArray,
+    valence: FloatArray,
     supportive: BoolArray,
     episode: BoolArray,
     support_reply: BoolArray,
-) -> Emotion:
+) -> _Containment:
     n = arrays.n
     thread_end = (arrays.thread_start + arrays.thread_size)[arrays.thread]  # exclusive
-    cumulative = np.concatenate(([0.0], np.cumsum(compound)))
+    toned = np.isfinite(valence)
+    # Means over the messages that have tone: sums of valence and counts of such messages.
+    cumulative = np.concatenate(([0.0], np.cumsum(np.where(toned, valence, 0.0))))
+    counted = np.concatenate(([0], np.cumsum(toned.astype(np.int64))))
     rows = np.flatnonzero(episode)
     support_row = np.full(n, -1, dtype=np.int64)
     found = np.full(rows.size, -1, dtype=np.int64)
@@ -178,7 +233,7 @@ def _contain(
         )
         found = np.where(ok, safe, found)
     start = arrays.thread_start[arrays.thread[rows]]
-    before = rows - start
+    before = counted[rows] - counted[start]
     baseline = np.where(
         before > 0, (cumulative[rows] - cumulative[start]) / np.maximum(before, 1), 0.0
     )
@@ -186,7 +241,12 @@ def _contain(
     window_start = np.where(has_support, found, 0)
     window_end = np.minimum(window_start + CONTAINMENT_MESSAGES + 1, thread_end[rows])
     window_end = np.where(has_support, window_end, window_start + 1)
-    after_mean = (cumulative[window_end] - cumulative[window_start]) / (window_end - window_start)
+    n_after = counted[window_end] - counted[window_start]
+    after_mean = np.where(
+        n_after > 0,
+        (cumulative[window_end] - cumulative[window_start]) / np.maximum(n_after, 1),
+        0.0,
+    )
     contained_rows = has_support & (after_mean >= baseline)
     contained = np.zeros(n, dtype=bool)
     contained[rows] = contained_rows
@@ -196,12 +256,4 @@ def _contain(
     hours[rows] = np.where(
         contained_rows, (arrays.created[safe_found] - arrays.created[rows]) / _US_PER_HOUR, np.nan
     )
-    return Emotion(
-        compound=compound,
-        supportive=supportive,
-        support_reply=support_reply,
-        episode=episode,
-        contained=contained,
-        support_row=support_row,
-        hours_to_containment=hours,
-    )
+    return _Containment(contained=contained, support_row=support_row, hours_to_containment=hours)

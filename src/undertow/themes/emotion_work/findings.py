@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from undertow.features.tone import tone_validity
 from undertow.themes.divergence.findings import divergence_shift
 from undertow.themes.emotion_work.distribution import carers
 from undertow.themes.registry import Finding, Results, Severity, finding_rule
@@ -99,8 +100,9 @@ def emotion_work_concentrated(results: Results) -> list[Finding]:
                 "emotion_work/emotion_work_distribution",
                 "emotion_work/emotion_work_by_group",
             ),
-            caveat="Support is detected from explicit phrases; quiet, practical help (a fix, a "
-            "link) is not counted as emotion work.",
+            caveat="Emotional support is detected from explicit phrases (EPITOME mechanisms, "
+            "reassurance, encouragement); courtesy (thanks, apologies) and practical help (a "
+            "fix, a link) are not counted as emotion work.",
             estimate=gini,
             ci_low=lo,
             ci_high=hi,
@@ -117,9 +119,11 @@ def uncontained_emotion(results: Results) -> list[Finding]:
     Silent with fewer than ``MIN_EPISODES`` (20) episodes, or when the whole trace has
     fewer than ``MIN_SUPPORT`` (20) supportive replies (nobody there writes support in
     words, so missing support says nothing about containment), or when the upper 95%
-    bound of the containment rate reaches 0.5. Moderate when contained threads are
-    resolved more often (odds-ratio CI above 1, with ``MIN_LINK_THREADS`` (10) threads on
-    each side and ``MIN_LINK_CELL`` (5) in each cell of the 2x2 table); severe only when,
+    bound of the containment rate reaches 0.5 and containment did not fall (a month
+    after which it fell by more than 10 points, permutation p < 0.05). Moderate when
+    contained threads are resolved more often (odds-ratio CI above 1, with
+    ``MIN_LINK_THREADS`` (10) threads on each side and ``MIN_LINK_CELL`` (5) in each cell
+    of the 2x2 table); severe only when,
     in addition, there are ``MIN_SEVERE_EPISODES`` (50) episodes, the upper bound of
     containment is below 0.3 and the odds ratio is at least 2.
     """
@@ -131,11 +135,13 @@ def uncontained_emotion(results: Results) -> list[Finding]:
     if values is None or values[0] < MIN_EPISODES:
         return []
     n, rate, rate_lo, rate_hi = values
-    if _supportive_replies(results) < MIN_SUPPORT or rate_hi >= 0.5:
+    if _supportive_replies(results) < MIN_SUPPORT:
+        return []
+    at, drop = _containment_drop(results)
+    if rate_hi >= 0.5 and at is None:
         return []
     odds, link = _resolution_link(results)
     linked = odds is not None and odds[1] > 1
-    at, drop = _containment_drop(results)
     if at is not None:
         link += f" Containment fell by {drop * 100:.0f} percentage points from {at}."
     severity: Severity = "low"
@@ -147,7 +153,11 @@ def uncontained_emotion(results: Results) -> list[Finding]:
         Finding(
             theme="emotion_work",
             kind="uncontained_emotion",
-            title="Emotional episodes are rarely contained",
+            title=(
+                "Emotional episodes are rarely contained"
+                if rate_hi < 0.5
+                else "Emotional episodes stopped being contained"
+            ),
             statement=(
                 f"Only {rate:.0%} of {count(int(n), 'emotional episode')} (95% CI "
                 f"{rate_lo:.0%}-{rate_hi:.0%}) got a supportive reply and a recovery of tone "
@@ -158,8 +168,9 @@ def uncontained_emotion(results: Results) -> list[Finding]:
             effect=1.0 - rate,
             confidence=0.95,
             evidence=("emotion_work/containment_rate", "emotion_work/containment_and_resolution"),
-            caveat="Episodes and support are detected from wording; support given off-list "
-            "or in another thread is invisible here.",
+            caveat="Episodes are messages whose prose is hostile or negative by label-calibrated "
+            "models (" + tone_validity("hostility") + " " + tone_validity("polarity") + ") or "
+            "shows distress; support given off-list or in another thread is invisible here.",
             estimate=rate,
             ci_low=rate_lo,
             ci_high=rate_hi,

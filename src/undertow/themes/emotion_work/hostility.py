@@ -1,4 +1,9 @@
-"""Hostile replies: who they target (newcomers? people without status?) and how often they recur."""
+"""Hostile replies: who they target (newcomers? people without status?) and how often they recur.
+
+A reply is hostile when the hostility model (:mod:`undertow.features.tone`, trained on
+human-labelled GitHub toxicity) puts its prose at or above the cross-validated
+threshold. Replies without prose (a log, a patch) are not counted at all.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,7 @@ from undertow.model.trace import Trace
 from undertow.themes.emotion_work.episodes import message_emotion
 from undertow.themes.registry import Chart, metric
 
-__all__ = ["HOSTILE_COMPOUND", "NEWCOMER_DAYS", "hostility_recurrence", "hostility_targets"]
-
-#: A reply at or below this VADER compound (and not supportive) counts as hostile.
-HOSTILE_COMPOUND = -0.5
+__all__ = ["NEWCOMER_DAYS", "hostility_recurrence", "hostility_targets"]
 #: A target is a newcomer during their first this many days in the trace.
 NEWCOMER_DAYS = 30.0
 
@@ -36,12 +38,12 @@ _TARGET_COLUMNS = (
 
 
 def _hostile_replies(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of replies to someone else, and whether each is hostile."""
+    """Rows of replies with prose to someone else, and whether each is hostile."""
     arrays = message_arrays(trace)
     emotion = message_emotion(trace)
-    reply = np.flatnonzero((arrays.parent >= 0) & (arrays.parent_author != arrays.author))
-    hostile = (emotion.compound[reply] <= HOSTILE_COMPOUND) & ~emotion.supportive[reply]
-    return reply, hostile
+    replied = (arrays.parent >= 0) & (arrays.parent_author != arrays.author)
+    reply = np.flatnonzero(replied & emotion.has_tone)
+    return reply, emotion.hostile[reply]
 
 
 @metric(

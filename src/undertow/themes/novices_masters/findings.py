@@ -7,6 +7,7 @@ import math
 import pyarrow as pa
 from scipy import stats
 
+from undertow.features.tone import tone_validity
 from undertow.themes.registry import Finding, Results, finding_rule
 
 __all__ = [
@@ -179,9 +180,8 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
                     confidence=1.0 - p_value,
                     evidence=("novices_masters/gatekeepers", "novices_masters/gatekeeping"),
                     caveat=(
-                        "Hostility is a lexicon score (VADER) of the reply's own words; "
-                        "terse technical replies can read as negative. Newcomers answered by "
-                        "a given master may differ in what they asked."
+                        tone_validity("hostility")
+                        + " Newcomers answered by a given master may differ in what they asked."
                     ),
                     estimate=float(worst["hostile_share"]),
                     null_model="one-sided Fisher exact test against all other first replies",
@@ -219,6 +219,11 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
                 caveat=(
                     "Novices may ask questions that are harder to answer; strata control only "
                     "for message kind and year."
+                    + (
+                        " " + tone_validity("hostility")
+                        if row["outcome"] == "hostile_reply"
+                        else ""
+                    )
                 ),
                 estimate=float(odds),
                 ci_low=float(low),

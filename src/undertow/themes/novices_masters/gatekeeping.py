@@ -146,8 +146,9 @@ def gatekeeping(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Silence, hostility and rejection received by novices vs masters, like for like.
 
     Outcomes: ``ignored`` (a thread start that nobody else answers), ``hostile_reply``
-    (the first reply from someone else is negative, VADER compound ≤ −0.05; only
-    when the affect feature is available), ``not_taken_up`` (a contribution — answer,
+    (the first reply from someone else is hostile by the hostility model,
+    :mod:`undertow.features.tone`; only when the tone feature is available),
+    ``not_taken_up`` (a contribution — answer,
     patch, commit — with no accepted/merged/applied outcome; only when the trace has
     outcomes). The odds ratio (novice vs master) is Mantel–Haenszel over strata of
     message kind × year, so novices are compared with masters making the same kind of
@@ -183,7 +184,7 @@ def gatekeeping(trace: Trace, *, seed: int = 0) -> pa.Table:
     if affect is not None:
         index = pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
         negative = (
-            affect.column("is_negative")
+            affect.column("is_hostile")
             .combine_chunks()
             .take(index)
             .fill_null(False)

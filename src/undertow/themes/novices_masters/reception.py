@@ -23,7 +23,6 @@ from undertow.themes.registry import Chart, metric
 __all__ = [
     "FOLLOW_UP_DAYS",
     "RECEPTION_SCHEMA",
-    "TONE_THRESHOLD",
     "newcomer_reception",
     "newcomer_table",
     "reception_by_replier_role",
@@ -33,9 +32,6 @@ __all__ = [
 #: A newcomer *returned* if they wrote in another thread within this many days of their
 #: first message; a newcomer *left* if their last message is this long before the end.
 FOLLOW_UP_DAYS = 180
-
-#: VADER compound at or beyond which a first reply counts as warm (>=) or hostile (<=-).
-TONE_THRESHOLD = 0.05
 
 _DAY_US = 86_400 * 1_000_000
 
@@ -51,7 +47,9 @@ RECEPTION_SCHEMA = pa.schema(
         pa.field("replier_id", pa.string()),
         pa.field("replier_is_core", pa.bool_()),
         pa.field("replier_is_formal", pa.bool_()),
-        pa.field("reply_compound", pa.float64()),
+        pa.field("reply_hostility", pa.float64()),
+        pa.field("reply_valence", pa.float64()),
+        pa.field("reply_vader_compound", pa.float64()),
         pa.field("reply_tone", pa.string()),
         pa.field("returned", pa.bool_()),
         pa.field("posted_again", pa.bool_()),
@@ -63,12 +61,12 @@ RECEPTION_SCHEMA = pa.schema(
 
 
 def _affect(trace: Trace) -> pa.Table | None:
-    """Affect of every message, or ``None`` when the affect feature is unavailable."""
+    """Tone of every message, or ``None`` when the tone feature is unavailable."""
     try:
-        from undertow.features.affect import message_affect
+        from undertow.features.tone import message_tone
     except ImportError:  # the language feature is optional for this theme
         return None
-    table: pa.Table = message_affect(trace)
+    table: pa.Table = message_tone(trace)
     return table
 
 
@@ -88,8 +86,11 @@ def newcomer_table(trace: Trace) -> pa.Table:
     Columns (:data:`RECEPTION_SCHEMA`): the first message, its quarter ``cohort``,
     whether someone else replied and the latency; the first replier, whether they were
     in the core that quarter (:func:`~undertow.features.core.core_membership`) or held
-    a formal role; the first reply's VADER compound and ``reply_tone``
-    (``warm``/``neutral``/``hostile``; null when no reply or affect is unavailable);
+    a formal role; the first reply's ``reply_hostility`` (probability),
+    ``reply_valence`` (polarity ``p_positive - p_negative``), ``reply_vader_compound``
+    (for comparison) and ``reply_tone`` (``hostile`` by the hostility model, ``warm``
+    when positive and not hostile, else ``neutral``; null when there is no reply, the
+    reply has no prose, or the tone feature is unavailable);
     ``returned`` (wrote in another thread within :data:`FOLLOW_UP_DAYS`, null when the
     trace ends before that); ``posted_again`` (wrote anything later within that time,
     the same thread included: Joyce & Kraut's looser sense); ``duration_days`` from
@@ -168,19 +169,30 @@ def newcomer_table(trace: Trace) -> pa.Table:
             firsts.column("replied"), pc.greater(rank.fill_null(0), 0), pa.scalar(None, pa.bool_())
         )
         affect = _affect(trace)
-        if affect is None:
-            compound = pa.nulls(n_people, pa.float64())
-        else:
-            compound = _lookup(
-                firsts.column("first_reply_id").combine_chunks(), affect, "message_id", "compound"
-            ).cast(pa.float64())
-        values = compound.to_numpy(zero_copy_only=False)
+        first_reply = firsts.column("first_reply_id").combine_chunks()
+
+        def reply_value(column: str) -> pa.Array:
+            if affect is None:
+                return pa.nulls(n_people, pa.float64())
+            found: pa.Array = _lookup(first_reply, affect, "message_id", column)
+            return found.cast(pa.float64())
+
+        def reply_flag(column: str) -> np.ndarray:
+            values = reply_value(column).to_numpy(zero_copy_only=False)
+            flags: np.ndarray = np.nan_to_num(values, nan=0.0) > 0
+            return flags
+
+        hostility = reply_value("hostility")
+        compound = reply_value("vader_compound")
+        valence = reply_value("valence")
+        # A first reply without prose (a log, a patch) has no tone, not a neutral one.
+        no_tone = np.isnan(hostility.to_numpy(zero_copy_only=False))
         tone = np.where(
-            values >= TONE_THRESHOLD,
-            "warm",
-            np.where(values <= -TONE_THRESHOLD, "hostile", "neutral"),
+            reply_flag("is_hostile"),
+            "hostile",
+            np.where(reply_flag("is_positive"), "warm", "neutral"),
         )
-        reply_tone = pa.array(tone, pa.string(), mask=np.isnan(values))
+        reply_tone = pa.array(tone, pa.string(), mask=no_tone)
         return pa.table(
             {
                 "person_id": firsts.column("person_id"),
@@ -193,7 +205,9 @@ def newcomer_table(trace: Trace) -> pa.Table:
                 "replier_id": replier,
                 "replier_is_core": replier_is_core,
                 "replier_is_formal": replier_is_formal,
-                "reply_compound": compound,
+                "reply_hostility": hostility,
+                "reply_valence": valence,
+                "reply_vader_compound": compound,
                 "reply_tone": reply_tone,
                 "returned": pa.array(returned, pa.bool_(), mask=~followed),
                 "posted_again": pa.array(posted_again, pa.bool_(), mask=~followed),
@@ -256,9 +270,10 @@ def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     Rows (``measure``/``group``): ``replied_share`` (all, thread starts, replies in
     others' threads); ``latency_hours_median`` of replied first messages; among replied
     ones, ``replier_core_share``, ``replier_formal_share``, ``hostile_reply_share`` and
-    ``warm_reply_share`` (VADER compound ≤ −0.05 / ≥ 0.05). CIs bootstrap newcomers
-    (500 replicates, seeded). ``tone_source`` says ``vader`` or ``unavailable`` (the
-    affect feature could not be imported: tone rows are then NaN).
+    ``warm_reply_share`` among first replies with prose (hostile: the hostility model's
+    label; warm: positive polarity and not hostile; :mod:`undertow.features.tone`). CIs
+    bootstrap newcomers (500 replicates, seeded). ``tone_source`` says ``tone_model``
+    or ``unavailable`` (the tone feature could not be imported: tone rows are then NaN).
 
     Examples
     --------
@@ -268,7 +283,7 @@ def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     ('replied_share', 0.8, 5)
     """
     table = newcomer_table(trace)
-    tone_source = "unavailable" if _affect_missing() else "vader"
+    tone_source = "unavailable" if _affect_missing() else "tone_model"
     if table.num_rows == 0:
         return pa.table({c: [] for c in RECEPTION_COLUMNS}, schema=_reception_summary_schema())
     replied = table.column("replied").to_numpy(zero_copy_only=False).astype(bool)
@@ -323,14 +338,15 @@ def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
             )
         else:
             is_label = pc.fill_null(pc.equal(tone_column, label), False)
-            flags = np.asarray(is_label.to_numpy(zero_copy_only=False), dtype=bool)[replied]
-            rows.append(_share_row(measure, "replied", flags, seed, tone_source))
+            toned = pc.is_valid(tone_column).to_numpy(zero_copy_only=False)
+            flags = np.asarray(is_label.to_numpy(zero_copy_only=False), dtype=bool)
+            rows.append(_share_row(measure, "replied", flags[replied & toned], seed, tone_source))
     return pa.Table.from_pylist(rows, schema=_reception_summary_schema())
 
 
 def _affect_missing() -> bool:
     try:
-        import undertow.features.affect  # noqa: F401
+        import undertow.features.tone  # noqa: F401
     except ImportError:
         return True
     return False

@@ -127,6 +127,7 @@ def ingest_paths(
     ) as bar:
         task = bar.add_task(f"reading {len(paths)} input(s) as {fmt}", total=None)
         adapter(builder, list(paths), **options)
+        builder.observe(fmt)
         if roster is not None:
             bar.update(task, description="reading the roster")
             read_roster(builder, roster)

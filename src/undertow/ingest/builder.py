@@ -49,7 +49,15 @@ from undertow.identity.merge import DELETED, IdentityGraph, RawIdentity
 from undertow.identity.normalize import identifier_from_text
 from undertow.identity.pseudonyms import keyed_ids, pseudonym
 from undertow.identity.scrub import AMBIGUOUS, IdentityTokens, Scrubber, identity_tokens
-from undertow.model.schema import MESSAGE_KINDS, OUTCOME_KINDS, TABLES, TIMESTAMP
+from undertow.model.observation import FACTS, observation_model
+from undertow.model.schema import (
+    DATE_BASES,
+    MESSAGE_KINDS,
+    OUTCOME_KINDS,
+    PARENT_BASES,
+    TABLES,
+    TIMESTAMP,
+)
 from undertow.model.writer import MANIFEST, package_versions, write_private_file, write_trace
 
 __all__ = [
@@ -98,6 +106,7 @@ BATCH_COLUMNS: dict[str, pa.DataType] = {
     "has_patch": pa.bool_(),
     "has_signature": pa.bool_(),
     "source_ref": pa.string(),
+    "parent_basis": pa.string(),
 }
 _RAW_SCHEMA = pa.schema([*BATCH_COLUMNS.items(), ("log", pa.int32())])
 _PERSON_COLUMNS = {
@@ -293,6 +302,8 @@ class TraceBuilder:
         self._links: list[tuple[RawIdentity, RawIdentity]] = []
         self._quarantine: list[dict[str, Any]] = []
         self._extra_inputs: dict[str, str | None] = {}
+        self._observed_by: set[str] = set()
+        self._unobservable: dict[str, str] = {}
 
     @property
     def key(self) -> bytes:
@@ -306,6 +317,20 @@ class TraceBuilder:
         return [log.summary() for log in sorted(self._logs.values(), key=lambda log: log.index)]
 
     # -- adapters' API ----------------------------------------------------------------------
+
+    def observe(self, source: str, *, unobservable: Mapping[str, str] | None = None) -> None:
+        """Declare the kind of source an adapter read, and the facts it cannot show.
+
+        ``unobservable`` maps observation facts (``undertow.model.observation.FACTS``,
+        e.g. ``rejections``) to the reason, in words a report can quote. The trace's
+        observation model (``manifest.json`` ``observation``) joins these declarations
+        with what the write measures (coverage, reply links, role dates).
+        """
+        for fact, reason in (unobservable or {}).items():
+            if fact not in FACTS:
+                raise ValueError(f"unknown observation fact {fact!r}")
+            self._unobservable.setdefault(fact, reason)
+        self._observed_by.add(source)
 
     def source(self, path: Path | str, *, member: str | None = None) -> SourceLog:
         """Return the accounting log of one input (created once per path and member)."""
@@ -341,6 +366,7 @@ class TraceBuilder:
         has_patch: bool = False,
         has_signature: bool = False,
         location: str = "",
+        parent_basis: str | None = None,
     ) -> None:
         """Accept one message (or reject it with a reason if it cannot be one).
 
@@ -349,7 +375,14 @@ class TraceBuilder:
         ``created_at`` without time zone is taken as UTC and counted
         (``naive_timestamp``); times before 1971 or from 2100 on are rejected
         (``implausible_date``). ``location`` (``file:line``) becomes ``source_ref``.
+        ``parent_basis`` says where ``parent_source_id`` (or its absence) came from
+        (``explicit``, ``inferred``, ``unknown``); by default ``explicit``, except a
+        ``chat`` line without a parent, whose parent is ``unknown`` (chat records no
+        reply structure). A parent that names no message in the trace becomes
+        ``unknown`` at write.
         """
+        if parent_basis is not None and parent_basis not in PARENT_BASES:
+            raise ValueError(f"unknown parent_basis {parent_basis!r}")
         where = location or log.name
         if not source_message_id:
             log.reject("missing_id", where, repr(text)[:200])
@@ -378,6 +411,7 @@ class TraceBuilder:
             "has_patch": has_patch,
             "has_signature": has_signature,
             "source_ref": where,
+            "parent_basis": parent_basis,
             "log": log.index,
         }
         row.update(_identity_row("author", author))
@@ -500,8 +534,23 @@ class TraceBuilder:
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
         source_ref: str = "",
+        date_basis: str | None = None,
+        valid_from_earliest: datetime | None = None,
+        valid_to_earliest: datetime | None = None,
     ) -> None:
-        """Record a formal role held by ``person`` (kept even if they never post)."""
+        """Record a formal role held by ``person`` (kept even if they never post).
+
+        ``date_basis`` says how the dates are known: ``exact`` (the default), ``interval``
+        (seen in snapshots: the start lies in [``valid_from_earliest``, ``valid_from``],
+        the end in [``valid_to_earliest``, ``valid_to``]) or ``status`` (a badge or a
+        reputation tier: a standing, not an appointment).
+        """
+        if date_basis is not None and date_basis not in DATE_BASES:
+            raise ValueError(f"unknown date_basis {date_basis!r}")
+
+        def utc(value: datetime | None) -> datetime | None:
+            return None if value is None else _as_utc(value)[0]
+
         self._roles.append(
             {
                 "person": person,
@@ -511,6 +560,9 @@ class TraceBuilder:
                 "valid_from": None if valid_from is None else _as_utc(valid_from)[0],
                 "valid_to": None if valid_to is None else _as_utc(valid_to)[0],
                 "source_ref": source_ref or None,
+                "date_basis": date_basis,
+                "valid_from_earliest": utc(valid_from_earliest),
+                "valid_to_earliest": utc(valid_to_earliest),
             }
         )
 
@@ -746,7 +798,17 @@ class _Writer:
         unresolved = pc.and_(has_parent, pc.is_null(parent_idx))
         self.stats["unresolved_parents"] = int(pc.sum(unresolved).as_py() or 0)
         parents = np.asarray(pc.fill_null(parent_idx, -1).to_numpy(zero_copy_only=False), np.int64)
-        del parent_key, parent_idx, has_parent, unresolved
+        basis = pc.coalesce(
+            raw.column("parent_basis"),
+            pc.if_else(
+                pc.and_(pc.invert(has_parent), pc.equal(raw.column("kind"), "chat")),
+                pa.scalar("unknown"),
+                pa.scalar("explicit"),
+            ),
+        )
+        # A parent outside the trace is a link the source did not let us follow.
+        parent_basis = pc.if_else(unresolved, pa.scalar("unknown"), basis)
+        del parent_key, parent_idx, has_parent, unresolved, basis
         roots, n_cycles = _roots(parents)
         self.stats["parent_cycles"] = n_cycles
         parent_col = pc.if_else(
@@ -798,6 +860,7 @@ class _Writer:
             "has_patch": raw.column("has_patch"),
             "has_signature": raw.column("has_signature"),
             "source_ref": raw.column("source_ref"),
+            "parent_basis": parent_basis,
         }
         del raw
         # Text is scrubbed one stored batch at a time and each raw batch let go once
@@ -1013,6 +1076,9 @@ class _Writer:
                 "audit_tokens": len(self.audit_tokens),
             },
             "stats": dict(sorted(self.stats.items())),
+            "observation": observation_model(
+                tables, sources=b._observed_by, unobservable=b._unobservable
+            ).as_dict(),
             "seeds": dict(sorted(b.seeds.items())),
             "key_fingerprint": fingerprint(self.key),
             "quarantine": quarantine_path(self.out).name if b._quarantine else None,

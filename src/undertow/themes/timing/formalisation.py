@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import statsmodels.api as sm
 
+from undertow.model.observation import appointment_mask
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.registry import MetricSkipped, metric
@@ -80,12 +81,16 @@ ITS_SCHEMA = pa.schema(
     requires=("roles.valid_from",),
     source="Wagner, Soumerai, Zhang & Ross-Degnan 2002 (segmented regression of ITS)",
     chart=None,
+    observes=("appointments",),
 )
 def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Level and slope changes of key weekly metrics at each formal appointment.
 
     Appointments are roles with ``rank > 0`` (rank 0 is plain membership) and a
-    ``valid_from`` date. One row per appointment week × series (:data:`ITS_SERIES`;
+    ``valid_from`` date that dates an appointment: exact, or an interval of at most a
+    week; a role first seen in a snapshot could have begun at any date of its interval,
+    so no shock is dated by it (the metric is skipped when the trace has no such date).
+    One row per appointment week × series (:data:`ITS_SERIES`;
     the resolution rate only when the trace has outcomes; ``at`` = the week's first
     appointment): the level change with its 95% CI and p-value,
     the slope change per week with its CI, the pre-period mean and SD, and the level
@@ -110,7 +115,8 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     series_n = weekly.n
     roles = trace.arrow("roles")
     # Rank 0 marks plain membership, not position power: joining is not formalisation.
-    formal = roles.filter(pc.greater(roles.column("rank"), 0))
+    # A snapshot interval or a status (badge) does not date an appointment.
+    formal = roles.filter(pc.and_(pc.greater(roles.column("rank"), 0), appointment_mask(roles)))
     starts = formal.column("valid_from").drop_null().cast(pa.int64()).to_numpy(zero_copy_only=False)
     if weekly.weeks.size == 0 or starts.size == 0:
         return ITS_SCHEMA.empty_table()

@@ -14,7 +14,7 @@ from undertow.simulate.calibration import (
 
 
 def test_calibration_seeds_are_disjoint_from_development_seeds() -> None:
-    assert CALIBRATION_FIRST_SEED >= DEVELOPMENT_SEEDS.stop
+    assert DEVELOPMENT_SEEDS.stop <= CALIBRATION_FIRST_SEED
     assert len(SHAPES) >= 5
 
 

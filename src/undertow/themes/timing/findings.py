@@ -22,9 +22,7 @@ SEPARATION_WEEKS = 8
 def formalisation_shock_findings(results: Results) -> list[Finding]:
     """``formalisation_shock``: a weekly metric jumps when formal roles arrive.
 
-    p-values come from the placebo-date null of each series (rows without a
-    calibrated null are not tested) and are Bonferroni-adjusted over every
-    appointment × series tested. Per
+    p-values are Bonferroni-adjusted over every appointment × series tested. Per
     appointment date, among series with adjusted p < 0.05, the largest standardised
     level change in a direction that limits the community (less activity, fewer
     replies, resolutions or newcomers, a larger top voice) is reported, else the
@@ -91,7 +89,6 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
                     f"weekly {series.replace('_', ' ')} {'rose' if level > 0 else 'fell'} by "
                     f"{abs(level):.3g} at once (95% CI {row['level_change_lo']:.3g} to "
                     f"{row['level_change_hi']:.3g}; {abs(size):.1f} pre-period SDs; "
-                    f"against {row['n_placebo']} placebo dates of the same series, "
                     f"Bonferroni-adjusted p = {p_adjusted:.2g})."
                 ),
                 severity=severity,  # type: ignore[arg-type]
@@ -102,25 +99,14 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
                 caveat=(
                     "An interrupted time series shows a break at the appointment, not its "
                     "cause: releases, holidays or other events in the same week can break "
-                    "the series too. The null is the same model at placebo dates of the "
-                    "same series, so a break is judged against how much this community's "
-                    "series move at ordinary dates."
+                    "the series too."
                 ),
                 estimate=level,
                 ci_low=float(row["level_change_lo"]),  # type: ignore[arg-type]
                 ci_high=float(row["level_change_hi"]),  # type: ignore[arg-type]
-                null_model=(
-                    f"level change at {row['n_placebo']} placebo dates of the same series "
-                    f"(null scale {float(row['null_scale']):.2f}× the HAC standard error)"  # type: ignore[arg-type]
-                ),
                 at=date,
                 direction="limits" if worse else "supports",
-                details={
-                    "series": series,
-                    "slope_change": row["slope_change"],
-                    "p_level": row["p_level"],
-                    "n_placebo": row["n_placebo"],
-                },
+                details={"series": series, "slope_change": row["slope_change"]},
             )
         )
     return findings

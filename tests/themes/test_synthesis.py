@@ -191,3 +191,12 @@ def test_the_report_opens_with_the_association_and_its_sensitivity_table() -> No
     assert "This is an association, not an effect" in answer
     assert '<table class="sensitivity">' in answer
     assert "no controls" in answer and "all controls" in answer
+
+
+def test_the_methods_appendix_states_confounding_and_validity() -> None:
+    from undertow.report.render import render_report
+
+    html = render_report(analyze(planted(True), progress=False))
+    methods = html[html.index('<section id="methods"') :]
+    assert "<h3>Confounding</h3>" in methods and "not an effect" in methods
+    assert "<code>power_limits_knowledge</code>" in methods

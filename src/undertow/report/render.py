@@ -25,6 +25,7 @@ from undertow import __version__
 from undertow.diagnosis.privacy import MIN_SAFE_K
 from undertow.diagnosis.results import Diagnosis, finding_record
 from undertow.report.data import chart_payload, format_value, table_preview
+from undertow.report.methods import CONFOUNDING, VALIDITY
 from undertow.themes.registry import THEMES, Finding
 
 __all__ = ["csp_hash", "render_report", "script_json"]
@@ -312,6 +313,12 @@ def render_report(diagnosis: Diagnosis) -> str:
         }
         for run in diagnosis._ordered()
     ]
+    raised_kinds = {f.kind for f in findings}
+    validity = [
+        {"kind": kind, "text": text}
+        for kind, text in VALIDITY.items()
+        if kind in raised_kinds or kind == "power_limits_knowledge"
+    ]
     css = _static("report.css")
     js = _static("report.js")
     template = _environment().get_template("report.html.j2")
@@ -329,6 +336,8 @@ def render_report(diagnosis: Diagnosis) -> str:
         n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
         themes=themes,
         methods=methods,
+        confounding=CONFOUNDING,
+        validity=validity,
         failures=[
             {"name": run.spec.name, "theme": run.spec.theme, "reason": run.reason or ""}
             for run in diagnosis.failed

@@ -27,12 +27,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
 from undertow.model.schema import TABLES
 from undertow.model.trace import Trace
+
+if TYPE_CHECKING:
+    from undertow.themes.decision import Decision
 
 __all__ = [
     "FINDING_RULES",
@@ -268,6 +271,10 @@ class Finding:
     direction
         ``limits`` if power limits knowledge creation here, ``supports`` if it helps,
         ``neutral`` otherwise.
+    decision
+        The declared test the finding comes from (estimate, interval, p, n; the run's
+        q-value once the diagnosis has adjusted the family). See
+        :mod:`undertow.themes.decision`.
     """
 
     theme: Theme
@@ -288,6 +295,17 @@ class Finding:
     at: str | None = None
     direction: Literal["limits", "supports", "neutral"] = "neutral"
     details: Mapping[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None
+
+    @property
+    def p_value(self) -> float | None:
+        """The p-value of the finding's test (None for a descriptive finding)."""
+        return self.decision.p_value if self.decision is not None else None
+
+    @property
+    def q_value(self) -> float | None:
+        """The Benjamini–Hochberg q-value across the run (None until adjusted)."""
+        return self.decision.q_value if self.decision is not None else None
 
     @property
     def rank_score(self) -> float:

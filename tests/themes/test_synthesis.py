@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -200,3 +202,35 @@ def test_the_methods_appendix_states_confounding_and_validity() -> None:
     methods = html[html.index('<section id="methods"') :]
     assert "<h3>Confounding</h3>" in methods and "not an effect" in methods
     assert "<code>power_limits_knowledge</code>" in methods
+
+
+@pytest.mark.realdata
+def test_real_mailing_list_synthesis_is_penalised_and_associational(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from tests.ingest._adapters_a import run_adapter
+    from undertow.ingest.mbox import ingest_mbox
+    from undertow.themes.synthesis.power_model import power_model_sensitivity
+
+    run_adapter(
+        ingest_mbox,
+        [shared_data / "mailinglist-linux-uvc-devel" / "mbox"],
+        tmp_path / "trace",
+        key_file=tmp_path / "key",
+    )
+    trace = Trace.open(tmp_path / "trace")
+    rows = {r["term"]: r for r in power_knowledge_model(trace).to_pylist()}
+    # 46 acknowledged threads for 8 coefficients: too few events for maximum likelihood.
+    assert rows["concentration"]["n"] == 1539
+    assert rows["concentration"]["fit"] == "Firth penalised logit (46 events for 8 terms)"
+    assert "log_size" not in rows and rows["thread_kind"]["note"].startswith("control")
+    estimated = [r for r in rows.values() if r["odds_ratio"] is not None]
+    assert all(r["odds_ratio_lo"] <= r["odds_ratio"] <= r["odds_ratio_hi"] for r in estimated)
+    sensitivity = power_model_sensitivity(trace).to_pylist()
+    specifications = {r["specification"] for r in sensitivity}
+    assert {
+        "all controls",
+        "no controls",
+        "without thread kind",
+        "without period",
+    } <= specifications

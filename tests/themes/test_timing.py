@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from _power import FakeResults
 
 from undertow.model.trace import Trace
@@ -286,3 +288,28 @@ def test_early_growth_mode_counts_first_messages_directed_at_members() -> None:
     assert table["first_12_weeks"]["share_via_tie"] == 4 / 6
     assert table["first_12_weeks"]["n_people"] == 6
     assert table["later"]["share_via_tie"] == 0.0
+
+
+@pytest.mark.realdata
+def test_real_xen_formalisation_shock_is_calibrated_by_placebo_dates(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from tests.ingest._adapters_a import run_adapter
+    from undertow.ingest.git import ingest_git
+
+    data = shared_data / "git-xen"
+    run_adapter(
+        ingest_git,
+        [data / "commits.jsonl.gz"],
+        tmp_path / "trace",
+        key_file=tmp_path / "key",
+        maintainers=data / "maintainers",
+    )
+    rows = formalisation_shock(Trace.open(tmp_path / "trace")).to_pylist()
+    # 21 MAINTAINERS snapshots with room on both sides, 6 weekly series each.
+    assert len(rows) == 126
+    assert all(r["n_placebo"] >= 700 and r["null_scale"] >= 1.0 for r in rows)
+    assert all(r["level_change_lo"] <= r["level_change"] <= r["level_change_hi"] for r in rows)
+    # The HAC errors of a few dozen weeks are about half what the placebo dates show.
+    assert np.median([r["null_scale"] for r in rows]) > 1.5
+    assert sum(r["p_level"] < 0.05 for r in rows) <= 0.1 * len(rows)

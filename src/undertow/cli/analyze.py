@@ -38,6 +38,16 @@ def analyze(
             "see docs/lexicons.md). Default: undertow's own function-word lists.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Write into a non-empty folder undertow did not write (only undertow's "
+            "own files are written or replaced there)."
+        ),
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Diagnose a trace without messages (otherwise exit 2).")
+    ] = False,
 ) -> None:
     """Diagnose a community: every metric, the findings, and a self-contained report.
 
@@ -57,6 +67,8 @@ def analyze(
         progress=not quiet,
         allow_small_k=allow_small_k,
         markers=markers,
+        force=force,
+        allow_empty=allow_empty,
     )
     computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
     console.print(

@@ -66,7 +66,15 @@ from undertow.model.schema import (
     TABLES,
     TIMESTAMP,
 )
-from undertow.model.writer import MANIFEST, package_versions, write_private_file, write_trace
+from undertow.model.writer import (
+    MANIFEST,
+    Owned,
+    claim_folder,
+    inside,
+    package_versions,
+    write_private_file,
+    write_trace,
+)
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -280,6 +288,12 @@ class TraceBuilder:
         suffix), mode 0600. Keep it outside the trace folder.
     seeds
         Seeds used by the adapter, recorded in the manifest.
+    force
+        Write into a non-empty folder undertow did not write (only undertow's own files
+        are written or replaced there).
+    allow_empty
+        Write a trace even if a source yields no accepted record (otherwise an
+        :class:`~undertow.errors.InputError` naming the source).
     """
 
     def __init__(
@@ -292,14 +306,28 @@ class TraceBuilder:
         strict: bool = False,
         identity_map: Path | None = None,
         seeds: Mapping[str, int] | None = None,
+        force: bool = False,
+        allow_empty: bool = True,
     ) -> None:
         self.out = None if out is None else Path(out)
+        self.force = force
+        self.allow_empty = allow_empty
         self.strict = strict
         self.key_file = key_file
         self._key: bytes | None = None
         self.aliases = None if aliases is None else Path(aliases)
         self.opt_out = None if opt_out is None else Path(opt_out)
         self.identity_map = None if identity_map is None else Path(identity_map)
+        if (
+            self.identity_map is not None
+            and self.out is not None
+            and inside(self.identity_map, self.out)
+        ):
+            raise InputError(
+                "the identity map holds raw identifiers and must not be written inside "
+                "the trace folder; give a path outside it",
+                path=self.identity_map,
+            )
         self.seeds = dict(seeds or {})
         self._logs: dict[str, SourceLog] = {}
         self._rows: list[dict[str, Any]] = []
@@ -672,6 +700,7 @@ class _Writer:
         self.stats: dict[str, int] = {}
         self.logs = sorted(builder._logs.values(), key=lambda log: log.index)
         self._raw: pa.Table | None = None
+        self.owned = Owned()
 
     # identity -------------------------------------------------------------------------------
 
@@ -1049,6 +1078,7 @@ class _Writer:
 
     def run(self) -> dict[str, Any]:
         b = self.b
+        self.owned = claim_folder(self.out, "trace", force=b.force)
         b._flush()
         raw = pa.concat_tables(b._batches) if b._batches else _STORED_SCHEMA.empty_table()
         # The write consumes the collected messages: raw batches are let go as they are used.
@@ -1091,6 +1121,8 @@ class _Writer:
                     f"{log.name}: read {log.n_read} but accepted {log.n_accepted} + rejected "
                     f"{log.n_rejected} + excluded {log.n_excluded} = {total} (adapter bug)"
                 )
+        if not b.allow_empty:
+            _refuse_empty(self.logs)
         manifest = self._manifest(tables)
         self._audit(tables, manifest)
         self._write_quarantine()
@@ -1101,6 +1133,8 @@ class _Writer:
             manifest=manifest,
             extras={"audit": audit_table(self.audit_tokens, self.key)},
             orders={"messages": order},
+            beside=[quarantine_path(self.out).name] if b._quarantine else [],
+            force=b.force,
         )
         written: dict[str, Any] = json.loads((self.out / MANIFEST).read_text("utf-8"))
         return written
@@ -1195,10 +1229,17 @@ class _Writer:
 
     def _write_quarantine(self) -> None:
         path = quarantine_path(self.out)
+        ours = path.name in self.owned.beside
         if not self.b._quarantine:
-            if path.exists():
+            if ours and path.is_file() and not path.is_symlink():
                 path.unlink()
             return
+        if (path.exists() or path.is_symlink()) and not ours and not self.b.force:
+            raise InputError(
+                "exists and was not written by undertow; the rejected records of this "
+                "trace go there (move it, or pass --force to replace it)",
+                path=path,
+            )
         lines = "".join(
             json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
             for entry in self.b._quarantine
@@ -1239,6 +1280,29 @@ class _Writer:
             sink = pa.BufferOutputStream()
             pacsv.write_csv(table, sink)
             write_private_file(target, sink.getvalue().to_pybytes())
+
+
+def _refuse_empty(logs: list[SourceLog]) -> None:
+    """Fail on a message source (or the whole input) that yielded no accepted record."""
+    if not logs:
+        raise InputError("no input record was read (pass --allow-empty to write an empty trace)")
+    for log in logs:
+        # A file all of whose records were left out on purpose (opt-out, joins) is fine;
+        # archive members and derived sources (a history's trailers) may be empty.
+        if log.member is None and log.n_accepted == 0 and log.n_excluded == 0:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(log.reasons.items()))
+            detail = f"read {log.n_read}" + (f"; {reasons}" if reasons else "")
+            raise InputError(
+                f"no record accepted ({detail}); check --format and the file, or pass "
+                "--allow-empty",
+                path=log.name,
+            )
+    if sum(log.n_accepted for log in logs) == 0:
+        read = sum(log.n_read for log in logs)
+        raise InputError(
+            f"no record accepted from {len(logs)} source(s) ({read} read); check --format "
+            "and the files, or pass --allow-empty"
+        )
 
 
 def _names_someone(row: Mapping[str, Any], prefix: str) -> bool:

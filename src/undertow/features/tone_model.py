@@ -11,7 +11,8 @@ logistic regression on three groups of hashed features plus a few dense ones:
   marks per ten words (a help request asks many questions; a rant repeats them), the share
   of ALL-CAPS words,
   a count of profanity and insults (:data:`PROFANITY`, undertow's own list) and whether
-  an insult is aimed at the reader (``you idiot``), and the text's length.
+  an insult is aimed at the reader or their work (``you idiot``, ``stupid question``,
+  ``did you even try``, ``stop wasting our time``), and the text's length.
 
 Each group is counted per text and divided by the square root of the group's count in
 that text, so long texts are not more extreme by being long. Hashing (a polynomial
@@ -74,6 +75,11 @@ _AIMED_INSULT = (
     r"\b(?:you(?:'re| are)?|ur|your)\s+(?:an?\s+|so\s+|such an?\s+|really\s+|just\s+)?"
     r"(?:f+u+c+k\w*|idiot\w*|moron\w*|stupid|dumb\w*|retard\w*|clueless|incompetent|lazy|"
     r"pathetic|ignorant|ass|asshole|jerk|troll|bitch)\b"
+    r"|\b(?:stupid|dumb|idiotic|pathetic|useless|lazy|ridiculous|silly|moronic|worthless|lame|"
+    r"crappy|garbage)\s+(?:question|post|idea|answer|comment|patch|code|request|excuse|argument|"
+    r"suggestion|reply|mail|e-?mail|report|attempt)s?\b"
+    r"|\b(?:did|do|have) you (?:even|ever) (?:try|tried|read|look|looked|search|searched|google)"
+    r"|\bstop wasting (?:our|my|everyone's) time|\bgo away\b|\bshut up\b"
 )
 
 #: Names of the dense features, in model order.

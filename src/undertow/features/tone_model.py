@@ -40,7 +40,7 @@ from scipy import sparse
 
 from undertow.errors import InputError
 from undertow.features.affect import vader_scores
-from undertow.features.text import word_tokens
+from undertow.features.text import lower_case, word_tokens
 
 __all__ = [
     "BITS",
@@ -342,14 +342,15 @@ def tone_features(texts: pa.Array | pa.ChunkedArray) -> ToneFeatures:
 def _dense(texts: pa.Array, tokens: pa.Array, parent: I64, n_tokens: F64) -> F64:
     n = len(texts)
     vader = vader_scores(texts)
-    lowered = pc.utf8_lower(texts)
+    lowered = lower_case(texts)
     emphatic = pc.count_substring_regex(texts, r"[!?]{2,}").to_numpy().astype(np.float64)
     questions = pc.count_substring(texts, "?").to_numpy().astype(np.float64)
     profanity = pc.count_substring_regex(lowered, PROFANITY).to_numpy().astype(np.float64)
     aimed = pc.match_substring_regex(lowered, _AIMED_INSULT).to_numpy(zero_copy_only=False)
     # Words of two letters or more written in capitals only (not "I", not "A").
-    raw_tokens = pc.list_flatten(pc.utf8_split_whitespace(texts))
-    raw_parent = pc.list_parent_indices(pc.utf8_split_whitespace(texts)).to_numpy()
+    split = pc.utf8_split_whitespace(texts)
+    raw_tokens = pc.list_flatten(split)
+    raw_parent = pc.list_parent_indices(split).to_numpy()
     shouted = pc.and_(
         pc.utf8_is_upper(raw_tokens), pc.greater_equal(pc.utf8_length(raw_tokens), 2)
     ).to_numpy(zero_copy_only=False)

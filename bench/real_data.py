@@ -47,9 +47,10 @@ SURVIVORSHIP = {"uptake_gap", "gatekeeping", "newcomers_ignored", "chilling_lead
 JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
     ("uvc", "emotion_work_concentrated"): (
         "plausible",
-        "the subject is the driver author (the archive's top poster, 2,033 messages); his "
-        "replies to bug reports open with thanks and reassurance before the fix, and nobody "
-        "else answers at that volume, so a 59 % share of supportive replies is what the list shows",
+        "the subject is the driver author (the archive's top poster, 2,033 messages); read "
+        "replies of his open with 'Thanks for the report', 'Thank you for the patch', 'Sorry' "
+        "and 'Don't worry :-)' around the technical answer: he does most of the list's "
+        "courteous reply work, though the marker lexicon counts courtesy as support",
     ),
     ("stackexchange", "power_limits_knowledge"): (
         "unverifiable",

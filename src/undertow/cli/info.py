@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from undertow.cli.app import app, console, handle_errors
+from undertow.cli.app import KEY_FILE_OPTION, app, check_key_of, console, handle_errors
 from undertow.errors import InputError
+from undertow.identity.keys import default_key_file
 from undertow.model.schema import TABLES
 from undertow.model.writer import MANIFEST
 
@@ -76,9 +77,23 @@ def trace_info(folder: Path) -> dict[str, Any]:
 
 @app.command()
 @handle_errors
-def info(trace: Annotated[Path, typer.Argument(help="A trace folder.")]) -> None:
-    """Show what a trace holds: counts, time span, people, sources, rejects, what it observes."""
+def info(
+    trace: Annotated[Path, typer.Argument(help="A trace folder.")],
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
+) -> None:
+    """Show what a trace holds: counts, time span, people, sources, rejects, what it observes.
+
+    Exits 2 if a project key is found whose fingerprint is not the trace's.
+    """
     summary = trace_info(trace)
+    if summary["key_fingerprint"] is not None:
+        if key_file is not None or default_key_file().is_file():
+            check_key_of(trace, key_file)
+            key_state = "matches the project key"
+        else:
+            key_state = "no project key found"
+    else:
+        key_state = "none"
     tables = Table(title=f"Trace {trace}")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
@@ -87,7 +102,8 @@ def info(trace: Annotated[Path, typer.Argument(help="A trace folder.")]) -> None
     console.print(tables)
     console.print(
         f"Time span: {summary['first']} → {summary['last']}; people: {summary['people']}; "
-        f"key fingerprint {summary['key_fingerprint']}; schema {summary['schema_version']}",
+        f"key fingerprint {summary['key_fingerprint']} ({key_state}); "
+        f"schema {summary['schema_version']}",
         highlight=False,
     )
     if summary["sources"]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
+from undertow.model.observation import FACTS
 from undertow.model.schema import TABLES
 from undertow.model.trace import Trace
 
@@ -148,6 +149,7 @@ class MetricSpec:
     source: str
     description: str
     chart: Chart | None = None
+    observes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -155,11 +157,19 @@ class MetricSpec:
         return f"{self.theme}/{self.name}"
 
     def missing(self, trace: Trace) -> str | None:
-        """The first unmet requirement's reason on ``trace``, or ``None``."""
+        """The first unmet requirement's reason on ``trace``, or ``None``.
+
+        Tables and columns (``requires``) come first, then the observation facts
+        (``observes``): a fact the trace's sources cannot show is named with the reason.
+        """
         for requirement in self.requires:
             reason = trace.missing(requirement)
             if reason is not None:
                 return reason
+        for fact in self.observes:
+            reason = trace.lacks(fact)
+            if reason is not None:
+                return f"the source cannot observe {fact}: {reason}"
         return None
 
     def __call__(self, trace: Trace, *, seed: int = 0) -> pa.Table:
@@ -182,6 +192,7 @@ def metric(
     source: str,
     requires: Iterable[str] = ("messages",),
     chart: Chart | None = None,
+    observes: Iterable[str] = (),
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
 
@@ -199,8 +210,17 @@ def metric(
         and non-empty; otherwise the pipeline skips the metric with the reason.
     chart
         How the report draws the table, if at all.
+    observes
+        Observation facts (``undertow.model.observation.FACTS``: ``rejections``,
+        ``conversation``, ``reply_links``, ``appointments``) the quantity needs the
+        source to have recorded; when the trace's observation model lacks one, the
+        pipeline skips the metric and names the fact and why it is missing.
     """
     requires = tuple(requires)
+    observes = tuple(observes)
+    for fact in observes:
+        if fact not in FACTS:
+            raise ValueError(f"unknown observation fact {fact!r}")
     for requirement in requires:
         table_name = requirement.partition(".")[0]
         if table_name not in TABLES:
@@ -228,6 +248,7 @@ def metric(
             source=source,
             description=doc.splitlines()[0] if doc else name,
             chart=chart,
+            observes=observes,
         )
         return func
 

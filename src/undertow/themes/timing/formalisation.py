@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from undertow.model.observation import appointment_mask
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.registry import MetricSkipped, metric
@@ -245,12 +246,16 @@ def _placebo_z(
     source="Wagner, Soumerai, Zhang & Ross-Degnan 2002 (segmented regression of ITS); "
     "placebo dates as the null (Abadie, Diamond & Hainmueller 2015; Efron 2004)",
     chart=None,
+    observes=("appointments",),
 )
 def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Level and slope changes of key weekly metrics at each formal appointment.
 
     Appointments are roles with ``rank > 0`` (rank 0 is plain membership) and a
-    ``valid_from`` date. One row per appointment week × series (:data:`ITS_SERIES`;
+    ``valid_from`` date that dates an appointment: exact, or an interval of at most a
+    week; a role first seen in a snapshot could have begun at any date of its interval,
+    so no shock is dated by it (the metric is skipped when the trace has no such date).
+    One row per appointment week × series (:data:`ITS_SERIES`;
     the resolution rate only when the trace has outcomes; ``at`` = the week's first
     appointment): the level change with its 95% interval and p-value against the
     placebo-date null (``null_scale``, ``null_df``, ``n_placebo`` placebo dates;
@@ -277,7 +282,8 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     weekly = weekly_series(trace)
     roles = trace.arrow("roles")
     # Rank 0 marks plain membership, not position power: joining is not formalisation.
-    formal = roles.filter(pc.greater(roles.column("rank"), 0))
+    # A snapshot interval or a status (badge) does not date an appointment.
+    formal = roles.filter(pc.and_(pc.greater(roles.column("rank"), 0), appointment_mask(roles)))
     starts = formal.column("valid_from").drop_null().cast(pa.int64()).to_numpy(zero_copy_only=False)
     return shock_table(weekly, starts.astype(np.int64))
 

@@ -100,7 +100,9 @@ def person_patterns(
     """
 
     def is_word(token: str) -> bool:
-        return _is_word(token) or token.casefold() in vocabulary
+        # A login of several parts ("bug-track") is a word when every part is one.
+        parts = _WORD.findall(token) or [token]
+        return all(_is_word(p) or p.casefold() in vocabulary or p.isdigit() for p in parts)
 
     anywhere: set[str] = set()
     capitalised: set[str] = set()
@@ -185,11 +187,15 @@ def _capture_vocabulary() -> set[str]:
     return vocabulary
 
 
-def false_replacements(pairs: list[tuple[list[str | None], list[str | None]]]) -> Counter[str]:
-    """Words of the word lists that the scrubber replaced by a person, with their counts.
+def false_replacements(
+    pairs: list[tuple[list[str | None], list[str | None]]], names: set[tuple[str, str]]
+) -> Counter[str]:
+    """Words of the word lists that the scrubber replaced on their own, with their counts.
 
-    Per changed text: the words of the input (addresses left out) minus the words of the
-    output, as multisets; what is gone from a text that gained a pseudonym was replaced.
+    Per changed text that gained a pseudonym or ``<person>``: the words of its input
+    (addresses left out, and words that form a known full name with a neighbour, from
+    ``names``, the consecutive word pairs of every multi-word name) minus the words of its
+    output, as multisets.
     """
     found: Counter[str] = Counter()
     for before, after in pairs:
@@ -198,8 +204,12 @@ def false_replacements(pairs: list[tuple[list[str | None], list[str | None]]]) -
                 continue
             if not _PSEUDONYM.search(scrubbed):
                 continue
-            plain = _ADDRESS.sub(" ", raw)
-            gone = Counter(w.casefold() for w in _WORD.findall(plain))
+            words = [w.casefold() for w in _WORD.findall(_ADDRESS.sub(" ", raw))]
+            in_name = [False] * len(words)
+            for i in range(len(words) - 1):
+                if (words[i], words[i + 1]) in names:
+                    in_name[i] = in_name[i + 1] = True
+            gone = Counter(w for w, named in zip(words, in_name, strict=True) if not named)
             gone.subtract(Counter(w.casefold() for w in _WORD.findall(scrubbed)))
             for word, n in gone.items():
                 if n > 0 and len(word) >= 3 and _is_word(word) and not word.isdigit():
@@ -271,9 +281,12 @@ def measure(
         people = pq.read_table(folder / "trace" / "people.parquet").to_pylist()
         people.sort(key=lambda p: (-p["n_messages"], p["person_id"]))
         top = [identity[p["person_id"]] for p in people[:TOP] if p["person_id"] in identity]
-        emails = {
+        # People who wrote something: a person named only in text has no message.
+        writers = {p["person_id"] for p in people if p["n_messages"]}
+        writing = {
             re.sub(r"\s+at\s+", "@", v.casefold())
-            for ids in identity.values()
+            for person, ids in identity.items()
+            if person in writers
             for k, v in ids
             if k == "email"
         }
@@ -282,8 +295,16 @@ def measure(
             for text in before:
                 for person, address in _NAME_ADDR.findall(text or ""):
                     address = re.sub(r"\s+at\s+", "@", address.casefold())
-                    if address not in emails:
+                    if address not in writing:
                         outsiders.setdefault(address, [("email", address)]).append(("name", person))
+        names = {
+            pair
+            for ids in [*identity.values(), *outsiders.values()]
+            for k, v in ids
+            if k == "name"
+            for words in [[w.casefold() for w in _WORD.findall(v)]]
+            for pair in zip(words, words[1:], strict=False)
+        }
         others = list(outsiders.values())
         if name == "irc":
             others += _joined_only(identity, data)
@@ -304,7 +325,7 @@ def measure(
                 "leaking": sum(1 for h in hits if h),
                 "occurrences": sum(hits),
             }
-        words = false_replacements(pairs)
+        words = false_replacements(pairs, names)
         result["false_replacements"] = sum(words.values())
         result["false_per_10k"] = round(1e4 * sum(words.values()) / max(n_messages, 1), 2)
         result["false_word_types"] = len(words)

@@ -46,6 +46,16 @@ def analyze(
         ),
     ] = None,
     key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Write into a non-empty folder undertow did not write (only undertow's "
+            "own files are written or replaced there)."
+        ),
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Diagnose a trace without messages (otherwise exit 2).")
+    ] = False,
 ) -> None:
     """Diagnose a community: every metric, the findings, and a self-contained report.
 
@@ -68,6 +78,8 @@ def analyze(
         allow_small_k=allow_small_k,
         markers=markers,
         key_file=key_file,
+        force=force,
+        allow_empty=allow_empty,
     )
     computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
     console.print(

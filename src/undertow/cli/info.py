@@ -1,4 +1,4 @@
-"""``undertow info``: what a trace folder holds (counts, time span, sources, rejects)."""
+"""``undertow info``: what a trace folder holds (counts, span, sources, rejects, observation)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def trace_info(folder: Path) -> dict[str, Any]:
         "key_fingerprint": manifest.get("key_fingerprint"),
         "scrub": manifest.get("identity", {}).get("scrub", {}),
         "schema_version": manifest.get("schema_version"),
+        "observation": manifest.get("observation"),
     }
 
 
@@ -81,7 +82,7 @@ def info(
     trace: Annotated[Path, typer.Argument(help="A trace folder.")],
     key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
 ) -> None:
-    """Show what a trace holds: counts per table, time span, people, sources, rejects.
+    """Show what a trace holds: counts, time span, people, sources, rejects, what it observes.
 
     Exits 2 if a project key is found whose fingerprint is not the trace's.
     """
@@ -131,3 +132,42 @@ def info(
         for reason, n in summary["reasons"].items():
             reasons.add_row(reason, str(n))
         console.print(reasons)
+    observation = summary["observation"]
+    if observation:
+        _print_observation(observation)
+
+
+def _print_observation(observation: dict[str, Any]) -> None:
+    """The observation model: coverage window, reply links, role dates, facts."""
+    coverage = observation.get("coverage", {})
+    links = observation.get("links", {})
+    roles = observation.get("roles", {})
+
+    def day(key: str) -> str:
+        value = coverage.get(key)
+        return str(value)[:10] if value else "-"
+
+    console.print(
+        f"Observed by: {', '.join(observation.get('sources', [])) or '-'}; sustained activity "
+        f"{day('sustained_from')} → {day('sustained_to')} (right-censored there); "
+        f"{coverage.get('strays_before', 0)} stray message(s) before, "
+        f"{coverage.get('tail_after', 0)} after ({coverage.get('tail_authors', 0)} author(s)); "
+        f"{len(coverage.get('gaps', []))} gap(s)",
+        highlight=False,
+    )
+    console.print(
+        f"Reply links: {links.get('coverage', 0.0):.1%} known ({links.get('explicit', 0)} "
+        f"explicit, {links.get('inferred', 0)} inferred, {links.get('unknown', 0)} unknown; "
+        f"floor {links.get('floor', 0.0):.0%}); roles: {roles.get('n_roles', 0)} "
+        f"({roles.get('exact', 0)} exact, {roles.get('interval', 0)} interval-censored, "
+        f"{roles.get('status', 0)} status; {roles.get('ends', 0)} ended); outcomes: "
+        f"{', '.join(observation.get('outcomes', [])) or '-'}",
+        highlight=False,
+    )
+    facts = Table(title="What the source can observe")
+    facts.add_column("fact")
+    facts.add_column("observable")
+    facts.add_column("why not")
+    for name, fact in observation.get("facts", {}).items():
+        facts.add_row(name, "yes" if fact.get("observable") else "no", fact.get("reason", ""))
+    console.print(facts)

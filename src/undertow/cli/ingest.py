@@ -15,6 +15,7 @@ from rich.table import Table
 from undertow.cli.app import app, console, handle_errors
 from undertow.errors import InputError
 from undertow.ingest.builder import TraceBuilder
+from undertow.ingest.inputs import check_inputs
 from undertow.ingest.registry import ADAPTERS
 from undertow.ingest.table import TableMapping, read_roster
 from undertow.model.writer import claim_folder, inside
@@ -98,6 +99,7 @@ def ingest_paths(
     for path in (roster, aliases, opt_out):
         if path is not None and not path.is_file():
             raise InputError("no such file" if not path.exists() else "not a file", path=path)
+    check_inputs([*paths, roster, aliases, opt_out, documents, maintainers, mailmap])
     _check_places(out, list(paths), [roster, aliases, opt_out, documents, maintainers, mailmap])
     if identity_map is not None:
         for given in [*paths, roster, aliases, opt_out, mailmap]:

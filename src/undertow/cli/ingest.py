@@ -12,8 +12,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from undertow.cli.app import app, console, handle_errors
+from undertow.cli.app import KEY_FILE_OPTION, app, console, handle_errors, print_key_notes
 from undertow.errors import InputError
+from undertow.identity.keys import resolve_key
 from undertow.ingest.builder import TraceBuilder
 from undertow.ingest.inputs import check_inputs
 from undertow.ingest.registry import ADAPTERS
@@ -140,6 +141,7 @@ def ingest_paths(
     ) as bar:
         task = bar.add_task(f"reading {len(paths)} input(s) as {fmt}", total=None)
         adapter(builder, list(paths), **options)
+        builder.observe(fmt)
         if roster is not None:
             bar.update(task, description="reading the roster")
             read_roster(builder, roster)
@@ -207,10 +209,7 @@ def ingest(
         Path | None,
         typer.Option(help="Folder of official documents (.txt/.md; git: one folder per tag)."),
     ] = None,
-    key_file: Annotated[
-        Path | None,
-        typer.Option(help="Project key (default $UNDERTOW_KEY_FILE or ./.undertow/key)."),
-    ] = None,
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
     strict: Annotated[bool, typer.Option(help="Fail on the first rejected record.")] = False,
     identity_map: Annotated[
         Path | None,
@@ -244,6 +243,8 @@ def ingest(
     if not paths:
         raise InputError("no input paths given")
     mapping = TableMapping.parse(column_map or [], mapping_file)
+    project_key = resolve_key(key_file, create=True)
+    print_key_notes(project_key)
     manifest = ingest_paths(
         paths,
         out,
@@ -252,7 +253,7 @@ def ingest(
         aliases=aliases,
         opt_out=opt_out,
         documents=documents,
-        key_file=key_file,
+        key_file=project_key.path,
         strict=strict,
         identity_map=identity_map,
         mapping=mapping,

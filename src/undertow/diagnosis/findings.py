@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 
 from undertow.diagnosis.results import Diagnosis, RuleFailure
 from undertow.themes.registry import FINDING_RULES, SEVERITIES, THEMES, Finding
 
-__all__ = ["collect_findings", "rank_findings"]
+__all__ = ["collect_findings", "rank_findings", "with_observation_caveat"]
 
 
 def _score(finding: Finding) -> float:
@@ -47,8 +48,30 @@ def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
+def with_observation_caveat(finding: Finding, caveat: str) -> Finding:
+    """The finding with what the source could not record added to its caveat.
+
+    Examples
+    --------
+    >>> f = Finding(theme="dominance", kind="k", title="t", statement="", severity="low",
+    ...             n=1, effect=1.0, confidence=1.0, evidence=(), caveat="Observational.")
+    >>> with_observation_caveat(f, "9% of messages carry a reply link.").caveat
+    'Observational. Source: 9% of messages carry a reply link.'
+    """
+    if not caveat or caveat in finding.caveat:
+        return finding
+    joined = f"{finding.caveat} Source: {caveat}" if finding.caveat else f"Source: {caveat}"
+    return dataclasses.replace(finding, caveat=joined)
+
+
 def collect_findings(diagnosis: Diagnosis) -> tuple[list[Finding], list[RuleFailure]]:
-    """Run every registered finding rule on ``diagnosis``; a failing rule is recorded, not fatal."""
+    """Run every registered finding rule on ``diagnosis``; a failing rule is recorded, not fatal.
+
+    Each finding's caveat ends with what the trace's sources could not record (its
+    observation model: reply-link coverage, unobservable outcomes, a tail outside the
+    coverage window), so the caveat fits the source rather than a fixed text.
+    """
+    observed = diagnosis.trace.observation.caveat()
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
     for theme in THEMES:
@@ -65,5 +88,5 @@ def collect_findings(diagnosis: Diagnosis) -> tuple[list[Finding], list[RuleFail
                         RuleFailure(theme, name, "TypeError", "a rule returned a non-Finding")
                     )
                     break
-                findings.append(finding)
+                findings.append(with_observation_caveat(finding, observed))
     return rank_findings(findings), failures

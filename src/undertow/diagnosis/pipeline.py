@@ -27,6 +27,7 @@ from undertow.diagnosis.results import Diagnosis, MetricRun
 from undertow.engine import ENGINES, Engine
 from undertow.errors import InputError
 from undertow.features.function_words import DEFAULT_LEXICON, Lexicon, load_lexicon, use_lexicon
+from undertow.identity.keys import check_trace_key
 from undertow.model.trace import Trace
 from undertow.model.writer import claim_folder, inside
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
@@ -174,6 +175,7 @@ def analyze(
     allow_small_k: bool = False,
     identifiers: Iterable[str] = (),
     markers: str | Path | Lexicon | None = None,
+    key_file: str | Path | None = None,
     force: bool = False,
     allow_empty: bool = False,
 ) -> Diagnosis:
@@ -209,6 +211,9 @@ def analyze(
         A marker lexicon file (or :class:`~undertow.features.function_words.Lexicon`)
         for linguistic coordination, e.g. ConvoKit's pattern file for exact agreement
         with ConvoKit (``docs/lexicons.md``); default: undertow's own word lists.
+    key_file
+        The project key (default: the look-up order of :mod:`undertow.identity.keys`).
+        A trace whose manifest records a key fingerprint is analysed only with that key.
     force
         Write into a non-empty ``out`` folder undertow did not write (only undertow's
         own files are written or replaced there).
@@ -223,8 +228,9 @@ def analyze(
     Raises
     ------
     InputError
-        On an invalid ``k`` or engine, an unreadable or malformed ``markers`` file, a trace
-        without messages, or an ``out`` folder that is not undertow's to write.
+        On an invalid ``k`` or engine, an unreadable or malformed ``markers`` file, a
+        project key whose fingerprint is not the trace's, a trace without messages,
+        or an ``out`` folder that is not undertow's to write.
     undertow.diagnosis.output.OutputAuditError
         If an output file would contain an e-mail pattern or raw identifier.
 
@@ -255,6 +261,7 @@ def analyze(
         )
     else:
         trace = Trace.open(trace_or_path, engine=engine)
+    project_key = check_trace_key(trace.manifest.get("key_fingerprint"), key_file)
 
     if not allow_empty and trace.n_messages == 0:
         raise InputError(
@@ -319,7 +326,7 @@ def analyze(
                 html,
                 timings=timings,
                 identifiers=identifiers,
-                digests=trace_digests(trace.path),
+                digests=trace_digests(trace.path, project_key),
                 allowed=static_tokens([*_package_text(), *_trace_categories(trace)]),
                 force=force,
             )

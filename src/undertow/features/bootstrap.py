@@ -9,7 +9,10 @@ Two entry points:
   an odds ratio), calling ``statistic`` once per replicate.
 
 Both are seeded and deterministic: the same inputs and ``seed`` give the same interval.
-Intervals are percentile intervals (Efron & Tibshirani 1993, ch. 13).
+Intervals are percentile intervals (Efron & Tibshirani 1993, ch. 13). Where the bootstrap
+degenerates for a share of counts (0/n, n/n, or a single cluster: every replicate is the
+same), :func:`bootstrap_ratio_ci` returns the exact Clopper–Pearson interval instead;
+:func:`wilson_interval` and :func:`clopper_pearson_interval` are the closed forms.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 __all__ = [
     "DEFAULT_N_BOOT",
@@ -27,8 +31,10 @@ __all__ = [
     "bootstrap_ratio_ci",
     "bootstrap_ratios_ci",
     "bootstrap_weights",
+    "clopper_pearson_interval",
     "percentile_interval",
     "weighted_sums",
+    "wilson_interval",
 ]
 
 #: Default number of bootstrap replicates.
@@ -128,6 +134,59 @@ def percentile_interval(replicates: npt.ArrayLike, *, level: float = 0.95) -> tu
     return (float(low), float(high))
 
 
+def wilson_interval(successes: float, total: float) -> tuple[float, float]:
+    """Wilson's 95% score interval for a proportion (Wilson 1927).
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in wilson_interval(44, 100)]
+    [0.347, 0.538]
+    >>> wilson_interval(0, 20)[0]
+    0.0
+    """
+    if total <= 0:
+        return (float("nan"), float("nan"))
+    z = 1.959963984540054
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+def clopper_pearson_interval(
+    successes: float, total: float, *, level: float = 0.95
+) -> tuple[float, float]:
+    """The exact (Clopper & Pearson 1934) interval for a proportion of counts.
+
+    Never narrower than its nominal coverage; at 0/n the upper bound is
+    ``1 - (alpha/2) ** (1/n)`` (about 3.7/n), at n/n the lower bound mirrors it.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in clopper_pearson_interval(0, 50)]
+    [0.0, 0.0711]
+    >>> [round(v, 4) for v in clopper_pearson_interval(50, 50)]
+    [0.9289, 1.0]
+    """
+    if total <= 0:
+        return (float("nan"), float("nan"))
+    alpha = 1.0 - level
+    k = float(successes)
+    low = 0.0 if k <= 0 else float(stats.beta.ppf(alpha / 2, k, total - k + 1))
+    high = 1.0 if k >= total else float(stats.beta.ppf(1 - alpha / 2, k + 1, total - k))
+    return (low, high)
+
+
+def _count_share(num: FloatArray, den: FloatArray) -> bool:
+    """Whether the clusters' values are counts of successes out of counts of trials."""
+    return bool(
+        np.all(num == np.round(num))
+        and np.all(den == np.round(den))
+        and np.all(num >= 0)
+        and np.all(num <= den)
+    )
+
+
 def bootstrap_ratio_ci(
     numerator: npt.ArrayLike,
     denominator: npt.ArrayLike,
@@ -154,12 +213,16 @@ def bootstrap_ratio_ci(
     -------
     tuple of float
         ``(estimate, low, high)``; NaN when there are no clusters or the denominator is 0.
+        For a share of counts at 0 or 1, or resting on one cluster, the interval is
+        Clopper–Pearson's (a percentile interval would have no width).
 
     Examples
     --------
     >>> est, lo, hi = bootstrap_ratio_ci([1, 0, 1, 1], [1, 1, 1, 1], seed=0)
     >>> est, 0.0 <= lo <= est <= hi <= 1.0
     (0.75, True)
+    >>> [round(v, 3) for v in bootstrap_ratio_ci([0, 0, 0], [2, 3, 5])]
+    [0.0, 0.0, 0.308]
     """
     num = np.asarray(numerator, dtype=np.float64)
     den = np.asarray(denominator, dtype=np.float64)
@@ -167,6 +230,10 @@ def bootstrap_ratio_ci(
     if num.size == 0 or total == 0:
         return (float("nan"), float("nan"), float("nan"))
     estimate = float(num.sum() / total)
+    successes = float(num.sum())
+    if (successes in (0.0, float(total)) or num.size == 1) and _count_share(num, den):
+        low, high = clopper_pearson_interval(successes, float(total), level=level)
+        return (estimate, low, high)
     replicates: list[FloatArray] = []
     # Weights are counts summing to the number of clusters: with unit denominators
     # (shares, means per cluster) every replicate's denominator is exactly that number.

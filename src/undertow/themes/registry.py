@@ -27,12 +27,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
+from undertow.model.observation import FACTS
 from undertow.model.schema import TABLES
 from undertow.model.trace import Trace
+
+if TYPE_CHECKING:
+    from undertow.themes.decision import Decision
 
 __all__ = [
     "FINDING_RULES",
@@ -145,6 +149,7 @@ class MetricSpec:
     source: str
     description: str
     chart: Chart | None = None
+    observes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -152,11 +157,19 @@ class MetricSpec:
         return f"{self.theme}/{self.name}"
 
     def missing(self, trace: Trace) -> str | None:
-        """The first unmet requirement's reason on ``trace``, or ``None``."""
+        """The first unmet requirement's reason on ``trace``, or ``None``.
+
+        Tables and columns (``requires``) come first, then the observation facts
+        (``observes``): a fact the trace's sources cannot show is named with the reason.
+        """
         for requirement in self.requires:
             reason = trace.missing(requirement)
             if reason is not None:
                 return reason
+        for fact in self.observes:
+            reason = trace.lacks(fact)
+            if reason is not None:
+                return f"the source cannot observe {fact}: {reason}"
         return None
 
     def __call__(self, trace: Trace, *, seed: int = 0) -> pa.Table:
@@ -179,6 +192,7 @@ def metric(
     source: str,
     requires: Iterable[str] = ("messages",),
     chart: Chart | None = None,
+    observes: Iterable[str] = (),
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
 
@@ -196,8 +210,17 @@ def metric(
         and non-empty; otherwise the pipeline skips the metric with the reason.
     chart
         How the report draws the table, if at all.
+    observes
+        Observation facts (``undertow.model.observation.FACTS``: ``rejections``,
+        ``conversation``, ``reply_links``, ``appointments``) the quantity needs the
+        source to have recorded; when the trace's observation model lacks one, the
+        pipeline skips the metric and names the fact and why it is missing.
     """
     requires = tuple(requires)
+    observes = tuple(observes)
+    for fact in observes:
+        if fact not in FACTS:
+            raise ValueError(f"unknown observation fact {fact!r}")
     for requirement in requires:
         table_name = requirement.partition(".")[0]
         if table_name not in TABLES:
@@ -225,6 +248,7 @@ def metric(
             source=source,
             description=doc.splitlines()[0] if doc else name,
             chart=chart,
+            observes=observes,
         )
         return func
 
@@ -268,6 +292,10 @@ class Finding:
     direction
         ``limits`` if power limits knowledge creation here, ``supports`` if it helps,
         ``neutral`` otherwise.
+    decision
+        The declared test the finding comes from (estimate, interval, p, n; the run's
+        q-value once the diagnosis has adjusted the family). See
+        :mod:`undertow.themes.decision`.
     """
 
     theme: Theme
@@ -288,6 +316,17 @@ class Finding:
     at: str | None = None
     direction: Literal["limits", "supports", "neutral"] = "neutral"
     details: Mapping[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None
+
+    @property
+    def p_value(self) -> float | None:
+        """The p-value of the finding's test (None for a descriptive finding)."""
+        return self.decision.p_value if self.decision is not None else None
+
+    @property
+    def q_value(self) -> float | None:
+        """The Benjamini–Hochberg q-value across the run (None until adjusted)."""
+        return self.decision.q_value if self.decision is not None else None
 
     @property
     def rank_score(self) -> float:

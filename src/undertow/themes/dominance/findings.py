@@ -13,6 +13,10 @@ __all__ = ["concentrated_voice", "dominant_actor"]
 
 #: A person receiving at least this share of all replies is a hub worth examining.
 HUB_SHARE = 0.25
+#: So is one receiving at least :data:`HUB_MIN_SHARE` of the replies and this many times
+#: the share of the next person (one expert answering a help list: a hub by any reading).
+HUB_LEAD = 3.0
+HUB_MIN_SHARE = 0.1
 #: A relative drop in others' participation at least this large counts as large.
 LARGE_DROP = 0.3
 
@@ -63,7 +67,11 @@ def _silencing_row(rows: list[dict[str, Any]], actor: str | None) -> dict[str, A
 
 @finding_rule(theme="dominance")
 def dominant_actor(results: Results) -> list[Finding]:
-    """A person capturing a large share of replies, with others going quiet when they enter."""
+    """A person capturing a large share of replies, with others going quiet when they enter.
+
+    A hub is a person with at least :data:`HUB_SHARE` of all replies, or with at least
+    :data:`HUB_MIN_SHARE` and :data:`HUB_LEAD` times the share of anyone else.
+    """
     capture = _rows(results.get("reply_capture"))
     if not capture:
         return []
@@ -75,7 +83,10 @@ def dominant_actor(results: Results) -> list[Finding]:
     share = float(top["reply_share"])
     share_lo = top["reply_share_lo"]
     share_lo = share if share_lo is None or math.isnan(share_lo) else float(share_lo)
-    if share < HUB_SHARE:
+    others = [float(r["reply_share"]) for r in ranked if r is not top]
+    runner_up = max(others, default=0.0)
+    leads = share >= HUB_MIN_SHARE and share >= HUB_LEAD * runner_up
+    if share < HUB_SHARE and not leads:
         return []
     person = str(top["person_id"])
     silencing = _silencing_row(_rows(results.get("silencing")), person)

@@ -1,27 +1,12 @@
-"""Closed-form intervals for proportions and their differences (Wilson, Newcombe)."""
+"""Newcombe's interval for a difference of proportions (Wilson intervals of each)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from undertow.features.bootstrap import wilson_interval
+
 __all__ = ["newcombe_interval", "wilson_interval"]
-
-
-def wilson_interval(successes: float, total: float) -> tuple[float, float]:
-    """Wilson's 95% score interval for a proportion.
-
-    Examples
-    --------
-    >>> [round(v, 3) for v in wilson_interval(44, 100)]
-    [0.347, 0.538]
-    """
-    if total <= 0:
-        return (float("nan"), float("nan"))
-    z = 1.959963984540054
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (float(centre - half), float(centre + half))
 
 
 def newcombe_interval(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float, float]:

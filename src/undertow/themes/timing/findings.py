@@ -35,7 +35,7 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
     table = results.get("formalisation_shock")
     if table is None or table.num_rows == 0:
         return []
-    rows = table.to_pylist()
+    rows = [row for row in table.to_pylist() if row["p_level"] is not None]
     tests = len(rows)
     best: dict[object, dict[str, object]] = {}
     for row in rows:

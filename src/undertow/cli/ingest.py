@@ -31,7 +31,8 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
     """Add every ``.txt``/``.md``/``.rst`` file under ``folder`` as an official document.
 
     A file name starting with a date (``2021-03-01-charter.md``) gives the version's
-    ``valid_from``. Returns the number of documents.
+    ``valid_from``. Each file is a manifest source of one record; a file that is not
+    UTF-8 is rejected (``bad_encoding``). Returns the number of documents.
 
     Examples
     --------
@@ -46,11 +47,17 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _DOCUMENT_SUFFIXES
     )
+    added = 0
     for path in files:
+        log = builder.source(path)
+        log.read()
         try:
-            text = path.read_text("utf-8-sig")
+            text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text: {exc}", path=path) from exc
+            log.reject("bad_encoding", f"{path.name}: byte {exc.start}", None)
+            continue
+        added += 1
+        log.accept_record()
         dated = _DATED.match(path.name)
         valid_from = datetime.fromisoformat(dated.group(1)).replace(tzinfo=UTC) if dated else None
         builder.add_document(
@@ -60,7 +67,7 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
             valid_from=valid_from,
         )
         builder.note_input(path)
-    return len(files)
+    return added
 
 
 def ingest_paths(

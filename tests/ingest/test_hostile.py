@@ -233,6 +233,16 @@ def documents_case(files: dict[str, bytes]) -> Callable[[Path], list[str]]:
     return make
 
 
+def maintainers_case(text: str) -> Callable[[Path], list[str]]:
+    def make(tmp: Path) -> list[str]:
+        commits = write(tmp, "commits.jsonl", json.dumps(COMMIT) + "\n")
+        write(tmp / "snapshots", "MAINTAINERS.v1", text)
+        write(tmp / "snapshots", "tags.csv", "tag,date\nv1,2020-01-01T00:00:00+00:00\n")
+        return [str(commits), "--format", "git", "--maintainers", str(tmp / "snapshots")]
+
+    return make
+
+
 def many_links(n: int) -> bytes:
     lines = [f"Person {i} <p{i}@new.org> <p{i}@old.org>" for i in range(n)]
     return gzip.compress(("\n".join(lines) + "\n").encode())
@@ -654,6 +664,19 @@ CASES: dict[str, Hostile] = {
         mailmap_case("Ann <ann@new.org>\u2028<x@y.org> <ann@example.org>\n", ".mailmap"),
         2,
         (".mailmap", "bad_mailmap_line 1"),
+    ),
+    "maintainers_bad_lines_rejected_with_line": Hostile(
+        maintainers_case(
+            "M:\tNo Section <n@example.net>\n\nTHE REST\nM:\tBob Stone <bob@example.net>\n"
+            "M:\tSupported\nR:\tAnn\u2028Lee <ann@example.org>\n"
+        ),
+        0,
+        check=expect_source("MAINTAINERS.v1", read=4, accepted=2, rejected=2),
+    ),
+    "maintainers_without_role_lines": Hostile(
+        maintainers_case("THE REST\nS:\tSupported\n"),
+        2,
+        ("MAINTAINERS.v1", "no record accepted"),
     ),
     "git_maintainers_not_a_folder": Hostile(
         lambda tmp: [

@@ -652,7 +652,7 @@ def ingest_git(
         for tag, when in tag_dates(*csvs).items():
             dates.setdefault(tag, when)
     if maintainers is not None:
-        snapshots, undated = read_snapshot_dir(maintainers, dates)
+        snapshots, undated = read_snapshot_dir(maintainers, dates, builder)
         if undated:
             from undertow.errors import InputError
 

@@ -171,3 +171,43 @@ def test_deterministic_and_row_order_irrelevant(
     assert isinstance(again, pa.Table) and isinstance(reordered, pa.Table)
     assert_identical(first, again)
     assert_same(first, reordered)
+
+
+def _interval_triples(spec: MetricSpec) -> list[tuple[str, str, str]]:
+    return [
+        (column, f"{column}_lo", f"{column}_hi")
+        for column in spec.columns
+        if f"{column}_lo" in spec.columns and f"{column}_hi" in spec.columns
+    ]
+
+
+def _values(table: pa.Table, column: str) -> np.ndarray:
+    return np.asarray(
+        table.column(column).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("build", [tiny_trace, None], ids=["tiny", "community"])
+def test_estimates_lie_in_their_intervals_and_shares_in_the_unit_interval(
+    spec: MetricSpec, build: Callable[[], Trace] | None, community: dict[str, pa.Table]
+) -> None:
+    """``lo <= estimate <= hi`` for every ``<name>, <name>_lo, <name>_hi``; shares in [0, 1]."""
+    result = run(spec, build() if build is not None else Trace(community))
+    if isinstance(result, str) or result.num_rows == 0:
+        return
+    for column, low, high in _interval_triples(spec):
+        estimate, lo, hi = (_values(result, c) for c in (column, low, high))
+        known = np.isfinite(estimate) & np.isfinite(lo) & np.isfinite(hi)
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(estimate[known]))
+        outside = (lo[known] > estimate[known] + tolerance) | (
+            estimate[known] > hi[known] + tolerance
+        )
+        assert not outside.any(), (
+            f"{column} outside [{low}, {high}] in {int(outside.sum())} row(s), e.g. "
+            f"{estimate[known][outside][0]} vs [{lo[known][outside][0]}, {hi[known][outside][0]}]"
+        )
+    for column in spec.share_columns:
+        values = _values(result, column)
+        values = values[np.isfinite(values)]
+        assert ((values >= -1e-12) & (values <= 1 + 1e-12)).all(), f"{column} outside [0, 1]"

@@ -74,15 +74,18 @@ def test_wald_p_is_the_normal_test_with_the_interval_standard_error() -> None:
 
 
 def test_severity_follows_the_interval_against_the_practical_threshold() -> None:
-    threshold = THRESHOLDS["uptake_gap"]
+    kind = "newcomers_ignored"
+    threshold = THRESHOLDS[kind]
     beyond_large = decision(threshold.large + 0.1, threshold.large + 0.01, 0.9)
-    assert severity_for("uptake_gap", beyond_large) == "severe"
-    practical = decision(threshold.practical + 0.05, threshold.practical + 0.01, 0.9)
-    assert severity_for("uptake_gap", practical) == "moderate"
-    reaching_back = decision(threshold.practical + 0.05, 0.0, 0.5)
-    assert severity_for("uptake_gap", reaching_back) == "low"
-    small = decision(threshold.practical / 2, threshold.practical / 4, threshold.practical)
-    assert severity_for("uptake_gap", small) == "info"
+    assert severity_for(kind, beyond_large) == "severe"
+    large_point = decision(threshold.large + 0.01, threshold.practical + 0.01, 0.9)
+    assert severity_for(kind, large_point) == "moderate"
+    practical = decision(threshold.practical + 0.02, threshold.practical + 0.01, 0.9)
+    assert severity_for(kind, practical) == "low"
+    reaching_back = decision(threshold.large + 0.05, 0.0, 0.9)
+    assert severity_for(kind, reaching_back) == "info"
+    # Kinds that cannot show harm by design stay descriptive.
+    assert severity_for("uptake_gap", beyond_large) == "info"
     # A drop is oriented by ``concern``.
     drop = decision(-0.6, -0.8, -0.55)
     assert severity_for("chilling_leader", drop, concern=-1.0) == "severe"

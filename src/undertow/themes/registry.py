@@ -154,6 +154,19 @@ class MetricSpec:
         """``theme/name``: where the table is written (``metrics/<theme>/<name>.parquet``)."""
         return f"{self.theme}/{self.name}"
 
+    @property
+    def share_columns(self) -> tuple[str, ...]:
+        """Columns that hold proportions (in [0, 1]): ``*_share`` and their interval bounds.
+
+        A share is a part of a whole by the naming convention; the contract test checks
+        every registered metric's shares lie in [0, 1].
+        """
+        return tuple(
+            c
+            for c in self.columns
+            if c.endswith(("_share", "_share_lo", "_share_hi")) and not c.startswith("excess_")
+        )
+
     def missing(self, trace: Trace) -> str | None:
         """The first unmet requirement's reason on ``trace``, or ``None``."""
         for requirement in self.requires:

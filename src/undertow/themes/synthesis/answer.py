@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.decision import Decision, severity_for
+from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.synthesis.power_model import dominant_actors
 
 __all__ = ["power_limits_knowledge"]
@@ -20,9 +21,6 @@ PHRASES = {
     "emergent_space": "the thread is in a member-created space",
 }
 ALPHA = 0.05
-#: Odds ratio at or beyond which an effect counts as large (|log OR| >= log 2).
-LARGE = 2.0
-MODERATE = 1.25
 
 
 def _fmt(value: float) -> str:
@@ -31,16 +29,6 @@ def _fmt(value: float) -> str:
 
 def _phrase(row: dict[str, Any]) -> str:
     return PHRASES.get(str(row["term"]), str(row["label"]))
-
-
-def _severity(odds_ratio: float, p_value: float) -> Severity:
-    """Large *and* clearly beyond chance is severe; a healthy community gets no severe finding."""
-    strength = max(odds_ratio, 1 / odds_ratio)
-    if p_value < 0.01 and strength >= LARGE:
-        return "severe"
-    if strength >= MODERATE:
-        return "moderate"
-    return "low"
 
 
 @finding_rule(theme="synthesis")
@@ -72,8 +60,9 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
     n = int(rows[0]["n"])
     outcome = str(rows[0]["outcome"])
     outcome_text = "resolved" if outcome == "resolved" else "acknowledged by their starter"
+    tested = len(rows)
     limiting = sorted(
-        (r for r in rows if r["odds_ratio_hi"] < 1 and r["p_value"] < ALPHA),
+        (r for r in rows if r["odds_ratio_hi"] < 1 and min(1.0, r["p_value"] * tested) < ALPHA),
         key=lambda r: (r["odds_ratio"], r["term"]),
     )
     helping = sorted(
@@ -91,6 +80,18 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
     evidence = ("synthesis/power_knowledge_model",)
     if limiting:
         top = limiting[0]
+        decision = Decision(
+            test="model",
+            null="odds ratio 1 (no association), cluster-robust Wald test by starter, "
+            f"Bonferroni over the {tested} power terms",
+            estimate=math.log(top["odds_ratio"]),
+            ci_low=math.log(top["odds_ratio_lo"]),
+            ci_high=math.log(top["odds_ratio_hi"]),
+            p_value=min(1.0, float(top["p_value"]) * tested),
+            n=n,
+            unit="threads",
+            n_smallest=int(top["n_with"]) if top["n_with"] is not None else n,
+        )
         parts = [
             f"when {_phrase(r)} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
             f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
@@ -107,7 +108,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
                 kind="power_limits_knowledge",
                 title="Threads are less often " + outcome_text + " when " + _phrase(top),
                 statement=statement,
-                severity=_severity(top["odds_ratio"], top["p_value"]),
+                severity=severity_for("power_limits_knowledge", decision, concern=-1.0),
                 n=n,
                 effect=abs(math.log(top["odds_ratio"])),
                 confidence=1 - top["p_value"],
@@ -122,6 +123,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
                 if top["term"] == "dominant_present"
                 else (),
                 details={"limiting_terms": [r["term"] for r in limiting]},
+                decision=decision,
             )
         ]
     strongest = min(rows, key=lambda r: (r["p_value"], r["term"]))
@@ -159,5 +161,15 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
             null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
             direction="supports" if helping else "neutral",
             details={"supporting_terms": [r["term"] for r in helping]},
+            decision=Decision(
+                test="estimate",
+                null="odds ratio 1 (no association)",
+                estimate=math.log(strongest["odds_ratio"]),
+                ci_low=math.log(strongest["odds_ratio_lo"]),
+                ci_high=math.log(strongest["odds_ratio_hi"]),
+                p_value=None,
+                n=n,
+                unit="threads",
+            ),
         )
     ]

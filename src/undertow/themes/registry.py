@@ -148,6 +148,7 @@ class MetricSpec:
     source: str
     description: str
     chart: Chart | None = None
+    seeded: bool = False
 
     @property
     def key(self) -> str:
@@ -195,6 +196,7 @@ def metric(
     source: str,
     requires: Iterable[str] = ("messages",),
     chart: Chart | None = None,
+    seeded: bool = False,
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
 
@@ -212,6 +214,10 @@ def metric(
         and non-empty; otherwise the pipeline skips the metric with the reason.
     chart
         How the report draws the table, if at all.
+    seeded
+        Whether the table depends on ``seed`` (bootstraps, permutations, sampling). An
+        unseeded metric gives the same table under every seed; the contract test checks
+        both declarations.
     """
     requires = tuple(requires)
     for requirement in requires:
@@ -241,6 +247,7 @@ def metric(
             source=source,
             description=doc.splitlines()[0] if doc else name,
             chart=chart,
+            seeded=seeded,
         )
         return func
 

@@ -243,6 +243,7 @@ _GROUP_COLUMNS = ("group", "jsd", "jsd_lo", "jsd_hi", "n", "n_people")
 
 
 @metric(
+    seeded=True,
     theme="divergence",
     columns=_GROUP_COLUMNS,
     source=_SOURCE,

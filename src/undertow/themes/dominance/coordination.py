@@ -388,6 +388,7 @@ _GROUP_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=_GROUP_COLUMNS,
     source="Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg 2012 (Echoes of power)",
@@ -497,6 +498,7 @@ _GAP_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=_GAP_COLUMNS,
     source="Deference gap: Danescu-Niculescu-Mizil et al. 2012 (Echoes of power), "

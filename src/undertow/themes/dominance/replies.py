@@ -43,6 +43,7 @@ def _is_reply_to_other(arrays: MessageArrays) -> np.ndarray:
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=CAPTURE_COLUMNS,
     source="Reply capture (share of replies received), cf. Joyce & Kraut 2006",
@@ -196,6 +197,7 @@ IGNORED_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=IGNORED_COLUMNS,
     source="Ignored rate of thread starts by status (Joyce & Kraut 2006; Arguello et al. 2006)",

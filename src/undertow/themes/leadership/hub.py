@@ -21,6 +21,7 @@ HUB_COLUMNS = ("measure", "leader_share", "leader_share_lo", "leader_share_hi", 
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=HUB_COLUMNS,
     source="Facilitator-centric pattern (SNAPP; Dawson 2010)",
@@ -163,6 +164,7 @@ def _pair_centralisation(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[fl
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=CENTRALISATION_COLUMNS,
     source="Freeman degree centralisation; degree-preserving rewiring null (Maslov & Sneppen 2002)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,13 @@ def test_every_threshold_states_its_rationale() -> None:
         assert 0 < threshold.practical < threshold.large, kind
         assert threshold.min_n >= threshold.min_group >= 1, kind
         assert len(threshold.rationale) > 40, kind
+
+
+def test_the_documented_thresholds_are_the_ones_in_force() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "decisions.md").read_text("utf-8")
+    for kind, threshold in THRESHOLDS.items():
+        row = (
+            f"| `{kind}` | {threshold.scale} | {threshold.practical:.3g} | {threshold.large:.3g} "
+            f"| {threshold.min_n} | {threshold.min_group} | {threshold.ceiling} |"
+        )
+        assert row in text, f"docs/decisions.md does not state the {kind} threshold"

@@ -239,7 +239,9 @@ THRESHOLDS: dict[str, Threshold] = {
         large=math.log(3.47),
         min_n=100,
         min_group=20,
-        rationale=_CHEN + "; 20 messages in each group.",
+        rationale=_CHEN + "; 20 messages in each group. Strata control only for message "
+        "kind and year (novices may ask harder questions), so at most moderate.",
+        ceiling="moderate",
     ),
     "newcomers_ignored": Threshold(
         scale="return rate of replied newcomers minus ignored newcomers (proportion points)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from undertow.themes.decision import Decision, severity_for, wald_p
+from undertow.themes.decision import THRESHOLDS, Decision, severity_for, wald_p
 from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.rows import rows as _rows
 from undertow.themes.wording import p_text
@@ -109,8 +109,12 @@ def chilling_leader(results: Results) -> list[Finding]:
 
     One decision per leader (or for leaders pooled when no leader has rows of their
     own): the one-sided cluster-bootstrap test of a drop, on whichever of the two
-    measures has the smaller p-value, Bonferroni-adjusted for that choice of two.
+    measures has the smaller p-value, Bonferroni-adjusted for that choice of two. A
+    leader with fewer threads on either side than the minimum information
+    (``THRESHOLDS["chilling_leader"].min_group``) is not tested: a handful of threads
+    leaves one side of the comparison without variation, and nothing can be decided.
     """
+    enough = THRESHOLDS["chilling_leader"].min_group
     rows = _rows(results.get("chilling_effect"))
     own = [r for r in rows if r["actor_id"] is not None]
     candidates = own or [r for r in rows if r["actor_id"] is None]
@@ -118,6 +122,8 @@ def chilling_leader(results: Results) -> list[Finding]:
     by_actor: dict[str | None, list[tuple[float, dict[str, Any]]]] = {}
     for row in candidates:
         if row["measure"] not in CHILLING_SCALE:
+            continue
+        if min(row["n_with"] or 0, row["n_without"] or 0) < enough:
             continue
         if not all(_finite(row[c]) for c in ("difference", "difference_lo", "difference_hi")):
             continue

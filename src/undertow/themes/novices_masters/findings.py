@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from undertow.themes.decision import Decision, severity_for, wald_p, wilson_interval
+from undertow.themes.decision import THRESHOLDS, Decision, severity_for, wald_p, wilson_interval
 from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.wording import finite, numbers, p_text
 
@@ -122,12 +122,17 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
     first replies against everyone else's; the effect is the excess share with the
     person's Wilson interval. ``severe`` also needs the return gap's interval above 0.
     One decision per community-wide outcome (novices' odds of a hostile reply or of
-    being ignored vs masters', stratified by kind and year).
+    being ignored vs masters', stratified by kind and year). A master with fewer first
+    replies than the minimum information (``THRESHOLDS["gatekeeping"].min_group``) is
+    not tested.
     """
     findings: list[Finding] = []
+    enough = THRESHOLDS["gatekeeping"].min_group
     for r in _rows_of(results.get("gatekeepers")):
         if not (r["is_master"] and (finite(r["return_gap"]) or 0.0) > 0):
             continue
+        if (finite(r["n"]) or 0) < enough:
+            continue  # too few first replies to test a person
         values = numbers(r, "hostile_p_value", "hostile_share", "hostile_share_others", "n")
         if values is None:
             continue

@@ -137,7 +137,8 @@ def dominant_actor(results: Results) -> list[Finding]:
             f"{newcomers['ignored_rate']:.0%} of newcomers' first thread starts get no reply "
             f"(n = {newcomers['n']})."
         )
-    limits = severity in ("moderate", "severe") or silenced or neglect
+    # A hub that is not established (info) makes no claim about knowledge creation.
+    limits = severity in ("moderate", "severe") or (severity == "low" and (silenced or neglect))
     return [
         Finding(
             theme="dominance",

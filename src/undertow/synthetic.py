@@ -172,6 +172,7 @@ def synthetic_tables(
             "has_patch": pa.array(has_patch),
             "has_signature": pa.array(np.zeros(n, dtype=bool)),
             "source_ref": pa.nulls(n, pa.string()),
+            "parent_basis": pa.nulls(n, pa.string()),
         },
         schema=TABLES["messages"].schema,
     )
@@ -228,6 +229,9 @@ def _roles(
             "valid_from": pa.array(valid_from, type=pa.int64()).cast(TIMESTAMP),
             "valid_to": pa.nulls(holders.size, TIMESTAMP),
             "source_ref": pa.nulls(holders.size, pa.string()),
+            "date_basis": pa.nulls(holders.size, pa.string()),
+            "valid_from_earliest": pa.nulls(holders.size, TIMESTAMP),
+            "valid_to_earliest": pa.nulls(holders.size, TIMESTAMP),
         },
         schema=TABLES["roles"].schema,
     )

@@ -12,7 +12,7 @@ from undertow.engine import Engine
 from undertow.model.schema import TABLES, TIMESTAMP
 from undertow.model.trace import Trace
 
-__all__ = ["derive_people", "make_trace", "tiny_trace"]
+__all__ = ["derive_people", "make_trace", "placebo_roster", "tiny_trace", "truncated_trace"]
 
 EPOCH = datetime(2020, 1, 6, tzinfo=UTC)  # a Monday
 
@@ -199,3 +199,85 @@ def tiny_trace(engine: Engine = "duckdb") -> Trace:
         },
     ]
     return make_trace(messages, roles=roles, outcomes=outcomes, engine=engine)
+
+
+def _retraced(trace: Trace, tables: dict[str, pa.Table]) -> Trace:
+    """A trace of ``tables`` whose observation model is recomputed from them.
+
+    The facts the adapters declared (``rejections``, ``conversation``) are kept; coverage,
+    reply links and role dates are measured again on the new tables.
+    """
+    from undertow.model.observation import observation_model
+    from undertow.model.schema import validate_table
+
+    tables = {name: validate_table(name, table) for name, table in tables.items()}
+    declared = {
+        fact: reason
+        for fact, reason in trace.observation.unobservable.items()
+        if fact in ("rejections", "conversation")
+    }
+    model = observation_model(tables, sources=trace.observation.sources, unobservable=declared)
+    return Trace(tables, manifest={**trace.manifest, "observation": model.as_dict()})
+
+
+def placebo_roster(trace: Trace, seed: int, *, n_people: int = 5, min_messages: int = 10) -> Trace:
+    """The trace with a placebo roster: random active members appointed at random dates.
+
+    ``n_people`` people with at least ``min_messages`` messages get a rank-2 role with an
+    exact ``valid_from`` drawn uniformly from the middle 80 % of the coverage window. A
+    diagnosis should find no leadership or timing effect of these appointments (a negative
+    control).
+
+    Examples
+    --------
+    >>> placebo_roster(tiny_trace(), seed=1, min_messages=1).arrow("roles").num_rows
+    5
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+    people = trace.arrow("people")
+    active = people.filter(pc.greater_equal(people.column("n_messages"), min_messages))
+    chosen = rng.choice(active.num_rows, size=min(n_people, active.num_rows), replace=False)
+    low = trace.observation.moment("sustained_from")
+    high = trace.observation.moment("right_censored_at")
+    if low is None or high is None:
+        raise ValueError("placebo_roster needs a trace with messages")
+    span = (high - low).total_seconds()
+    offsets = rng.uniform(0.1, 0.9, chosen.size) * span
+    roles = pa.table(
+        {
+            "person_id": active.column("person_id").take(pa.array(chosen)),
+            "role": pa.array(["maintainer"] * chosen.size),
+            "rank": pa.array([2] * chosen.size, pa.int32()),
+            "valid_from": pa.array([low + timedelta(seconds=float(s)) for s in offsets], TIMESTAMP),
+            "date_basis": pa.array(["exact"] * chosen.size),
+        }
+    )
+    tables = {name: trace.arrow(name) for name in TABLES if trace.has(name)}
+    tables["roles"] = roles
+    return _retraced(trace, tables)
+
+
+def truncated_trace(trace: Trace, at: datetime) -> Trace:
+    """The trace cut at ``at``: later messages, and outcomes of threads no longer there, removed.
+
+    Examples
+    --------
+    >>> trace = tiny_trace()
+    >>> truncated_trace(trace, EPOCH + timedelta(hours=30)).n_messages < trace.n_messages
+    True
+    """
+    import pyarrow.compute as pc
+
+    tables = {name: trace.arrow(name) for name in TABLES if trace.has(name)}
+    messages = tables["messages"]
+    messages = messages.filter(pc.less(messages.column("created_at"), pa.scalar(at, TIMESTAMP)))
+    tables["messages"] = messages
+    if "outcomes" in tables:
+        outcomes = tables["outcomes"]
+        tables["outcomes"] = outcomes.filter(
+            pc.is_in(outcomes.column("thread_id"), value_set=messages.column("thread_id"))
+        )
+    return _retraced(trace, tables)

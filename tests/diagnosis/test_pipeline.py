@@ -61,6 +61,7 @@ def community() -> Trace:
 def test_outputs_follow_the_documented_layout(tmp_path: Path) -> None:
     diagnosis = analyze(community(), tmp_path, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".undertow",
         "findings.json",
         "metrics",
         "report.html",
@@ -157,7 +158,7 @@ def test_audit_fails_the_run_on_a_planted_email(tmp_path: Path) -> None:
     with pytest.raises(OutputAuditError, match="metrics/knowledge/leaky.parquet"):
         analyze(community(), tmp_path, progress=False)
     # Nothing that looks like a result is left behind, not even the previous run's.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["AUDIT-FAILED.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".undertow", "AUDIT-FAILED.json"]
     record = json.loads((tmp_path / "AUDIT-FAILED.json").read_text("utf-8"))
     assert {"path": "metrics/knowledge/leaky.parquet", "kind": "email", "count": 1} in record
     assert "example.org" not in (tmp_path / "AUDIT-FAILED.json").read_text("utf-8")
@@ -203,7 +204,7 @@ def test_cli_writes_the_report_and_exits_one_on_a_failed_metric(tmp_path: Path) 
     del REGISTRY["example_fails"]
     result = runner.invoke(app, ["analyze", str(folder), "-o", str(tmp_path / "ok"), "-q"])
     assert result.exit_code == 0, result.output
-    written = sum(1 for p in (tmp_path / "ok").rglob("*") if p.is_file())
+    written = sum(1 for p in (tmp_path / "ok").rglob("*") if p.is_file() and p.name != ".undertow")
     assert f"0 e-mail patterns or raw identifiers in {written} files" in result.output
     result = runner.invoke(app, ["analyze", str(folder), "-o", str(tmp_path / "k"), "--k", "3"])
     assert result.exit_code == 2

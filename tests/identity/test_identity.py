@@ -46,6 +46,7 @@ def test_default_key_place(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_key_file() == tmp_path / "env-key"
     assert default_key_file(tmp_path / "flag") == tmp_path / "flag"
     monkeypatch.delenv("UNDERTOW_KEY_FILE")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.chdir(tmp_path)
     assert default_key_file() == tmp_path / ".undertow" / "key"
 

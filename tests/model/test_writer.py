@@ -24,7 +24,7 @@ def _tables() -> dict[str, pa.Table]:
 def test_writes_tables_and_manifest(tmp_path: Path) -> None:
     folder = write_trace(tmp_path / "t", _tables(), manifest={"seeds": {"x": 1}})
     manifest = json.loads((folder / MANIFEST).read_text())
-    assert manifest["schema_version"] == "1"
+    assert manifest["schema_version"] == "2"
     assert manifest["seeds"] == {"x": 1}
     assert manifest["tables"]["messages"] == tiny_trace().n_messages
     assert set(manifest["packages"]) == {"undertow", "pyarrow", "ibis-framework", "duckdb"}

@@ -114,8 +114,8 @@ def test_scenario_knobs_are_checked() -> None:
         scenario("healthy", wizardry=1)
     with pytest.raises(ValueError, match="within 0..1"):
         scenario("gatekeeping", strength=2.0)
-    fixed = simulate("late_manager", seed=0, n_days=120, appointment_day=50)
-    assert fixed.truth["planted"][0]["at"] == "2024-02-20"
+    fixed = simulate("late_manager", seed=0, n_days=160, appointment_day=60)
+    assert fixed.truth["planted"][0]["at"] == "2024-03-01"
 
 
 def test_knowledge_creation_is_measured() -> None:
@@ -129,3 +129,48 @@ def test_knowledge_creation_is_measured() -> None:
     resolved = sum(result.daily["resolved"].to_pylist())
     assert pc.sum(pc.equal(outcomes["kind"], "accepted_answer")).as_py() == resolved
     assert isinstance(result.daily, pa.Table)
+
+
+def test_n_spaces_adds_official_and_emergent_spaces_that_carry_threads() -> None:
+    import pyarrow.compute as pc
+
+    from undertow.simulate import simulate
+
+    result = simulate("healthy", seed=4, n_days=90, n_spaces=9)
+    spaces = result.tables["spaces"].to_pylist()
+    assert len(spaces) == 9
+    governance = [s["governance"] for s in spaces]
+    assert governance.count("official") == 5 and governance.count("emergent") == 4
+    used = set(pc.unique(result.tables["messages"].column("space_id")).to_pylist())
+    assert {"help-2", "help-3", "lounge-2", "lounge-3"} <= used
+    with pytest.raises(ValueError, match="n_spaces"):
+        simulate("healthy", seed=4, n_days=90, n_spaces=3)
+
+
+def test_activity_skew_concentrates_messages_on_fewer_members() -> None:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from undertow.simulate import simulate
+
+    def gini(skew: float) -> float:
+        messages = simulate("healthy", seed=6, n_days=180, activity_skew=skew).tables["messages"]
+        counts = np.sort(np.asarray(pc.value_counts(messages.column("author_id")).field(1)))
+        n = counts.size
+        return float((2 * np.arange(1, n + 1) - n - 1) @ counts / (n * counts.sum()))
+
+    assert gini(1.8) > gini(0.5) + 0.05
+
+
+def test_a_mechanism_without_a_measurable_trace_is_not_planted() -> None:
+    from undertow.simulate import simulate
+
+    # The appointment falls in the first eight weeks: no timing test can see it.
+    result = simulate("late_manager", seed=2, n_days=120, appointment_day=20)
+    assert result.truth["planted"] == []
+    assert {e["kind"] for e in result.truth["not_measurable"]} == {
+        "centralising_leader",
+        "formalisation_shock",
+    }
+    planted = simulate("late_manager", seed=2, n_days=240).truth["planted"]
+    assert {p["kind"] for p in planted} == {"centralising_leader", "formalisation_shock"}

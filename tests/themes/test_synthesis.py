@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,130 @@ def test_without_outcomes_acknowledgements_are_the_outcome() -> None:
 
 def test_empty_trace_gives_an_empty_table() -> None:
     assert power_knowledge_model(make_trace([])).num_rows == 0
+
+
+def test_controls_are_pre_treatment_only() -> None:
+    """Thread size is part of what happened in the thread: it is not a control."""
+    rows = {r["term"]: r for r in power_knowledge_model(planted(True)).to_pylist()}
+    controls = {t for t, r in rows.items() if r["role_in_model"] == "control"}
+    assert controls == {"years", "starter_tenure", "starter_prior", "thread_kind"}
+    assert "log_size" not in rows
+    # Every thread here starts with a post: the kind cannot be a control.
+    assert rows["thread_kind"]["note"].startswith("left out")
+
+
+def test_features_include_the_starters_history() -> None:
+    frame, _ = thread_power_features(tiny_trace())
+    rows = frame.set_index("thread_id")
+    assert (frame["starter_prior"] >= 0).all() and (frame["starter_tenure"] >= 0).all()
+    # A newcomer's first thread: no earlier messages, no tenure.
+    assert rows.loc["q1", "starter_prior"] == 0.0 and rows.loc["q1", "starter_tenure"] == 0.0
+    assert set(frame["thread_kind"]) <= {"post", "question", "patch", "reply", "unknown", "answer"}
+
+
+def test_firth_logit_is_finite_under_separation_and_close_to_ml_with_many_events() -> None:
+    import statsmodels.api as sm
+
+    from undertow.themes.synthesis.power_model import firth_logit
+
+    x = np.r_[np.ones(8), np.zeros(8)]
+    y = np.r_[np.ones(8), np.zeros(4), np.ones(4)]
+    beta, covariance = firth_logit(y, np.column_stack([np.ones(16), x]))
+    assert np.all(np.isfinite(beta)) and np.all(np.isfinite(covariance))
+    # Haldane's half counts: log(8.5 * 4.5 / (0.5 * 4.5)).
+    assert beta[1] == pytest.approx(np.log(8.5 * 4.5 / (0.5 * 4.5)), rel=1e-6)
+    rng = np.random.default_rng(3)
+    design = np.column_stack([np.ones(4000), rng.normal(size=4000)])
+    outcome = (rng.random(4000) < 1 / (1 + np.exp(-(0.3 + 0.8 * design[:, 1])))).astype(float)
+    reference = sm.Logit(outcome, design).fit(disp=False).params
+    assert firth_logit(outcome, design)[0] == pytest.approx(reference, abs=0.01)
+
+
+def test_few_events_per_term_switch_to_firth() -> None:
+    from undertow.themes.synthesis.power_model import MIN_EVENTS_PER_TERM
+
+    trace = planted(True, n_threads=60)
+    rows = power_knowledge_model(trace).to_pylist()
+    events = min(rows[0]["outcome_rate"], 1 - rows[0]["outcome_rate"]) * rows[0]["n"]
+    assert events / 4 < MIN_EVENTS_PER_TERM  # dominant, concentration, period, tenure/prior
+    assert rows[0]["fit"].startswith("Firth")
+    assert all(
+        r["odds_ratio_lo"] <= r["odds_ratio"] <= r["odds_ratio_hi"] for r in rows if r["odds_ratio"]
+    )
+    big = power_knowledge_model(planted(True, n_threads=600)).to_pylist()
+    assert big[0]["fit"].startswith("logit, cluster-robust")
+
+
+def test_sensitivity_refits_without_each_control() -> None:
+    from undertow.themes.synthesis.power_model import power_model_sensitivity
+
+    trace = planted(True)
+    table = power_model_sensitivity(trace).to_pylist()
+    dominant = {r["specification"]: r for r in table if r["term"] == "dominant_present"}
+    assert "all controls" in dominant and "no controls" in dominant
+    assert any(spec.startswith("without ") for spec in dominant)
+    model = {r["term"]: r for r in power_knowledge_model(trace).to_pylist()}
+    assert dominant["all controls"]["odds_ratio"] == pytest.approx(
+        model["dominant_present"]["odds_ratio"]
+    )
+    assert all(r["odds_ratio_hi"] < 1 for r in dominant.values())
+
+
+def test_the_synthesis_speaks_of_an_association_not_an_effect() -> None:
+    diagnosis = analyze(planted(True), progress=False)
+    [finding] = power_limits_knowledge(diagnosis)
+    assert finding.statement.startswith("Threads are resolved less often when")
+    assert "This is an association, not an effect" in finding.statement
+    assert "Power limits" not in finding.statement
+    assert "specifications" in finding.statement
+
+
+def test_the_report_opens_with_the_association_and_its_sensitivity_table() -> None:
+    from undertow.report.render import render_report
+
+    html = render_report(analyze(planted(True), progress=False))
+    answer = html[html.index('<section id="answer"') : html.index('<section id="findings"')]
+    assert "This is an association, not an effect" in answer
+    assert '<table class="sensitivity">' in answer
+    assert "no controls" in answer and "all controls" in answer
+
+
+def test_the_methods_appendix_states_confounding_and_validity() -> None:
+    from undertow.report.render import render_report
+
+    html = render_report(analyze(planted(True), progress=False))
+    methods = html[html.index('<section id="methods"') :]
+    assert "<h3>Confounding</h3>" in methods and "not an effect" in methods
+    assert "<code>power_limits_knowledge</code>" in methods
+
+
+@pytest.mark.realdata
+def test_real_mailing_list_synthesis_is_penalised_and_associational(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from tests.ingest._adapters_a import run_adapter
+    from undertow.ingest.mbox import ingest_mbox
+    from undertow.themes.synthesis.power_model import power_model_sensitivity
+
+    run_adapter(
+        ingest_mbox,
+        [shared_data / "mailinglist-linux-uvc-devel" / "mbox"],
+        tmp_path / "trace",
+        key_file=tmp_path / "key",
+    )
+    trace = Trace.open(tmp_path / "trace")
+    rows = {r["term"]: r for r in power_knowledge_model(trace).to_pylist()}
+    # 46 acknowledged threads for 8 coefficients: too few events for maximum likelihood.
+    assert rows["concentration"]["n"] == 1539
+    assert rows["concentration"]["fit"] == "Firth penalised logit (46 events for 8 terms)"
+    assert "log_size" not in rows and rows["thread_kind"]["note"].startswith("control")
+    estimated = [r for r in rows.values() if r["odds_ratio"] is not None]
+    assert all(r["odds_ratio_lo"] <= r["odds_ratio"] <= r["odds_ratio_hi"] for r in estimated)
+    sensitivity = power_model_sensitivity(trace).to_pylist()
+    specifications = {r["specification"] for r in sensitivity}
+    assert {
+        "all controls",
+        "no controls",
+        "without thread kind",
+        "without period",
+    } <= specifications

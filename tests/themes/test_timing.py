@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from _power import FakeResults
 
 from undertow.model.trace import Trace
@@ -136,10 +138,10 @@ def test_stage_labels_follow_growth_and_decline() -> None:
 
 
 def test_formalisation_shock_detects_a_jump_in_top_voice_at_the_appointment() -> None:
-    weeks = 30
+    weeks = 70
     rng = np.random.default_rng(5)
-    share = np.r_[rng.uniform(0.05, 0.1, 15), rng.uniform(0.5, 0.6, 15)]
-    appointed = START + timedelta(weeks=15, days=1)
+    share = np.r_[rng.uniform(0.05, 0.1, 35), rng.uniform(0.5, 0.6, 35)]
+    appointed = START + timedelta(weeks=35, days=1)
     roles = [{"person_id": "boss", "role": "manager", "rank": 3, "valid_from": appointed}]
     members = [{"person_id": "u0", "role": "member", "rank": 0, "valid_from": START}]
     trace = _activity_trace([6] * weeks, top_share=share.tolist(), roles=roles + members)
@@ -147,29 +149,89 @@ def test_formalisation_shock_detects_a_jump_in_top_voice_at_the_appointment() ->
     assert set(table["n_appointed"].to_pylist()) == {1}, "rank-0 membership is not an appointment"
     top = [r for r in table.to_pylist() if r["series"] == "top_voice_share"][0]
     assert top["at"] == appointed
+    assert top["n_placebo"] >= 20 and top["null_scale"] >= 1.0
     assert top["level_change_lo"] > 0.2
+    assert top["level_change_lo"] <= top["level_change"] <= top["level_change_hi"]
     findings = formalisation_shock_findings(FakeResults(trace))
     assert findings and findings[0].kind == "formalisation_shock"
     assert findings[0].at == appointed.date().isoformat()
     assert findings[0].severity == "severe" and findings[0].direction == "limits"
 
 
+def test_formalisation_shock_has_no_calibrated_test_on_a_short_series() -> None:
+    """Fewer than MIN_PLACEBOS placebo dates: the level change is shown, not tested."""
+    share = np.r_[np.full(15, 0.05), np.full(15, 0.55)]
+    appointed = START + timedelta(weeks=15, days=1)
+    roles = [{"person_id": "boss", "role": "manager", "rank": 3, "valid_from": appointed}]
+    trace = _activity_trace([6] * 30, top_share=share.tolist(), roles=roles)
+    rows = formalisation_shock(trace).to_pylist()
+    assert rows and all(r["p_level"] is None and r["level_change_lo"] is None for r in rows)
+    assert all(r["n_placebo"] < 20 for r in rows)
+    assert formalisation_shock_findings(FakeResults(trace)) == []
+
+
 def test_no_formalisation_shock_without_an_effect() -> None:
     rng = np.random.default_rng(9)
-    per_week = [int(x) for x in rng.poisson(8, 30)]
+    per_week = [int(x) for x in rng.poisson(8, 60)]
     roles = [
         {
             "person_id": "u0",
             "role": "maintainer",
             "rank": 2,
-            "valid_from": START + timedelta(weeks=15),
+            "valid_from": START + timedelta(weeks=30),
         }
     ]
     trace = _activity_trace(per_week, roles=roles)
     assert formalisation_shock(trace).num_rows > 0
     assert [
-        f for f in formalisation_shock_findings(FakeResults(trace)) if f.severity == "severe"
+        f for f in formalisation_shock_findings(FakeResults(trace)) if f.severity != "info"
     ] == []
+
+
+def _saturating_trace(appointed_week: int) -> Trace:
+    """Weekly activity that grows and then flattens (logistic), one appointment."""
+    weeks = np.arange(80)
+    level = 4 + 26 / (1 + np.exp(-(weeks - 25) / 6))
+    noise = np.random.default_rng(11).normal(0, 1.0, weeks.size)
+    per_week = [int(round(x)) for x in level + noise]
+    roles = [
+        {
+            "person_id": "u0",
+            "role": "maintainer",
+            "rank": 2,
+            "valid_from": START + timedelta(weeks=appointed_week, days=2),
+        }
+    ]
+    return _activity_trace(per_week, roles=roles)
+
+
+def test_growing_then_flattening_community_shows_no_level_change_at_any_date() -> None:
+    """A straight pre-trend extrapolated past the bend reads curvature as a level drop."""
+    for week in range(14, 67, 4):
+        rows = formalisation_shock(_saturating_trace(week)).to_pylist()
+        tested = [r for r in rows if r["series"] in ("messages", "active_members")]
+        assert len(tested) == 2 and all(r["p_level"] is not None for r in tested), week
+        assert all(r["p_level"] >= 0.05 / len(rows) for r in tested), (week, tested)
+
+
+def test_segmented_fit_matches_statsmodels_hac() -> None:
+    import statsmodels.api as sm
+
+    from undertow.themes.timing.formalisation import segmented_fit
+
+    rng = np.random.default_rng(2)
+    y = np.cumsum(rng.normal(0, 1, 60)) + np.r_[np.zeros(30), np.full(30, 3.0)]
+    weights = rng.uniform(0.5, 2.0, 60)
+    beta, errors, n = segmented_fit(y, weights, 30)
+    t = np.arange(4, 56, dtype=float) - 30
+    post = (t >= 0).astype(float)
+    design = np.column_stack([np.ones_like(t), t, t * t, post, post * t])
+    reference = sm.WLS(y[4:56], design, weights=weights[4:56]).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 4}
+    )
+    assert n == 52
+    np.testing.assert_allclose(beta, reference.params, rtol=1e-8)
+    np.testing.assert_allclose(errors, reference.bse, rtol=1e-8)
 
 
 def _cohort_trace() -> Trace:
@@ -226,3 +288,28 @@ def test_early_growth_mode_counts_first_messages_directed_at_members() -> None:
     assert table["first_12_weeks"]["share_via_tie"] == 4 / 6
     assert table["first_12_weeks"]["n_people"] == 6
     assert table["later"]["share_via_tie"] == 0.0
+
+
+@pytest.mark.realdata
+def test_real_xen_formalisation_shock_is_calibrated_by_placebo_dates(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from tests.ingest._adapters_a import run_adapter
+    from undertow.ingest.git import ingest_git
+
+    data = shared_data / "git-xen"
+    run_adapter(
+        ingest_git,
+        [data / "commits.jsonl.gz"],
+        tmp_path / "trace",
+        key_file=tmp_path / "key",
+        maintainers=data / "maintainers",
+    )
+    rows = formalisation_shock(Trace.open(tmp_path / "trace")).to_pylist()
+    # 21 MAINTAINERS snapshots with room on both sides, 6 weekly series each.
+    assert len(rows) == 126
+    assert all(r["n_placebo"] >= 700 and r["null_scale"] >= 1.0 for r in rows)
+    assert all(r["level_change_lo"] <= r["level_change"] <= r["level_change_hi"] for r in rows)
+    # The HAC errors of a few dozen weeks are about half what the placebo dates show.
+    assert np.median([r["null_scale"] for r in rows]) > 1.5
+    assert sum(r["p_level"] < 0.05 for r in rows) <= 0.1 * len(rows)

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from undertow.cli.app import app, console, err_console, handle_errors
+from undertow.cli.app import (
+    KEY_FILE_OPTION,
+    app,
+    check_key_of,
+    console,
+    err_console,
+    handle_errors,
+)
 from undertow.diagnosis import analyze as run_analysis
 from undertow.engine import Engine
 
@@ -38,16 +45,29 @@ def analyze(
             "see docs/lexicons.md). Default: undertow's own function-word lists.",
         ),
     ] = None,
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Write into a non-empty folder undertow did not write (only undertow's "
+            "own files are written or replaced there)."
+        ),
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Diagnose a trace without messages (otherwise exit 2).")
+    ] = False,
 ) -> None:
     """Diagnose a community: every metric, the findings, and a self-contained report.
 
     Writes OUT/report.html, OUT/findings.json, OUT/skipped.json, OUT/run.json and
     OUT/metrics/<theme>/<metric>.parquet. Exits 1 if a metric or finding rule failed
-    (all other outputs are still written) or the output audit found a raw identifier.
+    (all other outputs are still written) or the output audit found a raw identifier;
+    exits 2 if the project key's fingerprint is not the trace's.
     """
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
     chosen: Engine = "spark" if engine == "spark" else "duckdb"
+    check_key_of(trace, key_file)
     diagnosis = run_analysis(
         trace,
         out,
@@ -57,6 +77,9 @@ def analyze(
         progress=not quiet,
         allow_small_k=allow_small_k,
         markers=markers,
+        key_file=key_file,
+        force=force,
+        allow_empty=allow_empty,
     )
     computed, skipped, failed = diagnosis.computed, diagnosis.skipped, diagnosis.failed
     console.print(

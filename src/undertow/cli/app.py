@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from undertow.errors import InputError, UndertowError
+from undertow.identity.keys import ProjectKey, check_trace_key
 
-__all__ = ["app", "console", "err_console", "handle_errors"]
+__all__ = [
+    "KEY_FILE_OPTION",
+    "app",
+    "check_key_of",
+    "console",
+    "err_console",
+    "handle_errors",
+    "print_key_notes",
+]
 
 app = typer.Typer(
     name="undertow",
@@ -21,7 +32,35 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+#: The ``--key-file`` option every command that makes or reads a trace takes.
+KEY_FILE_OPTION = typer.Option(
+    "--key-file",
+    help="Project key. Default: $UNDERTOW_KEY_FILE, else ./.undertow/key, else "
+    "~/.config/undertow/key (see README, Privacy). A trace is read only with the key "
+    "whose fingerprint its manifest records.",
+)
 err_console = Console(stderr=True)
+
+
+def print_key_notes(project_key: ProjectKey | None) -> None:
+    """Tell the user what the key look-up found (a new key, another key, fixed modes)."""
+    for note in () if project_key is None else project_key.notes:
+        err_console.print(f"[bold yellow]key:[/] {note}", highlight=False, soft_wrap=True)
+
+
+def check_key_of(trace: Path, key_file: Path | None) -> ProjectKey | None:
+    """Check the project key against the fingerprint a trace folder's manifest records."""
+    manifest = trace / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        recorded = json.loads(manifest.read_text("utf-8")).get("key_fingerprint")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise InputError(f"unreadable manifest: {exc}", path=manifest) from exc
+    project_key = check_trace_key(recorded, key_file)
+    print_key_notes(project_key)
+    return project_key
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

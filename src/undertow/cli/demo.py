@@ -12,6 +12,7 @@ from rich.table import Table
 from undertow.cli.app import app, console, handle_errors
 from undertow.cli.simulate import write_simulation
 from undertow.diagnosis import analyze
+from undertow.model.writer import OWNER_MARKER, claim_folder, write_marker
 from undertow.simulate import simulate
 from undertow.simulate.recovery import recovered
 
@@ -34,6 +35,11 @@ def demo(
 ) -> None:
     """Simulate a community with known power problems, analyse it and write the report."""
     started = time.perf_counter()
+    owned = claim_folder(out, "output")
+    if not (out / OWNER_MARKER).is_file():
+        # The output folder is undertow's before its trace/ is written into it.
+        out.mkdir(parents=True, exist_ok=True)
+        write_marker(out, "output", owned.files)
     result = simulate(DEMO_SCENARIO, seed)
     trace_path = write_simulation(result, out / "trace")
     messages = result.tables["messages"]

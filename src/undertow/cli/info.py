@@ -1,4 +1,4 @@
-"""``undertow info``: what a trace folder holds (counts, time span, sources, rejects)."""
+"""``undertow info``: what a trace folder holds (counts, span, sources, rejects, observation)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from undertow.cli.app import app, console, handle_errors
+from undertow.cli.app import KEY_FILE_OPTION, app, check_key_of, console, handle_errors
 from undertow.errors import InputError
+from undertow.identity.keys import default_key_file
 from undertow.model.schema import TABLES
 from undertow.model.writer import MANIFEST
 
@@ -70,14 +71,29 @@ def trace_info(folder: Path) -> dict[str, Any]:
         "reasons": dict(sorted(rejects.items())),
         "key_fingerprint": manifest.get("key_fingerprint"),
         "schema_version": manifest.get("schema_version"),
+        "observation": manifest.get("observation"),
     }
 
 
 @app.command()
 @handle_errors
-def info(trace: Annotated[Path, typer.Argument(help="A trace folder.")]) -> None:
-    """Show what a trace holds: counts per table, time span, people, sources, rejects."""
+def info(
+    trace: Annotated[Path, typer.Argument(help="A trace folder.")],
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
+) -> None:
+    """Show what a trace holds: counts, time span, people, sources, rejects, what it observes.
+
+    Exits 2 if a project key is found whose fingerprint is not the trace's.
+    """
     summary = trace_info(trace)
+    if summary["key_fingerprint"] is not None:
+        if key_file is not None or default_key_file().is_file():
+            check_key_of(trace, key_file)
+            key_state = "matches the project key"
+        else:
+            key_state = "no project key found"
+    else:
+        key_state = "none"
     tables = Table(title=f"Trace {trace}")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
@@ -86,7 +102,8 @@ def info(trace: Annotated[Path, typer.Argument(help="A trace folder.")]) -> None
     console.print(tables)
     console.print(
         f"Time span: {summary['first']} → {summary['last']}; people: {summary['people']}; "
-        f"key fingerprint {summary['key_fingerprint']}; schema {summary['schema_version']}",
+        f"key fingerprint {summary['key_fingerprint']} ({key_state}); "
+        f"schema {summary['schema_version']}",
         highlight=False,
     )
     if summary["sources"]:
@@ -106,3 +123,42 @@ def info(trace: Annotated[Path, typer.Argument(help="A trace folder.")]) -> None
         for reason, n in summary["reasons"].items():
             reasons.add_row(reason, str(n))
         console.print(reasons)
+    observation = summary["observation"]
+    if observation:
+        _print_observation(observation)
+
+
+def _print_observation(observation: dict[str, Any]) -> None:
+    """The observation model: coverage window, reply links, role dates, facts."""
+    coverage = observation.get("coverage", {})
+    links = observation.get("links", {})
+    roles = observation.get("roles", {})
+
+    def day(key: str) -> str:
+        value = coverage.get(key)
+        return str(value)[:10] if value else "-"
+
+    console.print(
+        f"Observed by: {', '.join(observation.get('sources', [])) or '-'}; sustained activity "
+        f"{day('sustained_from')} → {day('sustained_to')} (right-censored there); "
+        f"{coverage.get('strays_before', 0)} stray message(s) before, "
+        f"{coverage.get('tail_after', 0)} after ({coverage.get('tail_authors', 0)} author(s)); "
+        f"{len(coverage.get('gaps', []))} gap(s)",
+        highlight=False,
+    )
+    console.print(
+        f"Reply links: {links.get('coverage', 0.0):.1%} known ({links.get('explicit', 0)} "
+        f"explicit, {links.get('inferred', 0)} inferred, {links.get('unknown', 0)} unknown; "
+        f"floor {links.get('floor', 0.0):.0%}); roles: {roles.get('n_roles', 0)} "
+        f"({roles.get('exact', 0)} exact, {roles.get('interval', 0)} interval-censored, "
+        f"{roles.get('status', 0)} status; {roles.get('ends', 0)} ended); outcomes: "
+        f"{', '.join(observation.get('outcomes', [])) or '-'}",
+        highlight=False,
+    )
+    facts = Table(title="What the source can observe")
+    facts.add_column("fact")
+    facts.add_column("observable")
+    facts.add_column("why not")
+    for name, fact in observation.get("facts", {}).items():
+        facts.add_row(name, "yes" if fact.get("observable") else "no", fact.get("reason", ""))
+    console.print(facts)

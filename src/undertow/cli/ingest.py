@@ -12,11 +12,13 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from undertow.cli.app import app, console, handle_errors
+from undertow.cli.app import KEY_FILE_OPTION, app, console, handle_errors, print_key_notes
 from undertow.errors import InputError
+from undertow.identity.keys import resolve_key
 from undertow.ingest.builder import TraceBuilder
 from undertow.ingest.registry import ADAPTERS
 from undertow.ingest.table import TableMapping, read_roster
+from undertow.model.writer import claim_folder, inside
 
 __all__ = ["ingest", "ingest_paths", "read_documents"]
 
@@ -76,6 +78,8 @@ def ingest_paths(
     maintainers: Path | None = None,
     mailmap: Path | None = None,
     progress: bool = False,
+    force: bool = False,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     r"""Ingest ``paths`` with adapter ``fmt`` into trace folder ``out``; return the manifest.
 
@@ -95,6 +99,12 @@ def ingest_paths(
     for path in (roster, aliases, opt_out):
         if path is not None and not path.is_file():
             raise InputError("no such file" if not path.exists() else "not a file", path=path)
+    _check_places(out, list(paths), [roster, aliases, opt_out, documents, maintainers, mailmap])
+    if identity_map is not None:
+        for given in [*paths, roster, aliases, opt_out, mailmap]:
+            if given is not None and inside(identity_map, given):
+                raise InputError("the identity map would overwrite an input", path=identity_map)
+    claim_folder(out, "trace", force=force)
     builder = TraceBuilder(
         out,
         key_file=key_file,
@@ -102,6 +112,8 @@ def ingest_paths(
         opt_out=opt_out,
         strict=strict,
         identity_map=identity_map,
+        force=force,
+        allow_empty=allow_empty,
     )
     parameters = inspect.signature(adapter).parameters
     # An adapter that reads documents itself (git: one version per release tag) gets the
@@ -127,6 +139,7 @@ def ingest_paths(
     ) as bar:
         task = bar.add_task(f"reading {len(paths)} input(s) as {fmt}", total=None)
         adapter(builder, list(paths), **options)
+        builder.observe(fmt)
         if roster is not None:
             bar.update(task, description="reading the roster")
             read_roster(builder, roster)
@@ -136,6 +149,28 @@ def ingest_paths(
             read_documents(builder, documents)
         bar.update(task, description="merging identities, scrubbing text, writing the trace")
         return builder.write()
+
+
+def _check_places(out: Path, inputs: list[Path], side_inputs: list[Path | None]) -> None:
+    """Refuse inputs inside the trace folder (writing it would replace them).
+
+    A folder of inputs (read recursively) must not hold the trace folder either: the next
+    run would read the trace as input.
+    """
+    for given in [*inputs, *side_inputs]:
+        if given is not None and inside(given, out):
+            raise InputError(
+                f"input lies inside the output folder {out} (writing the trace could "
+                "replace it); write the trace elsewhere",
+                path=given,
+            )
+    for given in inputs:
+        if given.is_dir() and inside(out, given):
+            raise InputError(
+                f"the output folder lies inside the input folder {given} (it would be read "
+                "as input next time); write the trace elsewhere",
+                path=out,
+            )
 
 
 def _summary(manifest: dict[str, Any]) -> Table:
@@ -172,10 +207,7 @@ def ingest(
         Path | None,
         typer.Option(help="Folder of official documents (.txt/.md; git: one folder per tag)."),
     ] = None,
-    key_file: Annotated[
-        Path | None,
-        typer.Option(help="Project key (default $UNDERTOW_KEY_FILE or ./.undertow/key)."),
-    ] = None,
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
     strict: Annotated[bool, typer.Option(help="Fail on the first rejected record.")] = False,
     identity_map: Annotated[
         Path | None,
@@ -194,11 +226,23 @@ def ingest(
     ] = None,
     mailmap: Annotated[Path | None, typer.Option(help="A .mailmap file (format git).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Write into a non-empty folder undertow did not write (only undertow's "
+            "own files are written or replaced there)."
+        ),
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Write the trace even if a source yields no record.")
+    ] = False,
 ) -> None:
     """Read community files into a pseudonymous, validated trace folder."""
     if not paths:
         raise InputError("no input paths given")
     mapping = TableMapping.parse(column_map or [], mapping_file)
+    project_key = resolve_key(key_file, create=True)
+    print_key_notes(project_key)
     manifest = ingest_paths(
         paths,
         out,
@@ -207,13 +251,15 @@ def ingest(
         aliases=aliases,
         opt_out=opt_out,
         documents=documents,
-        key_file=key_file,
+        key_file=project_key.path,
         strict=strict,
         identity_map=identity_map,
         mapping=mapping,
         maintainers=maintainers,
         mailmap=mailmap,
         progress=progress,
+        force=force,
+        allow_empty=allow_empty,
     )
     console.print(_summary(manifest))
     totals = manifest["totals"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from undertow.cli.app import app, console, handle_errors
+from undertow.cli.app import KEY_FILE_OPTION, app, console, handle_errors
 from undertow.identity.keys import default_key_file, rotate_key
 
 __all__ = ["rekey"]
@@ -16,10 +16,7 @@ __all__ = ["rekey"]
 @app.command()
 @handle_errors
 def rekey(
-    key_file: Annotated[
-        Path | None,
-        typer.Option(help="Project key (default $UNDERTOW_KEY_FILE or ./.undertow/key)."),
-    ] = None,
+    key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Rotate the project key: earlier traces' pseudonyms become unlinkable to new ones."""

@@ -11,7 +11,7 @@ from rich.progress import Progress
 
 from undertow.cli.app import app, console, handle_errors
 from undertow.errors import InputError
-from undertow.model.writer import atomic_write_bytes, write_trace
+from undertow.model.writer import write_trace
 from undertow.simulate import SimulationResult, simulate
 from undertow.simulate.scenarios import SCENARIOS
 from undertow.simulate.sweep import sweep, write_sweep
@@ -19,7 +19,7 @@ from undertow.simulate.sweep import sweep, write_sweep
 __all__ = ["simulate_command", "write_simulation"]
 
 
-def write_simulation(result: SimulationResult, folder: Path) -> Path:
+def write_simulation(result: SimulationResult, folder: Path, *, force: bool = False) -> Path:
     """Write a simulated trace and its ``truth.json`` into ``folder``; return the folder.
 
     Examples
@@ -36,9 +36,9 @@ def write_simulation(result: SimulationResult, folder: Path) -> Path:
         "seeds": {"simulation": truth["seed"]},
         "simulation": {"scenario": truth["scenario"], "knobs": truth["knobs"]},
     }
-    write_trace(folder, result.tables, manifest=manifest)
     body = json.dumps(truth, indent=2, sort_keys=True) + "\n"
-    atomic_write_bytes(Path(folder) / "truth.json", body.encode("utf-8"))
+    files = {"truth.json": body.encode()}
+    write_trace(folder, result.tables, manifest=manifest, files=files, force=force)
     return Path(folder)
 
 
@@ -71,6 +71,9 @@ def simulate_command(
         str, typer.Option(help="Strengths to sweep, comma-separated.")
     ] = "0,0.25,0.5,0.75,1",
     seeds: Annotated[int, typer.Option(help="Seeds per strength in a sweep.")] = 5,
+    force: Annotated[
+        bool, typer.Option(help="Write into a non-empty folder undertow did not write.")
+    ] = False,
 ) -> None:
     """Simulate a community of practice with power politics and write its trace and truth."""
     if sweep_knob is not None:
@@ -96,7 +99,7 @@ def simulate_command(
         result = simulate(scenario, seed, n_days=days, strength=strength)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    write_simulation(result, out)
+    write_simulation(result, out, force=force)
     messages = result.tables["messages"].num_rows
     people = result.tables["people"].num_rows
     planted = ", ".join(p["kind"] for p in result.truth["planted"]) or "nothing (healthy)"

@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from undertow.identity.keys import ProjectKey
+
 __all__ = [
     "EMAIL_PATTERN",
     "Leak",
@@ -155,14 +157,21 @@ def digest_hits(
     return hits
 
 
-def trace_digests(trace_path: Path | None) -> tuple[set[str], bytes] | None:
-    """The raw-identifier digests of a trace folder and the project key, if both exist."""
+def trace_digests(
+    trace_path: Path | None, project_key: ProjectKey | None = None
+) -> tuple[set[str], bytes] | None:
+    """The raw-identifier digests of a trace folder and the key they were made with.
+
+    ``project_key`` is the key checked against the trace's fingerprint
+    (:func:`~undertow.identity.keys.check_trace_key`); without it the key is looked up.
+    """
     if trace_path is None or not (trace_path / "audit.parquet").is_file():
         return None
     from undertow.identity.keys import load_key
 
     digests = pq.read_table(trace_path / "audit.parquet").column("digest").to_pylist()
-    return {str(d) for d in digests if d is not None}, load_key()
+    key = project_key.key if project_key is not None else load_key()
+    return {str(d) for d in digests if d is not None}, key
 
 
 def audit_outputs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import replace
@@ -10,7 +11,7 @@ from undertow.diagnosis.results import Diagnosis, Family, RuleFailure
 from undertow.themes.decision import FDR_LEVEL, benjamini_hochberg
 from undertow.themes.registry import FINDING_RULES, SEVERITIES, THEMES, Finding
 
-__all__ = ["Family", "collect_findings", "control_fdr", "rank_findings"]
+__all__ = ["Family", "collect_findings", "control_fdr", "rank_findings", "with_observation_caveat"]
 
 
 def _score(finding: Finding) -> float:
@@ -108,6 +109,22 @@ def control_fdr(
     return kept, family
 
 
+def with_observation_caveat(finding: Finding, caveat: str) -> Finding:
+    """The finding with what the source could not record added to its caveat.
+
+    Examples
+    --------
+    >>> f = Finding(theme="dominance", kind="k", title="t", statement="", severity="low",
+    ...             n=1, effect=1.0, confidence=1.0, evidence=(), caveat="Observational.")
+    >>> with_observation_caveat(f, "9% of messages carry a reply link.").caveat
+    'Observational. Source: 9% of messages carry a reply link.'
+    """
+    if not caveat or caveat in finding.caveat:
+        return finding
+    joined = f"{finding.caveat} Source: {caveat}" if finding.caveat else f"Source: {caveat}"
+    return dataclasses.replace(finding, caveat=joined)
+
+
 def _undecided(finding: Finding) -> bool:
     """Whether a finding flags something (above ``info``) without a declared test."""
     return finding.severity != "info" and (finding.decision is None or not finding.decision.tested)
@@ -119,8 +136,12 @@ def collect_findings(
     """Run every registered finding rule on ``diagnosis``, control the FDR, rank the findings.
 
     A failing rule is recorded, not fatal; so is a rule that returns a finding above
-    ``info`` without a declared test (the finding is dropped).
+    ``info`` without a declared test (the finding is dropped). Each finding's caveat ends
+    with what the trace's sources could not record (its observation model: reply-link
+    coverage, unobservable outcomes, a tail outside the coverage window), so the caveat
+    fits the source rather than a fixed text.
     """
+    observed = diagnosis.trace.observation.caveat()
     candidates: list[Finding] = []
     failures: list[RuleFailure] = []
     for theme in THEMES:
@@ -147,6 +168,6 @@ def collect_findings(
                         )
                     )
                     continue
-                candidates.append(finding)
+                candidates.append(with_observation_caveat(finding, observed))
     kept, family = control_fdr(candidates)
     return rank_findings(kept), failures, family

@@ -9,7 +9,10 @@ The layout is a public interface (``docs/outputs.md``)::
     OUT/run.json                           versions, settings, per-metric status and timings
 
 Everything is first written to a staging folder inside ``OUT``, audited, and only then
-moved into place, so an interrupted or leaking run never leaves outputs that look complete.
+moved into place, so an interrupted or leaking run never leaves outputs that look complete;
+a staging folder a killed run left is removed by the next run. ``OUT/.undertow`` marks the
+folder as undertow's and lists the files it wrote: a run replaces or removes only those,
+and refuses a non-empty folder without the marker unless forced.
 Every file except ``run.json`` (which records wall-clock timings) is byte-identical
 between two runs on the same trace with the same settings.
 """
@@ -31,6 +34,7 @@ import pyarrow.parquet as pq
 from undertow.diagnosis.audit import Leak, audit_outputs
 from undertow.diagnosis.results import Diagnosis, family_record, finding_record
 from undertow.errors import UndertowError
+from undertow.model.writer import claim_folder, remove_leftovers, remove_owned, write_marker
 
 __all__ = [
     "OUTPUT_FILES",
@@ -158,11 +162,10 @@ def _stage(
     _write_bytes(staging / "run.json", dumps_json(run_record(diagnosis, timings)).encode())
 
 
-def _remove_previous(out: Path) -> None:
-    """Remove a previous run's outputs so they cannot be mistaken for this run's."""
-    shutil.rmtree(out / "metrics", ignore_errors=True)
-    for name in OUTPUT_FILES:
-        (out / name).unlink(missing_ok=True)
+def _publish(staging: Path, out: Path, name: str) -> None:
+    target = out / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging / name, target)
 
 
 def write_outputs(
@@ -174,6 +177,7 @@ def write_outputs(
     identifiers: Iterable[str] = (),
     digests: tuple[set[str], bytes] | None = None,
     allowed: frozenset[str] | set[str] = frozenset(),
+    force: bool = False,
 ) -> list[Path]:
     """Stage, audit and publish every output of ``diagnosis`` under ``out``.
 
@@ -182,25 +186,38 @@ def write_outputs(
     OutputAuditError
         If the audit finds an e-mail pattern or a raw identifier in any output file.
         Nothing is published then; ``out/AUDIT-FAILED.json`` lists file, kind and count.
+    InputError
+        If ``out`` is a non-empty folder undertow did not write (unless ``force``) or an
+        undertow folder of another kind (a trace).
     """
+    owned = claim_folder(out, "output", force=force)
     out.mkdir(parents=True, exist_ok=True)
-    (out / AUDIT_FAILED).unlink(missing_ok=True)
+    remove_leftovers(out, owned.files)
     staging = Path(tempfile.mkdtemp(prefix=".undertow-staging-", dir=out))
     try:
         _stage(diagnosis, staging, report_html, timings)
         leaks = audit_outputs(staging, identifiers, digests=digests, allowed=allowed)
-        _remove_previous(out)
+        staged = sorted(
+            p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+        )
         if leaks:
+            write_marker(out, "output", owned.files | {AUDIT_FAILED})
+            remove_owned(out, owned.files - {AUDIT_FAILED})
             record = [{"path": leak.path, "kind": leak.kind, "count": leak.count} for leak in leaks]
             _write_bytes(out / AUDIT_FAILED, dumps_json(record).encode())
+            write_marker(out, "output", {AUDIT_FAILED})
             raise OutputAuditError(leaks)
-        published = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-        if (staging / "metrics").is_dir():
-            os.replace(staging / "metrics", out / "metrics")
+        # The marker lists old and new files before anything moves, so a run killed at
+        # any point leaves every file it may have written known to the next run.
+        write_marker(out, "output", owned.files | set(staged))
+        (out / "run.json").unlink(missing_ok=True)
+        remove_owned(out, owned.files - set(staged))
         # report.html goes last among the files, run.json very last: a folder with
         # run.json in it is complete.
-        for name in ("findings.json", "skipped.json", "report.html", "run.json"):
-            os.replace(staging / name, out / name)
-        return [out / path for path in published]
+        last = ("findings.json", "skipped.json", "report.html", "run.json")
+        for name in [n for n in staged if n not in last] + list(last):
+            _publish(staging, out, name)
+        write_marker(out, "output", set(staged))
+        return [out / path for path in staged]
     finally:
         shutil.rmtree(staging, ignore_errors=True)

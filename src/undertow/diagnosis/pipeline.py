@@ -27,7 +27,9 @@ from undertow.diagnosis.results import Diagnosis, MetricRun
 from undertow.engine import ENGINES, Engine
 from undertow.errors import InputError
 from undertow.features.function_words import DEFAULT_LEXICON, Lexicon, load_lexicon, use_lexicon
+from undertow.identity.keys import check_trace_key
 from undertow.model.trace import Trace
+from undertow.model.writer import claim_folder, inside
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
 
 __all__ = ["analyze", "publish_table"]
@@ -154,6 +156,14 @@ def _ordered_specs() -> list[MetricSpec]:
     return sorted(REGISTRY.values(), key=lambda s: (order.get(s.theme, 99), s.name))
 
 
+def _check_output_place(trace: Path, out: Path) -> None:
+    """Refuse an output folder that is the trace, lies in it, or would hold it among outputs."""
+    if inside(out, trace):
+        raise InputError("the output folder is the trace folder or inside it", path=out)
+    if inside(trace, out / "metrics"):
+        raise InputError("the trace lies inside the output's metrics/ folder", path=trace)
+
+
 def analyze(
     trace_or_path: Trace | str | Path,
     out: str | Path | None = None,
@@ -165,6 +175,9 @@ def analyze(
     allow_small_k: bool = False,
     identifiers: Iterable[str] = (),
     markers: str | Path | Lexicon | None = None,
+    key_file: str | Path | None = None,
+    force: bool = False,
+    allow_empty: bool = False,
 ) -> Diagnosis:
     """Diagnose a community: every registered metric, the findings, and (with ``out``) the report.
 
@@ -198,6 +211,14 @@ def analyze(
         A marker lexicon file (or :class:`~undertow.features.function_words.Lexicon`)
         for linguistic coordination, e.g. ConvoKit's pattern file for exact agreement
         with ConvoKit (``docs/lexicons.md``); default: undertow's own word lists.
+    key_file
+        The project key (default: the look-up order of :mod:`undertow.identity.keys`).
+        A trace whose manifest records a key fingerprint is analysed only with that key.
+    force
+        Write into a non-empty ``out`` folder undertow did not write (only undertow's
+        own files are written or replaced there).
+    allow_empty
+        Diagnose a trace without messages (otherwise refused: there is nothing to measure).
 
     Returns
     -------
@@ -207,7 +228,9 @@ def analyze(
     Raises
     ------
     InputError
-        On an invalid ``k`` or engine, or an unreadable or malformed ``markers`` file.
+        On an invalid ``k`` or engine, an unreadable or malformed ``markers`` file, a
+        project key whose fingerprint is not the trace's, a trace without messages,
+        or an ``out`` folder that is not undertow's to write.
     undertow.diagnosis.output.OutputAuditError
         If an output file would contain an e-mail pattern or raw identifier.
 
@@ -228,13 +251,24 @@ def analyze(
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     lexicon = markers if isinstance(markers, Lexicon) or markers is None else load_lexicon(markers)
+    if out is not None:
+        if not isinstance(trace_or_path, Trace):
+            _check_output_place(Path(trace_or_path), Path(out))
+        claim_folder(Path(out), "output", force=force)
     if isinstance(trace_or_path, Trace):
         trace = (
             trace_or_path if trace_or_path.engine == engine else trace_or_path.with_engine(engine)
         )
     else:
         trace = Trace.open(trace_or_path, engine=engine)
+    project_key = check_trace_key(trace.manifest.get("key_fingerprint"), key_file)
 
+    if not allow_empty and trace.n_messages == 0:
+        raise InputError(
+            "the trace holds no messages: nothing to diagnose (pass --allow-empty to "
+            "write an empty report)",
+            path=trace.path,
+        )
     active = lexicon if lexicon is not None else DEFAULT_LEXICON
     diagnosis = Diagnosis(
         trace=trace,
@@ -292,8 +326,9 @@ def analyze(
                 html,
                 timings=timings,
                 identifiers=identifiers,
-                digests=trace_digests(trace.path),
+                digests=trace_digests(trace.path, project_key),
                 allowed=static_tokens([*_package_text(), *_trace_categories(trace)]),
+                force=force,
             )
             bar.advance(report_task)
     return diagnosis

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.threads import MessageArrays
+from undertow.model.observation import appointment_mask
 from undertow.model.trace import Trace
 
 __all__ = [
@@ -54,6 +55,9 @@ def appointments(trace: Trace) -> pa.Table:
         roles all predate the trace (null ``valid_from``) are left out, and so are
         roles dated at the roster's first date when at least three people share it
         (a first ``MAINTAINERS`` snapshot lists incumbents, not appointments).
+        Only dates that date an appointment count
+        (:func:`~undertow.model.observation.appointment_mask`): exact dates and narrow
+        intervals, never a snapshot interval or a status such as a badge.
 
     Examples
     --------
@@ -72,7 +76,10 @@ def appointments(trace: Trace) -> pa.Table:
         return schema.empty_table()
     roles = trace.arrow("roles")
     roles = roles.filter(
-        pc.and_(pc.greater(roles.column("rank"), 0), pc.is_valid(roles.column("valid_from")))
+        pc.and_(
+            pc.and_(pc.greater(roles.column("rank"), 0), pc.is_valid(roles.column("valid_from"))),
+            appointment_mask(roles),
+        )
     )
     if roles.num_rows == 0:
         return schema.empty_table()

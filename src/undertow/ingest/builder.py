@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,9 +49,32 @@ from undertow.identity.keys import fingerprint, load_or_create_key
 from undertow.identity.merge import DELETED, IdentityGraph, RawIdentity
 from undertow.identity.normalize import identifier_from_text
 from undertow.identity.pseudonyms import keyed_ids, pseudonym
-from undertow.identity.scrub import AMBIGUOUS, IdentityTokens, Scrubber, identity_tokens
-from undertow.model.schema import MESSAGE_KINDS, OUTCOME_KINDS, TABLES, TIMESTAMP
-from undertow.model.writer import MANIFEST, package_versions, write_private_file, write_trace
+from undertow.identity.scrub import (
+    AMBIGUOUS,
+    IdentityTokens,
+    Scrubber,
+    identity_tokens,
+    named_addresses,
+)
+from undertow.identity.words import community_words, is_word
+from undertow.model.observation import FACTS, observation_model
+from undertow.model.schema import (
+    DATE_BASES,
+    MESSAGE_KINDS,
+    OUTCOME_KINDS,
+    PARENT_BASES,
+    TABLES,
+    TIMESTAMP,
+)
+from undertow.model.writer import (
+    MANIFEST,
+    Owned,
+    claim_folder,
+    inside,
+    package_versions,
+    write_private_file,
+    write_trace,
+)
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -98,6 +122,7 @@ BATCH_COLUMNS: dict[str, pa.DataType] = {
     "has_patch": pa.bool_(),
     "has_signature": pa.bool_(),
     "source_ref": pa.string(),
+    "parent_basis": pa.string(),
 }
 _RAW_SCHEMA = pa.schema([*BATCH_COLUMNS.items(), ("log", pa.int32())])
 _PERSON_COLUMNS = {
@@ -109,6 +134,12 @@ _STORED_SCHEMA = pa.schema(
     + [pa.field("author", pa.int32()), pa.field("addressee", pa.int32())]
 )
 _FLUSH_ROWS = 50_000
+#: Columns of keyed hashes (pseudonyms, opaque ids): no raw text to audit.
+_KEYED_COLUMNS = frozenset(
+    {"message_id", "thread_id", "parent_id", "author_id", "addressee_id", "person_id", "actor_id"}
+)
+#: One word: the tokens the community vocabulary can make words.
+_SINGLE = re.compile(r"[^\W_]+")
 
 
 def quarantine_path(out: Path) -> Path:
@@ -257,6 +288,12 @@ class TraceBuilder:
         suffix), mode 0600. Keep it outside the trace folder.
     seeds
         Seeds used by the adapter, recorded in the manifest.
+    force
+        Write into a non-empty folder undertow did not write (only undertow's own files
+        are written or replaced there).
+    allow_empty
+        Write a trace even if a source yields no accepted record (otherwise an
+        :class:`~undertow.errors.InputError` naming the source).
     """
 
     def __init__(
@@ -269,14 +306,28 @@ class TraceBuilder:
         strict: bool = False,
         identity_map: Path | None = None,
         seeds: Mapping[str, int] | None = None,
+        force: bool = False,
+        allow_empty: bool = True,
     ) -> None:
         self.out = None if out is None else Path(out)
+        self.force = force
+        self.allow_empty = allow_empty
         self.strict = strict
         self.key_file = key_file
         self._key: bytes | None = None
         self.aliases = None if aliases is None else Path(aliases)
         self.opt_out = None if opt_out is None else Path(opt_out)
         self.identity_map = None if identity_map is None else Path(identity_map)
+        if (
+            self.identity_map is not None
+            and self.out is not None
+            and inside(self.identity_map, self.out)
+        ):
+            raise InputError(
+                "the identity map holds raw identifiers and must not be written inside "
+                "the trace folder; give a path outside it",
+                path=self.identity_map,
+            )
         self.seeds = dict(seeds or {})
         self._logs: dict[str, SourceLog] = {}
         self._rows: list[dict[str, Any]] = []
@@ -291,8 +342,11 @@ class TraceBuilder:
         self._outcomes: list[dict[str, Any]] = []
         self._documents: dict[str, dict[str, Any]] = {}
         self._links: list[tuple[RawIdentity, RawIdentity]] = []
+        self._seen: set[RawIdentity] = set()
         self._quarantine: list[dict[str, Any]] = []
         self._extra_inputs: dict[str, str | None] = {}
+        self._observed_by: set[str] = set()
+        self._unobservable: dict[str, str] = {}
 
     @property
     def key(self) -> bytes:
@@ -306,6 +360,20 @@ class TraceBuilder:
         return [log.summary() for log in sorted(self._logs.values(), key=lambda log: log.index)]
 
     # -- adapters' API ----------------------------------------------------------------------
+
+    def observe(self, source: str, *, unobservable: Mapping[str, str] | None = None) -> None:
+        """Declare the kind of source an adapter read, and the facts it cannot show.
+
+        ``unobservable`` maps observation facts (``undertow.model.observation.FACTS``,
+        e.g. ``rejections``) to the reason, in words a report can quote. The trace's
+        observation model (``manifest.json`` ``observation``) joins these declarations
+        with what the write measures (coverage, reply links, role dates).
+        """
+        for fact, reason in (unobservable or {}).items():
+            if fact not in FACTS:
+                raise ValueError(f"unknown observation fact {fact!r}")
+            self._unobservable.setdefault(fact, reason)
+        self._observed_by.add(source)
 
     def source(self, path: Path | str, *, member: str | None = None) -> SourceLog:
         """Return the accounting log of one input (created once per path and member)."""
@@ -341,6 +409,7 @@ class TraceBuilder:
         has_patch: bool = False,
         has_signature: bool = False,
         location: str = "",
+        parent_basis: str | None = None,
     ) -> None:
         """Accept one message (or reject it with a reason if it cannot be one).
 
@@ -349,7 +418,14 @@ class TraceBuilder:
         ``created_at`` without time zone is taken as UTC and counted
         (``naive_timestamp``); times before 1971 or from 2100 on are rejected
         (``implausible_date``). ``location`` (``file:line``) becomes ``source_ref``.
+        ``parent_basis`` says where ``parent_source_id`` (or its absence) came from
+        (``explicit``, ``inferred``, ``unknown``); by default ``explicit``, except a
+        ``chat`` line without a parent, whose parent is ``unknown`` (chat records no
+        reply structure). A parent that names no message in the trace becomes
+        ``unknown`` at write.
         """
+        if parent_basis is not None and parent_basis not in PARENT_BASES:
+            raise ValueError(f"unknown parent_basis {parent_basis!r}")
         where = location or log.name
         if not source_message_id:
             log.reject("missing_id", where, repr(text)[:200])
@@ -378,6 +454,7 @@ class TraceBuilder:
             "has_patch": has_patch,
             "has_signature": has_signature,
             "source_ref": where,
+            "parent_basis": parent_basis,
             "log": log.index,
         }
         row.update(_identity_row("author", author))
@@ -500,8 +577,23 @@ class TraceBuilder:
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
         source_ref: str = "",
+        date_basis: str | None = None,
+        valid_from_earliest: datetime | None = None,
+        valid_to_earliest: datetime | None = None,
     ) -> None:
-        """Record a formal role held by ``person`` (kept even if they never post)."""
+        """Record a formal role held by ``person`` (kept even if they never post).
+
+        ``date_basis`` says how the dates are known: ``exact`` (the default), ``interval``
+        (seen in snapshots: the start lies in [``valid_from_earliest``, ``valid_from``],
+        the end in [``valid_to_earliest``, ``valid_to``]) or ``status`` (a badge or a
+        reputation tier: a standing, not an appointment).
+        """
+        if date_basis is not None and date_basis not in DATE_BASES:
+            raise ValueError(f"unknown date_basis {date_basis!r}")
+
+        def utc(value: datetime | None) -> datetime | None:
+            return None if value is None else _as_utc(value)[0]
+
         self._roles.append(
             {
                 "person": person,
@@ -511,6 +603,9 @@ class TraceBuilder:
                 "valid_from": None if valid_from is None else _as_utc(valid_from)[0],
                 "valid_to": None if valid_to is None else _as_utc(valid_to)[0],
                 "source_ref": source_ref or None,
+                "date_basis": date_basis,
+                "valid_from_earliest": utc(valid_from_earliest),
+                "valid_to_earliest": utc(valid_to_earliest),
             }
         )
 
@@ -575,6 +670,13 @@ class TraceBuilder:
         """Declare two records the same person (IRC nick change, git ``.mailmap``)."""
         self._links.append((a, b))
 
+    def add_identity(self, identity: RawIdentity) -> None:
+        """Record a person the source names without a message (an IRC nick that only joined).
+
+        They get no row in any table, but their tokens are scrubbed from every text.
+        """
+        self._seen.add(identity)
+
     def note_input(self, path: Path | str) -> None:
         """Record a side input (roster, aliases, documents) and its hash in the manifest."""
         self._extra_inputs[str(path)] = _sha256(Path(path))
@@ -598,6 +700,7 @@ class _Writer:
         self.stats: dict[str, int] = {}
         self.logs = sorted(builder._logs.values(), key=lambda log: log.index)
         self._raw: pa.Table | None = None
+        self.owned = Owned()
 
     # identity -------------------------------------------------------------------------------
 
@@ -614,6 +717,8 @@ class _Writer:
         records.update(o["actor"] for o in self.b._outcomes if o["actor"] is not None)
         for a, b in self.b._links:
             records.update((a, b))
+        records.update(self.b._seen)
+        records.update(self._named_in_text)
         return sorted(
             records,
             key=lambda r: (
@@ -746,7 +851,17 @@ class _Writer:
         unresolved = pc.and_(has_parent, pc.is_null(parent_idx))
         self.stats["unresolved_parents"] = int(pc.sum(unresolved).as_py() or 0)
         parents = np.asarray(pc.fill_null(parent_idx, -1).to_numpy(zero_copy_only=False), np.int64)
-        del parent_key, parent_idx, has_parent, unresolved
+        basis = pc.coalesce(
+            raw.column("parent_basis"),
+            pc.if_else(
+                pc.and_(pc.invert(has_parent), pc.equal(raw.column("kind"), "chat")),
+                pa.scalar("unknown"),
+                pa.scalar("explicit"),
+            ),
+        )
+        # A parent outside the trace is a link the source did not let us follow.
+        parent_basis = pc.if_else(unresolved, pa.scalar("unknown"), basis)
+        del parent_key, parent_idx, has_parent, unresolved, basis
         roots, n_cycles = _roots(parents)
         self.stats["parent_cycles"] = n_cycles
         parent_col = pc.if_else(
@@ -798,8 +913,10 @@ class _Writer:
             "has_patch": raw.column("has_patch"),
             "has_signature": raw.column("has_signature"),
             "source_ref": raw.column("source_ref"),
+            "parent_basis": parent_basis,
         }
         del raw
+        self._build_scrubber(columns["text"], author_id, thread_id)
         # Text is scrubbed one stored batch at a time and each raw batch let go once
         # scrubbed, so raw and scrubbed text are never both held in full.
         for name in ("space_id", "text", "quoted_text", "source_ref"):
@@ -817,23 +934,43 @@ class _Writer:
         )
         return messages, order
 
-    def _build_scrubber(self) -> None:
+    def _build_scrubber(
+        self,
+        texts: pa.Array | pa.ChunkedArray,
+        authors: pa.Array | pa.ChunkedArray,
+        threads: pa.Array | pa.ChunkedArray,
+    ) -> None:
         by_canonical: dict[str, set[str]] = {}
         capital: dict[str, set[str]] = {}
+        kinds: dict[str, dict[str, str]] = {}
         for record, canonical in self.canonical.items():
             tokens = identity_tokens(record)
             by_canonical.setdefault(canonical, set()).update(tokens.anywhere)
             capital.setdefault(canonical, set()).update(tokens.capitalised)
+            for token, kind in tokens.kinds.items():
+                kinds.setdefault(canonical, {}).setdefault(token, kind)
+        # Single tokens that many authors unrelated to their owners use are words.
+        owners: dict[str, set[str]] = {}
+        for canonical, known in by_canonical.items():
+            owner = self.pseudonyms[canonical]
+            for token in known | capital[canonical]:
+                if _SINGLE.fullmatch(token) and not is_word(token):
+                    owners.setdefault(token, set()).add(owner)
+        words = community_words(
+            texts, authors, threads, {t: frozenset(o) for t, o in owners.items()}
+        )
         people = []
-        self.audit_tokens: set[str] = set()
         for canonical in sorted(by_canonical):
             replacement = AMBIGUOUS if canonical in self.opted_out else self.pseudonyms[canonical]
             tokens = IdentityTokens(
-                frozenset(by_canonical[canonical]), frozenset(capital[canonical])
+                frozenset(by_canonical[canonical]),
+                frozenset(capital[canonical]),
+                kinds.get(canonical, {}),
             )
             people.append((tokens, replacement))
-            self.audit_tokens.update(tokens.all)
-        self.scrubber = Scrubber(people)
+        self.scrubber = Scrubber(people, words)
+        self.audit_tokens: set[str] = self.scrubber.tokens
+        self.stats["community_words"] = len(words)
 
     def _people(self, messages: pa.Table, extra_ids: set[str]) -> pa.Table:
         grouped = messages.group_by("author_id", use_threads=False).aggregate(
@@ -884,6 +1021,13 @@ class _Writer:
                 continue
             rows[key] = row
         table = pa.Table.from_pylist(list(rows.values()), schema=TABLES["roles"].schema)
+        # Units, roles and references may be named after people (a subsystem after its
+        # author, a Slack user id in a reference).
+        for name in ("role", "unit", "source_ref"):
+            index = table.column_names.index(name)
+            table = table.set_column(
+                index, table.schema.field(index), self.scrubber(table.column(name))
+            )
         holders = set(table.column("person_id").to_pylist())
         self.stats["roles_opt_out"] = dropped_opt_out
         self.stats["roles_duplicate"] = duplicates
@@ -926,16 +1070,25 @@ class _Writer:
             rows.setdefault((thread, message_ids[i], outcome["kind"]), row)
         self.stats["outcomes_unresolved"] = unresolved
         table = pa.Table.from_pylist(list(rows.values()), schema=TABLES["outcomes"].schema)
+        index = table.column_names.index("source_ref")
+        table = table.set_column(
+            index, table.schema.field(index), self.scrubber(table.column("source_ref"))
+        )
         return table.sort_by([("thread_id", "ascending"), ("kind", "ascending")])
 
     def run(self) -> dict[str, Any]:
         b = self.b
+        self.owned = claim_folder(self.out, "trace", force=b.force)
         b._flush()
         raw = pa.concat_tables(b._batches) if b._batches else _STORED_SCHEMA.empty_table()
         # The write consumes the collected messages: raw batches are let go as they are used.
         b._batches = []
+        self._named_in_text = [
+            RawIdentity(email=address, name=name)
+            for column in ("text", "quoted_text")
+            for name, address in sorted(named_addresses(raw.column(column)))
+        ]
         self._resolve_identities(self._identity_records())
-        self._build_scrubber()
         self._raw = raw
         del raw
         messages, order = self._messages()
@@ -968,7 +1121,10 @@ class _Writer:
                     f"{log.name}: read {log.n_read} but accepted {log.n_accepted} + rejected "
                     f"{log.n_rejected} + excluded {log.n_excluded} = {total} (adapter bug)"
                 )
+        if not b.allow_empty:
+            _refuse_empty(self.logs)
         manifest = self._manifest(tables)
+        self._audit(tables, manifest)
         self._write_quarantine()
         self._write_identity_map()
         write_trace(
@@ -977,9 +1133,48 @@ class _Writer:
             manifest=manifest,
             extras={"audit": audit_table(self.audit_tokens, self.key)},
             orders={"messages": order},
+            beside=[quarantine_path(self.out).name] if b._quarantine else [],
+            force=b.force,
         )
         written: dict[str, Any] = json.loads((self.out / MANIFEST).read_text("utf-8"))
         return written
+
+    def _audit(self, tables: Mapping[str, pa.Table], manifest: Mapping[str, Any]) -> None:
+        """Fail, before anything is written, if a trace value still holds an identifier.
+
+        Every string column (but the keyed ids) and the manifest (but the input paths the
+        user chose) go through the scrubber once more: a value it would change holds an
+        address or a person's token.
+        """
+        counts = (Counter(self.scrubber.replacements), Counter(self.scrubber.suppressed))
+        leaks: dict[str, int] = {}
+        for name, table in tables.items():
+            for column in table.schema:
+                if not pa.types.is_string(column.type) or column.name in _KEYED_COLUMNS:
+                    continue
+                values = table.column(column.name)
+                changed = pc.not_equal(self.scrubber(values), values.combine_chunks())
+                n = int(pc.sum(pc.fill_null(changed, False)).as_py() or 0)
+                if n:
+                    leaks[f"{name}.{column.name}"] = n
+        # Input paths are the user's own choice of file names, kept as given.
+        audited = {
+            **{k: v for k, v in manifest.items() if k != "inputs"},
+            "sources": [
+                {k: v for k, v in source.items() if k != "path"}
+                for source in manifest.get("sources", [])
+            ],
+        }
+        text = json.dumps(audited, ensure_ascii=False, sort_keys=True)
+        if self.scrubber(pa.array([text])).to_pylist() != [text]:
+            leaks[MANIFEST] = 1
+        self.scrubber.replacements, self.scrubber.suppressed = counts
+        if leaks:
+            where = ", ".join(f"{place} ({n} values)" for place, n in sorted(leaks.items()))
+            raise UndertowError(
+                f"trace audit: an address or a person's token survives scrubbing in {where}; "
+                "nothing was written (please report this as a bug)"
+            )
 
     def _spaces(self, messages: pa.Table) -> pa.Table:
         rows = {}
@@ -997,8 +1192,14 @@ class _Writer:
     def _manifest(self, tables: Mapping[str, pa.Table]) -> dict[str, Any]:
         b = self.b
         people = tables["people"]
+        sources = [log.summary() for log in self.logs]
+        # Archive members may be named after people (Slack's mpdm-<handle>--<handle> folders).
+        members = self.scrubber(pa.array([str(x.get("member") or "") for x in sources]))
+        for source, member in zip(sources, members.to_pylist(), strict=True):
+            if source.get("member"):
+                source["member"] = member
         return {
-            "sources": [log.summary() for log in self.logs],
+            "sources": sources,
             "inputs": dict(sorted(b._extra_inputs.items())),
             "totals": {
                 bucket: sum(getattr(log, f"n_{bucket}") for log in self.logs)
@@ -1011,8 +1212,15 @@ class _Writer:
                 "opted_out_people": len(self.opted_out),
                 "bots": int(pc.sum(people.column("is_bot")).as_py() or 0),
                 "audit_tokens": len(self.audit_tokens),
+                "scrub": {
+                    "replaced": dict(sorted(self.scrubber.replacements.items())),
+                    "suppressed_as_words": dict(sorted(self.scrubber.suppressed.items())),
+                },
             },
             "stats": dict(sorted(self.stats.items())),
+            "observation": observation_model(
+                tables, sources=b._observed_by, unobservable=b._unobservable
+            ).as_dict(),
             "seeds": dict(sorted(b.seeds.items())),
             "key_fingerprint": fingerprint(self.key),
             "quarantine": quarantine_path(self.out).name if b._quarantine else None,
@@ -1021,10 +1229,17 @@ class _Writer:
 
     def _write_quarantine(self) -> None:
         path = quarantine_path(self.out)
+        ours = path.name in self.owned.beside
         if not self.b._quarantine:
-            if path.exists():
+            if ours and path.is_file() and not path.is_symlink():
                 path.unlink()
             return
+        if (path.exists() or path.is_symlink()) and not ours and not self.b.force:
+            raise InputError(
+                "exists and was not written by undertow; the rejected records of this "
+                "trace go there (move it, or pass --force to replace it)",
+                path=path,
+            )
         lines = "".join(
             json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
             for entry in self.b._quarantine
@@ -1065,6 +1280,29 @@ class _Writer:
             sink = pa.BufferOutputStream()
             pacsv.write_csv(table, sink)
             write_private_file(target, sink.getvalue().to_pybytes())
+
+
+def _refuse_empty(logs: list[SourceLog]) -> None:
+    """Fail on a message source (or the whole input) that yielded no accepted record."""
+    if not logs:
+        raise InputError("no input record was read (pass --allow-empty to write an empty trace)")
+    for log in logs:
+        # A file all of whose records were left out on purpose (opt-out, joins) is fine;
+        # archive members and derived sources (a history's trailers) may be empty.
+        if log.member is None and log.n_accepted == 0 and log.n_excluded == 0:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(log.reasons.items()))
+            detail = f"read {log.n_read}" + (f"; {reasons}" if reasons else "")
+            raise InputError(
+                f"no record accepted ({detail}); check --format and the file, or pass "
+                "--allow-empty",
+                path=log.name,
+            )
+    if sum(log.n_accepted for log in logs) == 0:
+        read = sum(log.n_read for log in logs)
+        raise InputError(
+            f"no record accepted from {len(logs)} source(s) ({read} read); check --format "
+            "and the files, or pass --allow-empty"
+        )
 
 
 def _names_someone(row: Mapping[str, Any], prefix: str) -> bool:

@@ -302,6 +302,7 @@ def ingest_discourse(builder: TraceBuilder, paths: Sequence[str | Path], **optio
     >>> [(s["read"], s["accepted"]) for s in builder.write()["sources"]]
     [(1, 1)]
     """
+    builder.observe("discourse")
     for path in paths:
         path = Path(path)
         if path.is_dir():

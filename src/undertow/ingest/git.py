@@ -568,6 +568,16 @@ def ingest_git(
     **_options
         Options of other formats, ignored.
     """
+    builder.observe(
+        "git",
+        unobservable={
+            "rejections": "a git history holds accepted work only: proposals that were "
+            "rejected or abandoned never reached it",
+            "conversation": "a commit's trailers record the approval of accepted work, not "
+            "a discussion: a commit without reviews was not ignored, and the committer's "
+            "approval closes every thread by construction",
+        },
+    )
     paths = [Path(p) for p in paths]
     maintainers = None if maintainers is None else Path(maintainers)
     documents = None if documents is None else Path(documents)

@@ -331,6 +331,7 @@ def ingest_github(builder: TraceBuilder, paths: Sequence[str | Path], **options:
     >>> [(s["read"], s["accepted"]) for s in builder.write()["sources"]]
     [(1, 1)]
     """
+    builder.observe("github")
     repos = _Repos(builder)
     for path in paths:
         path = Path(path)

@@ -421,6 +421,7 @@ def _handle_event(
         kind="chat",
         text=event.text,
         parent_source_id=parent,
+        parent_basis="inferred" if parent is not None else "unknown",
         thread_source_id=channel.thread_id,
         addressee=addressee_identity,
         space=space,
@@ -458,6 +459,7 @@ def ingest_irc(
     **_options
         Options of other formats, ignored.
     """
+    builder.observe("irc")
     gap = timedelta(minutes=gap_minutes)
     bot_set = frozenset(b.lower() for b in bots)
     states: dict[str, _Channel] = {}

@@ -6,8 +6,11 @@ of a Linux/Xen-style ``MAINTAINERS`` file, or owns (rank 2) each path pattern of
 roles: a person holds a role in a unit from the date of the snapshot where it first
 appears to the date of the first later snapshot where it is absent (``valid_to``; open
 when it is still there in the newest snapshot). A person who leaves and comes back
-gets two intervals. Xen's top-level section ``THE REST`` is an ordinary unit named
-``THE REST``.
+gets two intervals. Snapshot dates are not appointment dates: every role is
+interval-censored (``date_basis`` ``interval``; the start lies after the previous
+snapshot, ``valid_from_earliest``, the end after the last snapshot that had it,
+``valid_to_earliest``), and a renamed section continues its people's roles. Xen's
+top-level section ``THE REST`` is an ordinary unit named ``THE REST``.
 
 Entries without an e-mail address (such as the ``M: Supported`` typo in Xen 4.1.0) name
 no person and are skipped; so are CODEOWNERS teams (``@org/team``), which are not people.
@@ -27,13 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from undertow.ingest.builder import TraceBuilder
 
 __all__ = [
+    "RENAME_OVERLAP",
     "RoleEntry",
+    "RoleInterval",
     "Snapshot",
     "add_roles",
     "parse_codeowners",
@@ -152,40 +157,106 @@ def _person_key(entry: RoleEntry) -> str:
     return entry.email or f"@{(entry.handle or entry.name or '').lower()}"
 
 
-def role_intervals(
-    snapshots: Iterable[Snapshot],
-) -> list[tuple[RoleEntry, datetime, datetime | None, str]]:
-    """Turn dated snapshots into role intervals.
+class RoleInterval(NamedTuple):
+    """One person's role in one unit across snapshots.
 
-    Returns
-    -------
-    list of (entry, valid_from, valid_to, tag)
-        ``valid_to`` is the date of the first later snapshot without the entry, or
-        ``None`` when the newest snapshot still has it; ``tag`` is where it first appeared.
+    The snapshots bound the dates: the role began after ``start_earliest`` (the last
+    snapshot without it; ``None`` when it is in the first snapshot, i.e. held since
+    before the files were read) and by ``start`` (the first snapshot with it); it ended
+    after ``end_earliest`` (the last snapshot with it) and by ``end`` (the first without
+    it; ``None`` while the newest snapshot still has it). ``renamed_from`` lists earlier
+    names of the unit the role was held in.
+    """
+
+    entry: RoleEntry
+    start: datetime
+    end: datetime | None
+    tag: str
+    start_earliest: datetime | None
+    end_earliest: datetime | None
+    renamed_from: tuple[str, ...] = ()
+
+
+#: A vanished section whose people reappear together under a new name is a rename when
+#: at least this share of the two sections' (person, role) pairs is shared.
+RENAME_OVERLAP = 0.5
+
+
+def _renames(
+    before: Mapping[str, set[tuple[str, str]]], after: Mapping[str, set[tuple[str, str]]]
+) -> dict[str, str]:
+    """Sections of ``before`` that reappear under another name in ``after``."""
+    vanished = sorted(set(before) - set(after))
+    appeared = sorted(set(after) - set(before))
+    renames: dict[str, str] = {}
+    taken: set[str] = set()
+    for old in vanished:
+        best, best_overlap = None, 0.0
+        for new in appeared:
+            if new in taken:
+                continue
+            union = before[old] | after[new]
+            overlap = len(before[old] & after[new]) / len(union) if union else 0.0
+            if overlap > best_overlap:
+                best, best_overlap = new, overlap
+        if best is not None and best_overlap >= RENAME_OVERLAP:
+            renames[old] = best
+            taken.add(best)
+    return renames
+
+
+def role_intervals(snapshots: Iterable[Snapshot]) -> list[RoleInterval]:
+    """Turn dated snapshots into interval-censored role intervals.
+
+    A section that vanishes while most of its people reappear together in a new
+    section (:data:`RENAME_OVERLAP`) was renamed: their roles continue under the new
+    name instead of ending and starting again.
 
     Examples
     --------
     >>> a = RoleEntry("a@x", "A", None, "maintainer", 2, "ACPI")
     >>> snaps = [Snapshot(t, datetime(2010 + i, 1, 1, tzinfo=UTC), e)
     ...          for i, (t, e) in enumerate([("v1", (a,)), ("v2", ()), ("v3", (a,))])]
-    >>> [(f.year, t and t.year, tag) for _, f, t, tag in role_intervals(snaps)]
+    >>> [(r.start.year, r.end and r.end.year, r.tag) for r in role_intervals(snaps)]
     [(2010, 2011, 'v1'), (2012, None, 'v3')]
+    >>> [r.start_earliest and r.start_earliest.year for r in role_intervals(snaps)]
+    [None, 2011]
     """
-    out: list[tuple[RoleEntry, datetime, datetime | None, str]] = []
-    open_roles: dict[tuple[str, str, str], tuple[RoleEntry, datetime, str]] = {}
+    out: list[RoleInterval] = []
+    open_roles: dict[tuple[str, str, str], RoleInterval] = {}
+    previous: Snapshot | None = None
+    before: dict[str, set[tuple[str, str]]] = {}
     for snapshot in sorted(snapshots, key=lambda s: s.at):
         present: dict[tuple[str, str, str], RoleEntry] = {}
         for entry in snapshot.entries:
             present.setdefault((_person_key(entry), entry.role, entry.unit), entry)
+        after: dict[str, set[tuple[str, str]]] = {}
+        for person, role, unit in present:
+            after.setdefault(unit, set()).add((person, role))
+        for old, new in _renames(before, after).items():
+            for key in [k for k in open_roles if k[2] == old]:
+                moved = (key[0], key[1], new)
+                if moved in present and moved not in open_roles:
+                    interval = open_roles.pop(key)
+                    open_roles[moved] = interval._replace(
+                        entry=present[moved], renamed_from=(*interval.renamed_from, old)
+                    )
         for key in sorted(set(open_roles) - set(present)):
-            entry, start, tag = open_roles.pop(key)
-            out.append((entry, start, snapshot.at, tag))
+            interval = open_roles.pop(key)
+            last_seen = previous.at if previous is not None else None
+            out.append(interval._replace(end=snapshot.at, end_earliest=last_seen))
         for key, entry in present.items():
             if key not in open_roles:
-                open_roles[key] = (entry, snapshot.at, snapshot.tag)
-    for key in sorted(open_roles):
-        entry, start, tag = open_roles[key]
-        out.append((entry, start, None, tag))
+                open_roles[key] = RoleInterval(
+                    entry,
+                    snapshot.at,
+                    None,
+                    snapshot.tag,
+                    previous.at if previous is not None else None,
+                    None,
+                )
+        previous, before = snapshot, after
+    out.extend(open_roles[key] for key in sorted(open_roles))
     return out
 
 
@@ -315,15 +386,20 @@ def add_roles(builder: TraceBuilder, snapshots: Iterable[Snapshot]) -> int:
         by_file.setdefault(snapshot.file, []).append(snapshot)
     count = 0
     for group in by_file.values():
-        for entry, start, end, tag in role_intervals(group):
+        for interval in role_intervals(group):
+            entry = interval.entry
+            renamed = f" (unit renamed from {', '.join(interval.renamed_from)})"
             builder.add_role(
                 RawIdentity(email=entry.email, name=entry.name, handle=entry.handle),
                 role=entry.role,
                 rank=entry.rank,
                 unit=entry.unit,
-                valid_from=start,
-                valid_to=end,
-                source_ref=tag,
+                valid_from=interval.start,
+                valid_to=interval.end,
+                source_ref=interval.tag + (renamed if interval.renamed_from else ""),
+                date_basis="interval",
+                valid_from_earliest=interval.start_earliest,
+                valid_to_earliest=interval.end_earliest,
             )
             count += 1
     return count

@@ -837,6 +837,7 @@ def ingest_mbox(
     **_options
         Options of other formats, ignored.
     """
+    builder.observe("mbox")
     files = [f for given in paths for f in mbox_files(Path(given))]
     known = known_message_ids(files, max_message_bytes=max_message_bytes)
     spaces: set[str] = set()

@@ -374,6 +374,7 @@ def ingest_slack(
     >>> [(s["member"], s["read"], s["accepted"]) for s in builder.write()["sources"]]
     [('general/2020-01-01.json', 1, 1)]
     """
+    builder.observe("slack")
     for path in paths:
         path = Path(path)
         if not path.exists():

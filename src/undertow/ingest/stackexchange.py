@@ -327,7 +327,9 @@ class _Site:
             self.users[user_id] = person
             for threshold, role, rank in REPUTATION_ROLES:
                 if reputation >= threshold:
-                    self.builder.add_role(person, role=role, rank=rank, source_ref=location)
+                    self.builder.add_role(
+                        person, role=role, rank=rank, source_ref=location, date_basis="status"
+                    )
                     break
 
     def badge(self, log: SourceLog, location: str, row: dict[str, str]) -> None:
@@ -346,6 +348,7 @@ class _Site:
             rank=role[1],
             valid_from=awarded,
             source_ref=f"{location} {row['Name']}",
+            date_basis="status",
         )
         log.accept_record()
 
@@ -517,6 +520,7 @@ def ingest_stackexchange(
     >>> [(s["read"], s["accepted"]) for s in builder.write()["sources"]]
     [(1, 1)]
     """
+    builder.observe("stackexchange")
     for path in paths:
         folder = Path(path)
         if folder.is_file():

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 from undertow.errors import InputError
 from undertow.identity.normalize import identifier_from_text
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
-from undertow.model.schema import TIMESTAMP
+from undertow.model.schema import DATE_BASES, TIMESTAMP
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -81,7 +81,18 @@ CANONICAL_COLUMNS: dict[str, str] = {
 #: Fields larger than this are rejected (``field_too_large``): a guard against runaway quotes.
 MAX_FIELD_BYTES = 1 << 20
 _BATCH_ROWS = 100_000
-_ROSTER_COLUMNS = ("identifier", "role", "rank", "unit", "valid_from", "valid_to", "consent")
+_ROSTER_COLUMNS = (
+    "identifier",
+    "role",
+    "rank",
+    "unit",
+    "valid_from",
+    "valid_to",
+    "consent",
+    "date_basis",
+    "valid_from_earliest",
+    "valid_to_earliest",
+)
 _DELIMITERS = (",", ";", "\t", "|")
 _NAME_ADDR = r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<email>[^<>]+)>\s*$'
 _NUMERIC = r"^\s*-?\d+(\.\d+)?\s*$"
@@ -572,7 +583,12 @@ def _roster_time(value: str) -> tuple[datetime | None, bool]:
 def read_roster(builder: TraceBuilder, path: str | Path) -> None:
     r"""Read a roster CSV into roles.
 
-    Columns: ``identifier, role, rank, unit, valid_from, valid_to, consent``.
+    Columns: ``identifier, role, rank, unit, valid_from, valid_to, consent``, and the
+    optional provenance columns ``date_basis`` (``exact``, the default; ``interval``: the
+    start lies in [``valid_from_earliest``, ``valid_from``] and the end in
+    [``valid_to_earliest``, ``valid_to``]; ``status``: a standing such as a badge, not an
+    appointment), ``valid_from_earliest`` and ``valid_to_earliest``. A row with another
+    basis is rejected (``bad_date_basis``).
 
     ``identifier`` is an address, a namespaced id or handle (``irc:ann``) or a name;
     it is pseudonymised with the project key like every other identity. Rows with a
@@ -623,8 +639,14 @@ def read_roster(builder: TraceBuilder, path: str | Path) -> None:
         if not identifier or not get("role"):
             log.reject("missing_field", location, ",".join(row))
             continue
-        if not (ok_start and ok_end):
+        earliest_start, ok_earliest_start = _roster_time(get("valid_from_earliest"))
+        earliest_end, ok_earliest_end = _roster_time(get("valid_to_earliest"))
+        if not (ok_start and ok_end and ok_earliest_start and ok_earliest_end):
             log.reject("bad_date", location, ",".join(row))
+            continue
+        basis = get("date_basis").lower() or None
+        if basis is not None and basis not in DATE_BASES:
+            log.reject("bad_date_basis", location, ",".join(row))
             continue
         if start is not None and end is not None and end < start:
             log.reject("bad_interval", location, ",".join(row))
@@ -645,6 +667,9 @@ def read_roster(builder: TraceBuilder, path: str | Path) -> None:
             valid_from=start,
             valid_to=end,
             source_ref=location,
+            date_basis=basis,
+            valid_from_earliest=earliest_start,
+            valid_to_earliest=earliest_end,
         )
         if get("consent").lower() in ("yes", "true", "1", "y"):
             log.note("consent")

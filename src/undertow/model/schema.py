@@ -36,7 +36,9 @@ __all__ = [
     "CONTRIBUTION_KINDS",
     "GOVERNANCE",
     "MESSAGE_KINDS",
+    "DATE_BASES",
     "OUTCOME_KINDS",
+    "PARENT_BASES",
     "SCHEMA_VERSION",
     "TABLES",
     "TIMESTAMP",
@@ -45,7 +47,7 @@ __all__ = [
     "validate_table",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -77,6 +79,12 @@ OUTCOME_KINDS = (
 )
 
 GOVERNANCE = ("official", "emergent", "unknown")
+
+#: Where a message's parent came from (messages ``parent_basis``).
+PARENT_BASES = ("explicit", "inferred", "unknown")
+
+#: How a role's dates are known (roles ``date_basis``).
+DATE_BASES = ("exact", "interval", "status")
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,7 @@ MESSAGES = TableSpec(
         ("has_patch", pa.bool_(), False),
         ("has_signature", pa.bool_(), False),
         ("source_ref", pa.string(), True),
+        ("parent_basis", pa.string(), True),
     ),
     key=("message_id",),
     required=True,
@@ -147,6 +156,8 @@ MESSAGES = TableSpec(
         "has_patch": "the message carried a patch / diff",
         "has_signature": "a signature block was removed from text",
         "source_ref": "where the record came from (file and line or record id)",
+        "parent_basis": "where parent_id (or its absence) came from: explicit (a header or "
+        "field), inferred (nick: addressing, quote matching) or unknown (not recorded)",
     },
 )
 
@@ -182,6 +193,9 @@ ROLES = TableSpec(
         ("valid_from", TIMESTAMP, True),
         ("valid_to", TIMESTAMP, True),
         ("source_ref", pa.string(), True),
+        ("date_basis", pa.string(), True),
+        ("valid_from_earliest", TIMESTAMP, True),
+        ("valid_to_earliest", TIMESTAMP, True),
     ),
     key=("person_id", "role", "unit", "valid_from"),
     required=False,
@@ -193,6 +207,13 @@ ROLES = TableSpec(
         "valid_from": "start of the role (null = since before the trace)",
         "valid_to": "end of the role (null = still held)",
         "source_ref": "where the role came from",
+        "date_basis": "exact (a dated appointment), interval (first seen in a snapshot: "
+        "the start lies in [valid_from_earliest, valid_from]) or status (a badge or "
+        "reputation tier, not an appointment); null = exact",
+        "valid_from_earliest": "earliest possible start of an interval-censored role "
+        "(null with basis interval = unbounded: held when the first snapshot was read)",
+        "valid_to_earliest": "earliest possible end of an interval-censored end (the last "
+        "snapshot that still had the role)",
     },
 )
 
@@ -327,13 +348,14 @@ def _check_unique(name: str, table: pa.Table, key: tuple[str, ...]) -> None:
 
 def _check_vocabulary(name: str, table: pa.Table) -> None:
     allowed = {
-        "messages": ("kind", MESSAGE_KINDS),
-        "outcomes": ("kind", OUTCOME_KINDS),
-        "spaces": ("governance", GOVERNANCE),
+        "messages": (("kind", MESSAGE_KINDS), ("parent_basis", PARENT_BASES)),
+        "outcomes": (("kind", OUTCOME_KINDS),),
+        "spaces": (("governance", GOVERNANCE),),
+        "roles": (("date_basis", DATE_BASES),),
     }.get(name)
     if allowed is None or table.num_rows == 0:
         return
-    column, vocabulary = allowed
-    values = set(table.column(column).unique().to_pylist()) - set(vocabulary)
-    if values:
-        raise ValueError(f"{name}.{column}: unknown value(s) {sorted(map(str, values))}")
+    for column, vocabulary in allowed:
+        values = set(table.column(column).unique().drop_null().to_pylist()) - set(vocabulary)
+        if values:
+            raise ValueError(f"{name}.{column}: unknown value(s) {sorted(map(str, values))}")

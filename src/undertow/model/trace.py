@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from undertow.engine import Engine, connect
+from undertow.model.observation import ObservationModel, observation_model
 from undertow.model.schema import TABLES, empty_table, validate_table
 
 __all__ = ["MissingInput", "Trace"]
@@ -160,6 +161,27 @@ class Trace:
         if column and not self.has(name, column):
             return f"the trace's {name} carry no {column}"
         return None
+
+    @property
+    def observation(self) -> ObservationModel:
+        """What the trace's sources could observe (``manifest.json`` ``observation``).
+
+        A trace without one (built in memory, or simulated) is taken as fully observed:
+        its model is computed from the tables, with every declared fact observable.
+        """
+
+        def compute() -> ObservationModel:
+            data = self.manifest.get("observation")
+            if isinstance(data, dict):
+                return ObservationModel.from_dict(data)
+            tables = {name: self.arrow(name) for name in ("messages", "roles", "outcomes")}
+            return observation_model(tables, detect_coverage=False)
+
+        return self.cached("observation", compute)
+
+    def lacks(self, fact: str) -> str | None:
+        """Why the source cannot observe ``fact`` (``undertow.model.observation``), or ``None``."""
+        return self.observation.lacks(fact)
 
     def arrow(self, name: str) -> pa.Table:
         """Return table ``name`` as an Arrow table (empty with the right schema if absent)."""

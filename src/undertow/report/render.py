@@ -25,6 +25,7 @@ from undertow import __version__
 from undertow.diagnosis.privacy import MIN_SAFE_K
 from undertow.diagnosis.results import Diagnosis, finding_record
 from undertow.report.data import chart_payload, format_value, table_preview
+from undertow.report.methods import CONFOUNDING, VALIDITY
 from undertow.themes.registry import THEMES, Finding
 
 __all__ = ["csp_hash", "render_report", "script_json"]
@@ -218,7 +219,36 @@ def _opening(diagnosis: Diagnosis, findings: list[Finding]) -> dict[str, Any]:
         sentences.append(
             "Where power appears to help: " + "; ".join(_distinct_titles(supporting, 2)) + "."
         )
-    return {"sentences": sentences, "has_model": model is not None}
+    return {
+        "sentences": sentences,
+        "has_model": model is not None,
+        "sensitivity": _sensitivity_rows(diagnosis, synthesis[:1]),
+    }
+
+
+def _sensitivity_rows(diagnosis: Diagnosis, synthesis: list[Finding]) -> list[dict[str, str]]:
+    """The synthesis term's odds ratio under each specification, for the opening answer."""
+    table = diagnosis.get("power_model_sensitivity")
+    if table is None or table.num_rows == 0 or not synthesis:
+        return []
+    terms = list(synthesis[0].details.get("limiting_terms") or ())
+    rows = table.to_pylist()
+    if not terms:
+        # No limiting term: show the term whose interval is closest to excluding 1.
+        full = [r for r in rows if r["specification"] == "all controls"]
+        if not full:
+            return []
+        terms = [min(full, key=lambda r: (r["p_value"], r["term"]))["term"]]
+    return [
+        {
+            "label": str(r["label"]),
+            "specification": str(r["specification"]),
+            "odds_ratio": _number(r["odds_ratio"]),
+            "ci": f"{_number(r['odds_ratio_lo'])} to {_number(r['odds_ratio_hi'])}",
+        }
+        for r in rows
+        if r["term"] == terms[0]
+    ]
 
 
 def render_report(diagnosis: Diagnosis) -> str:
@@ -311,6 +341,12 @@ def render_report(diagnosis: Diagnosis) -> str:
         }
         for run in diagnosis._ordered()
     ]
+    raised_kinds = {f.kind for f in findings}
+    validity = [
+        {"kind": kind, "text": text}
+        for kind, text in VALIDITY.items()
+        if kind in raised_kinds or kind == "power_limits_knowledge"
+    ]
     css = _static("report.css")
     js = _static("report.js")
     template = _environment().get_template("report.html.j2")
@@ -329,6 +365,8 @@ def render_report(diagnosis: Diagnosis) -> str:
         n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
         themes=themes,
         methods=methods,
+        confounding=CONFOUNDING,
+        validity=validity,
         failures=[
             {"name": run.spec.name, "theme": run.spec.theme, "reason": run.reason or ""}
             for run in diagnosis.failed

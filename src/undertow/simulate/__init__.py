@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from undertow.engine import Engine
 from undertow.model.trace import Trace
 from undertow.simulate import scenarios as _scenarios
-from undertow.simulate.model import CommunityModel
+from undertow.simulate.emit import EPOCH_US
+from undertow.simulate.model import DAY_US, CommunityModel
 from undertow.simulate.scenarios import MECHANISMS, SCENARIOS, Scenario, scenario
 
 __all__ = [
+    "MEASURABLE",
     "MECHANISMS",
     "SCENARIOS",
     "FINDING_THEMES",
@@ -54,7 +57,10 @@ class SimulationResult:
         ``kind``, ``theme``, ``subjects`` (pseudonyms), ``at`` (ISO date for the kinds
         anchored to a date: ``centralising_leader``, ``formalisation_shock``,
         ``practice_divergence``; otherwise ``None``), ``direction``) and ``knowledge``
-        (resolution rate and idea uptake as simulated).
+        (resolution rate and idea uptake as simulated). A mechanism that was switched
+        on but left too little in the community to be measured (see
+        :data:`MEASURABLE`) is listed in ``not_measurable`` with the reason instead of
+        ``planted``: it is not ground truth.
     daily
         Raw simulated counts per day (questions, resolved, ideas, ideas adopted, episodes,
         supported, newcomers, returned, hostile first replies, left after hostility).
@@ -115,11 +121,13 @@ def simulate(
     keep = pa.array([person in posted for person in roles.column("person_id").to_pylist()])
     tables["roles"] = roles.filter(keep)
     daily = pa.Table.from_pylist(model.stats)
+    planted, not_measurable = _measurable(_planted(model), model, tables, daily)
     truth = {
         "scenario": resolved.name,
         "seed": int(seed),
         "knobs": {**resolved.knobs(), **_event_days(model)},
-        "planted": _planted(model),
+        "planted": planted,
+        "not_measurable": not_measurable,
         "knowledge": knowledge_creation(daily),
     }
     return SimulationResult(tables=tables, truth=truth, daily=daily)
@@ -162,6 +170,78 @@ def knowledge_creation(daily: pa.Table) -> dict[str, float]:
         "containment_rate": ratio("supported", "episodes"),
         "newcomer_return_rate": ratio("returned", "newcomers"),
     }
+
+
+#: What a planted kind must leave in the simulated community to count as ground truth.
+MEASURABLE = {
+    "dominant_actor": "the lead receives at least 1.5 times the replies of the next person",
+    "centralising_leader": "8 weeks of activity on both sides of the appointment and at "
+    "least 20 replies by the manager after it",
+    "formalisation_shock": "8 weeks of activity on both sides of the appointment",
+    "gatekeeping": "at least 10 newcomers met with a hostile first reply",
+    "emotion_work_concentrated": "at least 20 supported emotional episodes",
+    "uncontained_emotion": "at least 10 emotional episodes after the burnout date",
+    "practice_divergence": "8 weeks of activity on both sides of the mandate",
+}
+
+_SIDE_DAYS = 8 * 7
+
+
+def _measurable(
+    planted: list[dict[str, Any]],
+    model: CommunityModel,
+    tables: dict[str, pa.Table],
+    daily: pa.Table,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Split planted kinds into measurable ones and the others (with the reason)."""
+    messages = tables["messages"]
+    parents = pc.is_valid(messages.column("parent_id"))
+    position = pc.index_in(messages.column("parent_id"), value_set=messages.column("message_id"))
+    targets = pc.take(messages.column("author_id"), position.filter(pc.is_valid(position)))
+    counts = pc.value_counts(targets).to_pylist() if len(targets) else []
+    received = {str(row["values"]): int(row["counts"]) for row in counts}
+    days = model.scenario.n_days
+
+    def total(column: str, *, since: int = 0) -> int:
+        return int(sum(daily.column(column).to_pylist()[since:])) if daily.num_rows else 0
+
+    def inside(day: int) -> bool:
+        return _SIDE_DAYS <= day <= days - _SIDE_DAYS
+
+    def manager_replies() -> int:
+        after = pc.greater_equal(
+            messages.column("created_at").cast(pa.int64()),
+            EPOCH_US + model.appointment_day * DAY_US,
+        )
+        own = pc.equal(messages.column("author_id"), model.appointee.person_id)
+        return int(pc.sum(pc.and_(pc.and_(after, own), parents)).as_py() or 0)
+
+    def check(kind: str) -> bool:
+        if kind == "dominant_actor":
+            lead = received.get(model.steward.person_id, 0)
+            others = [n for person, n in received.items() if person != model.steward.person_id]
+            return lead >= 1.5 * max(others, default=0) and lead > 0
+        if kind == "centralising_leader":
+            return inside(model.appointment_day) and manager_replies() >= 20
+        if kind == "formalisation_shock":
+            return inside(model.appointment_day)
+        if kind == "gatekeeping":
+            return total("hostile_first") >= 10
+        if kind == "emotion_work_concentrated":
+            return total("supported") >= 20
+        if kind == "uncontained_emotion":
+            return total("episodes", since=model.burnout_day) >= 10
+        if kind == "practice_divergence":
+            return inside(model.mandate_day)
+        return True
+
+    kept, dropped = [], []
+    for entry in planted:
+        if check(str(entry["kind"])):
+            kept.append(entry)
+        else:
+            dropped.append({"kind": str(entry["kind"]), "needs": MEASURABLE[str(entry["kind"])]})
+    return kept, dropped
 
 
 def _event_days(model: CommunityModel) -> dict[str, str]:

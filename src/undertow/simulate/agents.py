@@ -60,7 +60,11 @@ class Member(mesa.Agent):  # type: ignore[misc]  # mesa is untyped
         self.founder = founder
         self.joined_day: int = 0 if founder else model.day
         self.expertise = float(rng.beta(5, 2) if founder else rng.beta(2, 3))
-        self.activity = float(rng.lognormal(-3.1, 0.7) if founder else rng.lognormal(-3.9, 0.6))
+        # The log-normal's sigma is scaled by the skew knob and its mu moved so that
+        # the mean activity stays exp(mu + sigma² / 2) of the default community.
+        mu, sigma = (-3.1, 0.7) if founder else (-3.9, 0.6)
+        skewed = sigma * model.scenario.activity_skew
+        self.activity = float(rng.lognormal(mu + (sigma * sigma - skewed * skewed) / 2, skewed))
         self.responsiveness = float(rng.lognormal(0.0, 0.6) if founder else 0.25)
         self.care = float(rng.beta(2, 5)) * model.care_factor
         self.mood = 0.3

@@ -150,10 +150,19 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         self.s_divergence = scenario.strength("divergence")
         # Emotion work concentrated: everyone but the carers has little capacity for it.
         self.care_factor = 1.0 - 0.99 * self.s_emotion
-        for space_id, name, governance in SPACES:
+        spaces = list(SPACES)
+        for extra in range(scenario.n_spaces - len(SPACES)):
+            number = extra // 2 + 2
+            if extra % 2 == 0:
+                spaces.append((f"help-{number}", f"help desk {number}", "official"))
+            else:
+                spaces.append((f"lounge-{number}", f"community lounge {number}", "emergent"))
+        for space_id, name, governance in spaces:
             self.recorder.spaces.append(
                 {"space_id": space_id, "name": name, "governance": governance}
             )
+        self._help_spaces = [s for s, _, g in spaces if s.startswith("help")]
+        self._lounge_spaces = [s for s, _, g in spaces if s.startswith("lounge")]
         founders = [Member(self, founder=True) for _ in range(scenario.n_founders)]
         self.founders = founders
         self.steward, self.maintainers = founders[0], founders[1:4]
@@ -287,6 +296,14 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
                 carer.care *= 1.0 - self.s_emotion
                 carer.activity *= 1.0 - 0.7 * self.s_emotion
 
+    def _mandated(self, thread: Thread) -> bool:
+        """Whether the mandate weighs on ``thread`` (after the mandate, outside lounges)."""
+        return bool(
+            self.s_divergence
+            and self.day >= self.mandate_day
+            and not thread.space_id.startswith("lounge")
+        )
+
     def activity_factor(self, member: Member) -> float:
         """How much the scenario scales ``member``'s thread starting today (chilling)."""
         if self.s_manager and self.day >= self.appointment_day and member is not self.appointee:
@@ -298,6 +315,9 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         self._candidates: list[Member] = members
         self._index = {m.unique_id: i for i, m in enumerate(members)}
         self._weights = np.array([m.responsiveness * (0.3 + m.expertise) for m in members])
+        if self.scenario.activity_skew != 1.0:
+            # A skewed community sharpens who is asked to reply.
+            self._weights = self._weights**self.scenario.activity_skew
         self._care = np.array([m.care for m in members])
         if self.s_manager and self.day >= self.appointment_day:
             chill = 1.0 - 0.5 * self.s_manager
@@ -427,6 +447,10 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             space = ("dev" if kind == "patch" else "help") if official else "hallway"
         else:
             space = "help" if official else "lounge"
+        if space in ("help", "lounge") and len(self._help_spaces) + len(self._lounge_spaces) > 2:
+            # Extra spaces of the same function share its threads evenly.
+            choices = self._help_spaces if space == "help" else self._lounge_spaces
+            space = choices[int(self.rng.integers(len(choices)))]
         thread = Thread(
             thread_id=self._message_id(),
             kind=kind,
@@ -523,7 +547,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             factor *= 1.0 - 0.6 * self.s_dominant
         if self.s_manager and self.day >= self.appointment_day:
             factor *= 1.0 - 0.6 * self.s_manager
-        if self.s_divergence and self.day >= self.mandate_day and thread.space_id != "lounge":
+        if self._mandated(thread):
             factor *= 1.0 - 0.6 * self.s_divergence
         return factor
 
@@ -551,7 +575,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         task_kind = self._task_kind(thread)
         if first:
             p_any = _FIRST_REPLY[thread.kind]
-            if self.s_divergence and self.day >= self.mandate_day and thread.space_id != "lounge":
+            if self._mandated(thread):
                 p_any *= 1.0 - 0.6 * self.s_divergence
         else:
             p_any = 1.0 if extra else 0.8 * self._reply_factor(thread)

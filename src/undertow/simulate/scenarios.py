@@ -41,6 +41,8 @@ SCENARIOS = ("healthy", *MECHANISMS)
 _NUMBER_KNOBS = {
     "n_founders": 40,
     "arrival_rate": 0.45,
+    "activity_skew": 1.0,
+    "n_spaces": 5,
 }
 _DAY_KNOBS = ("appointment_day", "burnout_day", "mandate_day")
 
@@ -61,6 +63,15 @@ class Scenario:
         Members present on day 0.
     arrival_rate
         Mean newcomers per day (Poisson).
+    activity_skew
+        Spread of members' activity: the log-normal sigma of their daily chance of
+        starting a thread is multiplied by it (its mean is kept), and the weights by
+        which members are asked to reply are raised to its power, so 1.8 gives a few
+        very active members and many quiet ones.
+    n_spaces
+        Spaces (at least 5: help desk, development list, announcements, lounge, hallway);
+        the extra ones alternate official help desks and emergent lounges, and threads
+        spread evenly over the spaces of their function.
     days
         Event days fixed by the caller (``appointment_day``, ``burnout_day``,
         ``mandate_day``); the others are drawn from the seed.
@@ -71,6 +82,8 @@ class Scenario:
     n_days: int
     n_founders: int = 40
     arrival_rate: float = 0.45
+    activity_skew: float = 1.0
+    n_spaces: int = 5
     days: Mapping[str, int] = field(default_factory=dict)
 
     def strength(self, mechanism: str) -> float:
@@ -83,6 +96,8 @@ class Scenario:
             "n_days": self.n_days,
             "n_founders": self.n_founders,
             "arrival_rate": self.arrival_rate,
+            "activity_skew": self.activity_skew,
+            "n_spaces": self.n_spaces,
             **{name: self.strength(name) for name in MECHANISMS},
             **dict(self.days),
         }
@@ -101,7 +116,8 @@ def scenario(name: str, *, n_days: int = 540, strength: float = 1.0, **knobs: An
         Strength 0..1 of every named mechanism.
     **knobs
         A mechanism's own strength (``gatekeeping=0.5``, also to add a mechanism to the
-        named ones), ``n_founders``, ``arrival_rate``, or an event day
+        named ones), ``n_founders``, ``arrival_rate``, ``activity_skew``, ``n_spaces``,
+        or an event day
         (``appointment_day``, ``burnout_day``, ``mandate_day``).
 
     Raises
@@ -140,11 +156,17 @@ def scenario(name: str, *, n_days: int = 540, strength: float = 1.0, **knobs: An
         else:
             known = ", ".join((*MECHANISMS, *_NUMBER_KNOBS, *_DAY_KNOBS))
             raise ValueError(f"unknown knob {key!r}; known knobs: {known}")
+    if int(numbers["n_spaces"]) < 5:
+        raise ValueError(f"n_spaces must be at least 5, got {numbers['n_spaces']}")
+    if not float(numbers["activity_skew"]) > 0:
+        raise ValueError(f"activity_skew must be positive, got {numbers['activity_skew']}")
     return Scenario(
         name="+".join(parts),
         strengths=strengths,
         n_days=int(n_days),
         n_founders=int(numbers["n_founders"]),
         arrival_rate=float(numbers["arrival_rate"]),
+        activity_skew=float(numbers["activity_skew"]),
+        n_spaces=int(numbers["n_spaces"]),
         days=days,
     )

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
+from undertow.model.observation import FACTS
 from undertow.model.schema import TABLES
 from undertow.model.trace import Trace
 
@@ -149,6 +150,7 @@ class MetricSpec:
     description: str
     chart: Chart | None = None
     seeded: bool = False
+    observes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -169,11 +171,19 @@ class MetricSpec:
         )
 
     def missing(self, trace: Trace) -> str | None:
-        """The first unmet requirement's reason on ``trace``, or ``None``."""
+        """The first unmet requirement's reason on ``trace``, or ``None``.
+
+        Tables and columns (``requires``) come first, then the observation facts
+        (``observes``): a fact the trace's sources cannot show is named with the reason.
+        """
         for requirement in self.requires:
             reason = trace.missing(requirement)
             if reason is not None:
                 return reason
+        for fact in self.observes:
+            reason = trace.lacks(fact)
+            if reason is not None:
+                return f"the source cannot observe {fact}: {reason}"
         return None
 
     def __call__(self, trace: Trace, *, seed: int = 0) -> pa.Table:
@@ -197,6 +207,7 @@ def metric(
     requires: Iterable[str] = ("messages",),
     chart: Chart | None = None,
     seeded: bool = False,
+    observes: Iterable[str] = (),
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
 
@@ -218,8 +229,17 @@ def metric(
         Whether the table depends on ``seed`` (bootstraps, permutations, sampling). An
         unseeded metric gives the same table under every seed; the contract test checks
         both declarations.
+    observes
+        Observation facts (``undertow.model.observation.FACTS``: ``rejections``,
+        ``conversation``, ``reply_links``, ``appointments``) the quantity needs the
+        source to have recorded; when the trace's observation model lacks one, the
+        pipeline skips the metric and names the fact and why it is missing.
     """
     requires = tuple(requires)
+    observes = tuple(observes)
+    for fact in observes:
+        if fact not in FACTS:
+            raise ValueError(f"unknown observation fact {fact!r}")
     for requirement in requires:
         table_name = requirement.partition(".")[0]
         if table_name not in TABLES:
@@ -248,6 +268,7 @@ def metric(
             description=doc.splitlines()[0] if doc else name,
             chart=chart,
             seeded=seeded,
+            observes=observes,
         )
         return func
 

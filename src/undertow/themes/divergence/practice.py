@@ -136,6 +136,7 @@ _NORM_COLUMNS = (
         hi="acceptance_rate_hi",
         title="Acceptance of process/norm changes by the proposer's tenure (95% CI)",
     ),
+    observes=("rejections",),
 )
 def norm_entrenchment(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Acceptance rate of proposed process/norm changes, newcomers vs veterans.

@@ -210,6 +210,7 @@ IGNORED_COLUMNS = (
         group="dimension",
         title="Share of thread starts that get no reply, by the starter's status",
     ),
+    observes=("conversation", "reply_links"),
 )
 def ignored_rate(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Share of thread-starting messages that get no reply from anyone else, by status.

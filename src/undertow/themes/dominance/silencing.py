@@ -47,6 +47,7 @@ def dominant_messages(arrays: MessageArrays) -> np.ndarray:
     columns=ENTRY_COLUMNS,
     source="Silencing after a dominant actor's entry (within-thread before/after vs "
     "matched threads without them)",
+    observes=("conversation",),
 )
 def silencing(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Change in others' participation after a dominant actor enters a thread.

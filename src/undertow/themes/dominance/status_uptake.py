@@ -126,6 +126,7 @@ def _logit_cluster_fit(
         hi="odds_ratio_hi",
         title="Odds that a contribution is taken up, by contributor status",
     ),
+    observes=("rejections",),
 )
 def status_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Odds ratios of a contribution being taken up, by the contributor's status, with controls.

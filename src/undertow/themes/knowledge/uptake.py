@@ -31,6 +31,7 @@ COLUMNS = ("group", "uptake_rate", "uptake_rate_lo", "uptake_rate_hi", "n", "n_p
         hi="uptake_rate_hi",
         title="Share of contributions taken up",
     ),
+    observes=("rejections",),
 )
 def contribution_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Share of contributions taken up, overall, by kind and by the contributor's status.

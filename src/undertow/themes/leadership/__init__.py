@@ -9,6 +9,7 @@ from undertow.themes.leadership import (
     findings,
     hub,
     politeness_shift,
+    role_ends,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "findings",
     "hub",
     "politeness_shift",
+    "role_ends",
 ]

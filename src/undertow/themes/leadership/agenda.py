@@ -47,6 +47,7 @@ def odds_ratio(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np
     columns=COLUMNS,
     source="Agenda setting: reply odds by the starter's formal status",
     requires=("messages", "roles"),
+    observes=("conversation", "reply_links"),
 )
 def agenda_setting(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Odds ratio that a thread gets at least one reply when a formal leader started it.

@@ -19,6 +19,7 @@ __all__ = ["chilling_effect"]
     columns=ENTRY_COLUMNS,
     source="Within-thread before/after a leader's first message vs matched leaderless threads",
     requires=("messages", "roles"),
+    observes=("conversation",),
 )
 def chilling_effect(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Change in non-leader participation after a formal leader's first message in a thread.

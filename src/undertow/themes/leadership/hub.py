@@ -560,6 +560,7 @@ def _runs(
     columns=APPOINTMENT_COLUMNS,
     source="Centralisation before vs after appointment, against placebo dates",
     requires=("messages", "roles.valid_from"),
+    observes=("appointments",),
 )
 def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Change in network centralisation when someone is appointed to a formal role.

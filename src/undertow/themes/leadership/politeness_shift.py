@@ -36,6 +36,7 @@ MIN_MESSAGES = 5
     columns=COLUMNS,
     source="Danescu-Niculescu-Mizil et al. 2013, 'A computational approach to politeness'",
     requires=("messages", "roles.valid_from"),
+    observes=("appointments",),
 )
 def politeness_shift(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Mean politeness of a person's messages before vs after their first appointment.

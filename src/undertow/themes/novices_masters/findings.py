@@ -98,9 +98,9 @@ def newcomers_ignored_findings(results: Results) -> list[Finding]:
             confidence=1.0 - p_gap,
             evidence=("novices_masters/newcomer_reception", "novices_masters/return_by_reception"),
             caveat=(
-                "Replies are matched by parent_id; replies that did not quote or thread "
-                "properly count as no reply. Returning is observational: newcomers who ask "
-                "answerable questions may both get replies and stay."
+                "Replies are matched by parent_id, so a reply the source did not link counts "
+                "as no reply. Returning is observational: newcomers who ask answerable "
+                "questions may both get replies and stay."
             ),
             estimate=gap,
             ci_low=gap_lo,

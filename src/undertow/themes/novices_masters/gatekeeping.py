@@ -142,6 +142,7 @@ def _compare(
         hi="odds_ratio_hi",
         title="Odds that novices' messages meet each outcome, relative to masters'",
     ),
+    observes=("rejections", "reply_links"),
 )
 def gatekeeping(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Silence, hostility and rejection received by novices vs masters, like for like.
@@ -246,6 +247,7 @@ GATEKEEPERS_SCHEMA = pa.schema(
     columns=GATEKEEPERS_SCHEMA.names,
     source="Halfaker et al. 2013; Joyce & Kraut 2006",
     chart=None,
+    observes=("rejections", "reply_links"),
 )
 def gatekeepers(trace: Trace, *, seed: int = 0) -> pa.Table:
     """People who answer newcomers' first messages, how harshly, and whether those newcomers return.

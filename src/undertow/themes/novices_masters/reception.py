@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from undertow.features.bootstrap import bootstrap_ci, bootstrap_ratio_ci
 from undertow.features.core import core_membership
+from undertow.features.coverage import coverage_bounds
 from undertow.features.newcomers import first_messages
 from undertow.features.status import message_status
 from undertow.features.threads import distinct
@@ -110,7 +111,10 @@ def newcomer_table(trace: Trace) -> pa.Table:
         if firsts.num_rows == 0:
             return RECEPTION_SCHEMA.empty_table()
         messages = trace.arrow("messages")
-        end = pc.max(messages.column("created_at")).cast(pa.int64()).as_py()
+        last_message = pc.max(messages.column("created_at")).cast(pa.int64()).as_py()
+        # Silence after the source stopped observing the community is censoring.
+        observed_to = coverage_bounds(trace)[1]
+        end = last_message if observed_to is None else min(last_message, observed_to)
         joined = firsts.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
         reply_at = firsts.column("first_reply_at").cast(pa.int64())
         latency = (
@@ -140,7 +144,7 @@ def newcomer_table(trace: Trace) -> pa.Table:
         posted_again = np.bincount(who[again], minlength=n_people) > 0
         followed = joined + horizon <= end
         left = last < end - horizon
-        duration = np.where(left, last - joined, end - joined) / _DAY_US
+        duration = np.where(left, last - joined, np.maximum(end - joined, 0)) / _DAY_US
 
         replier = firsts.column("first_replier_id").combine_chunks()
         cohort = pc.floor_temporal(firsts.column("created_at"), unit="quarter")
@@ -250,6 +254,7 @@ def _share_row(
         hi="value_hi",
         title="How newcomers' first messages were received",
     ),
+    observes=("conversation", "reply_links"),
 )
 def newcomer_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     """How newcomers' first messages were received: replied, how fast, how warmly, by whom.
@@ -378,6 +383,7 @@ RETURN_SCHEMA = pa.schema(
         hi="return_rate_hi",
         title="Newcomers who came back, by reception of their first message",
     ),
+    observes=("conversation", "reply_links"),
 )
 def return_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Share of newcomers who came back, replied vs ignored, and the difference.
@@ -465,6 +471,7 @@ BY_ROLE_SCHEMA = pa.schema(
         hi="share_hi",
         title="Who first answered newcomers, by formal role (or reputation tier)",
     ),
+    observes=("conversation", "reply_links"),
 )
 def reception_by_replier_role(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Newcomers' first messages by the formal role of their first replier, and what followed.

@@ -103,6 +103,7 @@ def _kaplan_meier(
         hi="survival_hi",
         title="Newcomers still active, by how their first message was received",
     ),
+    observes=("conversation", "reply_links"),
 )
 def retention_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Kaplan–Meier survival of newcomers by reception of their first message.
@@ -164,6 +165,7 @@ def retention_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
         hi="hazard_ratio_hi",
         title="Hazard of leaving (below 1: stays longer)",
     ),
+    observes=("conversation", "reply_links"),
 )
 def retention_cox(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Cox model of newcomers' hazard of leaving, with reception and controls.

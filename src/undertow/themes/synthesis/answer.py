@@ -1,4 +1,11 @@
-"""S · The synthesis finding: where power limits knowledge creation, from the thread model."""
+"""S · The synthesis finding: where power goes with less knowledge creation, from the thread model.
+
+The wording is associational: "threads with X are resolved less often; this is an
+association, not an effect". The model controls for what a thread is and who started
+it, not for what happened in it, and nothing in a trace of who wrote what rules out
+confounding; the sensitivity table (``power_model_sensitivity``) shows how much each
+estimate moves without each control.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,9 @@ PHRASES = {
     "uncontained_episode": "an emotional episode is left uncontained",
     "emergent_space": "the thread is in a member-created space",
 }
+
+#: What the model holds fixed, in words.
+CONTROLS_TEXT = "the kind of thread, the period, and the starter's tenure and prior activity"
 ALPHA = 0.05
 
 
@@ -31,14 +41,36 @@ def _phrase(row: dict[str, Any]) -> str:
     return PHRASES.get(str(row["term"]), str(row["label"]))
 
 
+def _note(table: Any, term: str) -> str:
+    for row in table.to_pylist():
+        if row["term"] == term:
+            return str(row["note"] or "")
+    return ""
+
+
+def _range_text(sensitivity: Any, term: str) -> str:
+    """How far the odds ratio of ``term`` moves across the sensitivity specifications."""
+    if sensitivity is None or sensitivity.num_rows == 0:
+        return ""
+    values = [float(r["odds_ratio"]) for r in sensitivity.to_pylist() if r["term"] == term]
+    if len(values) < 2:
+        return ""
+    return (
+        f" Without each control in turn, and without any, its odds ratio ranges from "
+        f"{_fmt(min(values))} to {_fmt(max(values))} ({len(values)} specifications)."
+    )
+
+
 @finding_rule(theme="synthesis")
 def power_limits_knowledge(results: Results) -> list[Finding]:
     """Answer "Where is power limiting knowledge creation here?" from ``power_knowledge_model``.
 
-    One finding: the power features whose odds ratio's 95% CI lies below 1 (power
-    limits knowledge creation there), the strongest first; or, if none does, a
-    neutral statement that the model finds no such limit (with the features that
-    go with *more* outcomes, if any).
+    One finding: the power features whose odds ratio's 95% CI lies below 1 (threads
+    with them reach fewer knowledge outcomes; an association, not an effect), the
+    strongest first, with how far its odds ratio moves across the sensitivity
+    specifications; or, if none does, a neutral statement that the model finds no
+    such association, with the widest interval (so "no sign" is not read as "no
+    effect"), and the features that go with *more* outcomes, if any.
 
     Examples
     --------
@@ -70,19 +102,22 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
         key=lambda r: (-r["odds_ratio"], r["term"]),
     )
     caveat = (
-        "An association across threads, not a causal effect: threads differ in ways the "
-        f"model does not see. {n:,} threads with at least one reply from someone other than "
-        f"the starter; outcome = {outcome}."
+        "An association across threads, not an effect: threads differ in ways the model "
+        f"does not see, and the model holds fixed only {CONTROLS_TEXT} (nothing that "
+        f"happened after the thread started). {n:,} threads with at least one reply from "
+        f"someone other than the starter; outcome = {outcome}."
     )
-    left_out = [r["term"] for r in table.to_pylist() if r["note"]]
+    left_out = [r["term"] for r in table.to_pylist() if r["note"] and r["odds_ratio"] is None]
+    left_out = [t for t in left_out if t != "thread_kind" or "left out" in _note(table, t)]
     if left_out:
         caveat += " Not measurable here: " + ", ".join(sorted(left_out)) + "."
-    evidence = ("synthesis/power_knowledge_model",)
+    evidence = ("synthesis/power_knowledge_model", "synthesis/power_model_sensitivity")
+    sensitivity = results.get("power_model_sensitivity")
     if limiting:
         top = limiting[0]
         decision = Decision(
             test="model",
-            null="odds ratio 1 (no association), cluster-robust Wald test by starter, "
+            null=f"odds ratio 1 (no association), Wald test of the logit ({top['fit']}), "
             f"Bonferroni over the {tested} power terms",
             estimate=math.log(top["odds_ratio"]),
             ci_low=math.log(top["odds_ratio_lo"]),
@@ -93,14 +128,15 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
             n_smallest=int(top["n_with"]) if top["n_with"] is not None else n,
         )
         parts = [
-            f"when {_phrase(r)} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
+            f"{_phrase(r)} (odds ratio {_fmt(r['odds_ratio'])}, 95% CI "
             f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
             for r in limiting[:3]
         ]
         statement = (
-            f"Power limits knowledge creation here: threads are less often {outcome_text} "
-            + "; ".join(parts)
-            + f". Holding thread size and period fixed, across {n:,} threads."
+            f"Threads are {outcome_text} less often when "
+            + "; when ".join(parts)
+            + f". This is an association, not an effect: across {n:,} threads, holding "
+            f"{CONTROLS_TEXT} fixed." + _range_text(sensitivity, str(top["term"]))
         )
         return [
             Finding(
@@ -117,19 +153,28 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
                 estimate=top["odds_ratio"],
                 ci_low=top["odds_ratio_lo"],
                 ci_high=top["odds_ratio_hi"],
-                null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
+                null_model=f"odds ratio 1 (no association), Wald test of the logit ({top['fit']})",
                 direction="limits",
                 subjects=tuple(dominant_actors(results.trace))
                 if top["term"] == "dominant_present"
                 else (),
-                details={"limiting_terms": [r["term"] for r in limiting]},
+                details={
+                    "limiting_terms": [r["term"] for r in limiting],
+                    "p_value": top["p_value"],
+                    "fit": top["fit"],
+                },
                 decision=decision,
             )
         ]
     strongest = min(rows, key=lambda r: (r["p_value"], r["term"]))
+    widest = max(rows, key=lambda r: (r["odds_ratio_hi"] / r["odds_ratio_lo"], r["term"]))
     statement = (
         f"No power feature goes with fewer {outcome} threads beyond chance "
-        f"across {n:,} threads (95% CIs of every odds ratio include or exceed 1)."
+        f"across {n:,} threads, holding {CONTROLS_TEXT} fixed (95% CIs of every odds "
+        "ratio include or exceed 1). An interval that includes 1 is not evidence of no "
+        "association: "
+        f"the widest here runs from {_fmt(widest['odds_ratio_lo'])} to "
+        f"{_fmt(widest['odds_ratio_hi'])} ({_phrase(widest)})."
     )
     if helping:
         statement += (
@@ -141,7 +186,7 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
                 f"{_fmt(r['odds_ratio_lo'])}–{_fmt(r['odds_ratio_hi'])})"
                 for r in helping[:2]
             )
-            + "."
+            + " (associations, not effects)."
         )
     return [
         Finding(
@@ -158,7 +203,8 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
             estimate=strongest["odds_ratio"],
             ci_low=strongest["odds_ratio_lo"],
             ci_high=strongest["odds_ratio_hi"],
-            null_model="odds ratio 1 (no association), cluster-robust Wald test by starter",
+            null_model="odds ratio 1 (no association), Wald test of the logit "
+            f"({strongest['fit']})",
             direction="supports" if helping else "neutral",
             details={"supporting_terms": [r["term"] for r in helping]},
             decision=Decision(

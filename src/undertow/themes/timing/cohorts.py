@@ -14,6 +14,7 @@ from undertow.features.bootstrap import (
     percentile_interval,
     weighted_sums,
 )
+from undertow.features.coverage import coverage_bounds
 from undertow.features.threads import message_arrays
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
@@ -38,7 +39,8 @@ def _people_frame(trace: Trace) -> dict[str, npt.NDArray[np.float64]] | None:
     if table.num_rows == 0:
         return None
     arrays = message_arrays(trace)
-    end = int(arrays.created.max())
+    observed_to = coverage_bounds(trace)[1]
+    end = int(arrays.created.max()) if observed_to is None else observed_to
     joined = table.column("joined_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
     # Tenure to the last message: duration for leavers, else the last message itself.
     index = pc.index_in(arrays.people, value_set=table.column("person_id"))

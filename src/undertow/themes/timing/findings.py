@@ -76,15 +76,17 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
         series = str(row["series"])
         level = float(row["level_change"])
         decision = Decision(
-            test="model",
-            null="no level change at the appointment (segmented regression, HAC errors), "
-            f"Bonferroni over the {tested} series tested at that date",
+            test="placebo",
+            null="the level change at the appointment is like those at placebo dates of the "
+            f"same series ({row['n_placebo']} dates), Bonferroni over the {tested} series "
+            "tested at that date",
             estimate=level / sd,
             ci_low=float(row["level_change_lo"]) / sd,
             ci_high=float(row["level_change_hi"]) / sd,
             p_value=p_value,
             n=int(row["n"]),
             unit="weeks",
+            n_smallest=int(row["n_placebo"]) if row["n_placebo"] is not None else None,
         )
         concern = -1.0 if series in _LIMITS_IF_DOWN else 1.0
         worse = concern * level > 0

@@ -1,7 +1,10 @@
 """Weekly series of the community's life: who is active, who arrives, how much they reply.
 
 Weeks start on Monday (UTC). Weeks without any message are kept with zero activity,
-so a series has one value per calendar week from the first message to the last.
+so a series has one value per calendar week of the trace's coverage window: from the
+week of the first to the week of the last message of sustained activity
+(``undertow.features.coverage``). Strays before it and a tail after it (an abandoned
+archive's spam) are left out of the series, so they are not read as collapse or revival.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from undertow.features.coverage import coverage_bounds
 from undertow.features.threads import distinct, message_arrays
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
@@ -153,6 +157,17 @@ def weekly_series(trace: Trace) -> WeeklySeries:
                 )
             n["resolution_rate"] = starts
         weeks = (np.arange(n_weeks, dtype=np.int64) + first_week) * WEEK_US + _MONDAY_US
+        low_us, high_us = coverage_bounds(trace)
+        low = 0 if low_us is None else max(0, int(week_index(np.array([low_us]))[0]) - first_week)
+        high = (
+            n_weeks
+            if high_us is None
+            else min(n_weeks, int(week_index(np.array([high_us]))[0]) - first_week + 1)
+        )
+        if low > 0 or high < n_weeks:
+            weeks = weeks[low:high]
+            values = {name: series[low:high] for name, series in values.items()}
+            n = {name: counts[low:high] for name, counts in n.items()}
         return WeeklySeries(weeks, values, n)
 
     result: WeeklySeries = trace.cached("weekly_series", compute)

@@ -76,7 +76,7 @@ _SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
 MIN_UNRELATED_AUTHORS = 5
 #: ... or this share of all authors, when that is more.
 MIN_UNRELATED_SHARE = 0.01
-_TOKENS = r"[^\p{L}\p{N}]+"
+_TOKENS = r"[^\p{L}\p{N}.]+"
 
 
 @lru_cache(maxsize=1)
@@ -125,9 +125,10 @@ def community_words(
     """Tokens of ``owners`` that are words of the community, not names.
 
     A token is a word of the community when at least :data:`MIN_UNRELATED_AUTHORS` authors
-    (or :data:`MIN_UNRELATED_SHARE` of all authors, if more) use it in threads in which
-    none of the people it belongs to writes, and it is not a proper noun of web2 (a given
-    name used about an absent person is still a name).
+    (or :data:`MIN_UNRELATED_SHARE` of all authors, if more) use it as a word of its own
+    (not inside a dotted host or file name) in threads in which none of the people it
+    belongs to writes, and it is not a proper noun of web2 (a given name used about an
+    absent person is still a name).
 
     Parameters
     ----------
@@ -152,8 +153,10 @@ def community_words(
         return set()
     table = pa.table({"text": texts, "author": authors, "thread": threads}).combine_chunks()
     table = table.filter(pc.is_valid(table.column("text")))
+    # Pieces keep their dots, so a token inside a host name or file name (a person's
+    # home page "ann.example.org") is not a use of it as a word.
     words = pc.split_pattern_regex(pc.utf8_lower(table.column("text")), _TOKENS)
-    flat = pc.list_flatten(words)
+    flat = pc.utf8_trim(pc.list_flatten(words), ".")
     row = np.asarray(pc.list_parent_indices(words))
     hit = np.asarray(pc.fill_null(pc.is_in(flat, value_set=pa.array(candidates)), False))
     if not hit.any():

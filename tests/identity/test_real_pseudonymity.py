@@ -42,27 +42,29 @@ def privacy() -> ModuleType:
     return module
 
 
+class Measured:
+    """Each shared dataset ingested and measured once, when first asked for."""
+
+    def __init__(self, privacy: ModuleType, data: Path) -> None:
+        self.privacy, self.data = privacy, data
+        self.results: dict[str, dict[str, object]] = {}
+
+    def __call__(self, name: str) -> dict[str, object]:
+        if not (self.data / DATASETS[name]).is_dir():
+            pytest.skip(f"{DATASETS[name]} not in {self.data}")
+        if name not in self.results:
+            self.results[name] = self.privacy.measure(name, data=self.data)
+        return self.results[name]
+
+
 @pytest.fixture(scope="module")
-def measured(privacy: ModuleType, shared_data: Path) -> dict[str, dict[str, object]]:
-    """Each shared dataset ingested once and measured (datasets absent are left out)."""
-    return {
-        name: privacy.measure(name, data=shared_data)
-        for name, folder in sorted(DATASETS.items())
-        if (shared_data / folder).is_dir()
-    }
-
-
-def _result(measured: dict[str, dict[str, object]], name: str) -> dict[str, object]:
-    if name not in measured:
-        pytest.skip(f"{DATASETS[name]} not in the shared data")
-    return measured[name]
+def measured(privacy: ModuleType, shared_data: Path) -> Measured:
+    return Measured(privacy, shared_data)
 
 
 @pytest.mark.parametrize("name", TOP_CLEAN)
-def test_no_form_of_the_most_active_people_in_the_trace(
-    name: str, measured: dict[str, dict[str, object]]
-) -> None:
-    result = _result(measured, name)
+def test_no_form_of_the_most_active_people_in_the_trace(name: str, measured: Measured) -> None:
+    result = measured(name)
     top = result["top"]
     assert isinstance(top, dict) and top["people"] == 30
     assert top["occurrences"] == 0, top
@@ -77,8 +79,8 @@ def test_no_form_of_the_most_active_people_in_the_trace(
     strict=False,
 )
 @pytest.mark.parametrize("name", sorted(DATASETS))
-def test_text_only_people_and_words(name: str, measured: dict[str, dict[str, object]]) -> None:
-    result = _result(measured, name)
+def test_text_only_people_and_words(name: str, measured: Measured) -> None:
+    result = measured(name)
     outsiders = result["outsiders"]
     assert isinstance(outsiders, dict) and outsiders["occurrences"] == 0, outsiders
     assert float(str(result["false_per_10k"])) < 1.0, result["false_replacements"]

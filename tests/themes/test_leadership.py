@@ -322,3 +322,18 @@ def test_window_centralisation_matches_direct_computation(
             for p in person.tolist()
         ]
         assert windows.ties_of(person, begin, end).tolist() == direct
+
+
+def test_shadow_leaders_with_a_person_who_is_only_addressed() -> None:
+    from undertow.testing import make_trace
+    from undertow.themes.leadership.emergent import shadow_leaders
+
+    rows = [
+        {"message_id": f"m{i}", "author_id": f"a{i % 3}", "addressee_id": "quiet"}
+        for i in range(12)
+    ]
+    trace = make_trace(rows, roles=[{"person_id": "a0", "role": "lead", "rank": 2}])
+    table = shadow_leaders(trace)
+    assert "quiet" not in table.column("person_id").to_pylist() or not any(
+        r["has_formal_role"] for r in table.to_pylist() if r["person_id"] == "quiet"
+    )

@@ -13,10 +13,11 @@ scrubber sees is kept with what it returned. Then:
   English words, their possessive and plural, and their ``?`` / U+FFFD / Latin-1↔UTF-8 mojibake
   spellings — is counted in every string cell of every written trace file (``audit.parquet``,
   keyed digests, excepted) and in ``manifest.json``;
-- **false replacements**: each text the scrubber changed is compared word by word with its
-  input (``difflib``); a single input word replaced by a pseudonym or ``<person>`` that is in the
-  English word list (web2, lower-case entries, with plural/-ed/-ing forms) or in the short list
-  of technical words below counts as a false replacement; reported per 10,000 messages.
+- **false replacements**: for each text the scrubber changed (and gave a pseudonym or
+  ``<person>``), the words of its input (addresses left out) that are missing from its output
+  were replaced; each such word in the English word list (web2, lower-case entries, with
+  plural/-ed/-ing forms; words of three letters or more) or in the short list of technical words
+  below counts as a false replacement; reported per 10,000 messages.
 
 The measure uses its own word lists and patterns, not the scrubber's, so it can judge any
 version of the scrubber (run it with another checkout's ``src`` first on ``PYTHONPATH``).
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import difflib
 import gzip
 import json
 import re
@@ -57,6 +57,7 @@ TECHNICAL = frozenset(
 _ENGLISH = {w for w in get_english_words_set(["web2"], alpha=True) if w.islower()}
 _SUFFIXES = ("'s", "s", "es", "ed", "d", "ing", "er", "ers", "ly")
 _PSEUDONYM = re.compile(r"p_[0-9a-f]{12}|<person>")
+_ADDRESS = re.compile(r"[\w.+%-]+(?:@|\s+at\s+)[\w-]+(?:\.[\w-]+)+")
 _WORD = re.compile(r"[^\W_]+")
 _NAME_ADDR = re.compile(
     r"([^\W\d_][^\s<>,;:\"()]*(?:[ \t]+[^\W\d_][^\s<>,;:\"()]*){1,3})[ \t]*"
@@ -64,7 +65,7 @@ _NAME_ADDR = re.compile(
 )
 
 
-def is_word(token: str) -> bool:
+def _is_word(token: str) -> bool:
     """Whether ``token`` is an English (web2) or technical word, inflections included."""
     token = token.casefold()
     if token in _ENGLISH or token in TECHNICAL:
@@ -90,8 +91,19 @@ def _misspellings(text: str) -> set[str]:
     return out
 
 
-def person_patterns(identifiers: list[tuple[str, str]]) -> list[re.Pattern[str]]:
-    """The patterns of every form of one person's ``(kind, value)`` identifiers."""
+def person_patterns(
+    identifiers: list[tuple[str, str]], vocabulary: frozenset[str] | set[str] = frozenset()
+) -> list[re.Pattern[str]]:
+    """The patterns of every form of one person's ``(kind, value)`` identifiers.
+
+    Single tokens in ``vocabulary`` (the trace's own words) are left out, like words.
+    """
+
+    def is_word(token: str) -> bool:
+        # A login of several parts ("bug-track") is a word when every part is one.
+        parts = _WORD.findall(token) or [token]
+        return all(_is_word(p) or p.casefold() in vocabulary or p.isdigit() for p in parts)
+
     anywhere: set[str] = set()
     capitalised: set[str] = set()
     for kind, value in identifiers:
@@ -157,30 +169,55 @@ def _capture() -> list[tuple[list[str | None], list[str | None]]]:
     return pairs
 
 
-def false_replacements(pairs: list[tuple[list[str | None], list[str | None]]]) -> Counter[str]:
-    """Words of the word lists that the scrubber replaced by a person, with their counts."""
+def _capture_vocabulary() -> set[str]:
+    """Record the trace's community words (tokens the scrubber keeps as words), if any."""
+    from undertow.ingest import builder
+
+    vocabulary: set[str] = set()
+    original = getattr(builder, "community_words", None)
+    if original is None:
+        return vocabulary
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
+        vocabulary.update(found)
+        return found
+
+    builder.community_words = recording  # type: ignore[attr-defined]
+    return vocabulary
+
+
+def false_replacements(
+    pairs: list[tuple[list[str | None], list[str | None]]], names: set[tuple[str, str]]
+) -> Counter[str]:
+    """Words of the word lists that the scrubber replaced on their own, with their counts.
+
+    Per changed text that gained a pseudonym or ``<person>``: the words of its input
+    (addresses left out, and words that form a known full name with a neighbour, from
+    ``names``, the consecutive word pairs of every multi-word name) minus the words of its
+    output, as multisets.
+    """
     found: Counter[str] = Counter()
     for before, after in pairs:
         for raw, scrubbed in zip(before, after, strict=True):
             if raw is None or scrubbed is None or raw == scrubbed:
                 continue
-            left, right = re.findall(r"\S+", raw), re.findall(r"\S+", scrubbed)
-            matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
-            for op, i1, i2, j1, j2 in matcher.get_opcodes():
-                if op != "replace" or i2 - i1 != j2 - j1:
-                    continue
-                for old, new in zip(left[i1:i2], right[j1:j2], strict=True):
-                    if not _PSEUDONYM.search(new) or "@" in old:
-                        continue
-                    old_words, new_words = _WORD.findall(old), _WORD.findall(new)
-                    for word in set(old_words) - set(new_words):
-                        if is_word(word) and re.search(r"[^\W\d_]", word):
-                            found[word.casefold()] += 1
+            if not _PSEUDONYM.search(scrubbed):
+                continue
+            words = [w.casefold() for w in _WORD.findall(_ADDRESS.sub(" ", raw))]
+            in_name = [False] * len(words)
+            for i in range(len(words) - 1):
+                if (words[i], words[i + 1]) in names:
+                    in_name[i] = in_name[i + 1] = True
+            gone = Counter(w for w, named in zip(words, in_name, strict=True) if not named)
+            gone.subtract(Counter(w.casefold() for w in _WORD.findall(scrubbed)))
+            for word, n in gone.items():
+                if n > 0 and len(word) >= 3 and _is_word(word) and not word.isdigit():
+                    found[word] += n
     return found
 
 
-def _dataset(name: str) -> tuple[str, list[Path], dict[str, Any]]:
-    base = DATA
+def _dataset(name: str, base: Path = DATA) -> tuple[str, list[Path], dict[str, Any]]:
     if name == "uvc":
         return "mbox", [base / "mailinglist-linux-uvc-devel" / "mbox"], {}
     if name == "irc":
@@ -195,30 +232,46 @@ def _dataset(name: str) -> tuple[str, list[Path], dict[str, Any]]:
     )
 
 
-def _joined_only(identity: dict[str, list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+def _joined_only(
+    identity: dict[str, list[tuple[str, str]]], data: Path = DATA
+) -> list[list[tuple[str, str]]]:
     handles = {v.casefold().rsplit(":", 1)[-1] for ids in identity.values() for k, v in ids}
     nicks: set[str] = set()
-    with gzip.open(DATA / "irc-duraspace" / "events.tsv.gz", "rt", encoding="utf-8") as handle:
+    with gzip.open(data / "irc-duraspace" / "events.tsv.gz", "rt", encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             if row["kind"] == "join" and row["nick"]:
                 nicks.add(row["nick"])
     return [[("handle", n)] for n in sorted(nicks) if n.casefold() not in handles]
 
 
-def measure(name: str) -> dict[str, Any]:
-    """Ingest one dataset and return its leak and false-replacement figures."""
+def measure(
+    name: str,
+    keep: Path | None = None,
+    *,
+    data: Path = DATA,
+    aliases: Path | None = None,
+    opt_out: Path | None = None,
+) -> dict[str, Any]:
+    """Ingest one dataset and return its leak and false-replacement figures.
+
+    With ``keep``, the trace and identity map stay in ``keep/<name>`` for inspection.
+    """
     from undertow.cli.ingest import ingest_paths
 
     pairs = _capture()
-    fmt, paths, options = _dataset(name)
+    vocabulary = _capture_vocabulary()
+    fmt, paths, options = _dataset(name, data)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) if keep is None else keep / name
+        folder.mkdir(parents=True, exist_ok=True)
         manifest = ingest_paths(
             paths,
             folder / "trace",
             fmt=fmt,
             key_file=folder / "key",
             identity_map=folder / "map.csv",
+            aliases=aliases,
+            opt_out=opt_out,
             **options,
         )
         identity: dict[str, list[tuple[str, str]]] = {}
@@ -228,9 +281,12 @@ def measure(name: str) -> dict[str, Any]:
         people = pq.read_table(folder / "trace" / "people.parquet").to_pylist()
         people.sort(key=lambda p: (-p["n_messages"], p["person_id"]))
         top = [identity[p["person_id"]] for p in people[:TOP] if p["person_id"] in identity]
-        emails = {
+        # People who wrote something: a person named only in text has no message.
+        writers = {p["person_id"] for p in people if p["n_messages"]}
+        writing = {
             re.sub(r"\s+at\s+", "@", v.casefold())
-            for ids in identity.values()
+            for person, ids in identity.items()
+            if person in writers
             for k, v in ids
             if k == "email"
         }
@@ -239,26 +295,42 @@ def measure(name: str) -> dict[str, Any]:
             for text in before:
                 for person, address in _NAME_ADDR.findall(text or ""):
                     address = re.sub(r"\s+at\s+", "@", address.casefold())
-                    if address not in emails:
+                    if address not in writing:
                         outsiders.setdefault(address, [("email", address)]).append(("name", person))
+        names = {
+            pair
+            for ids in [*identity.values(), *outsiders.values()]
+            for k, v in ids
+            if k == "name"
+            for words in [[w.casefold() for w in _WORD.findall(v)]]
+            for pair in zip(words, words[1:], strict=False)
+        }
         others = list(outsiders.values())
         if name == "irc":
-            others += _joined_only(identity)
+            others += _joined_only(identity, data)
         text = trace_text(folder / "trace")
         n_messages = manifest["tables"]["messages"]
-        result: dict[str, Any] = {"dataset": name, "messages": n_messages}
+        result: dict[str, Any] = {"dataset": name, "messages": n_messages, "text": text}
         for label, group in (("top", top), ("outsiders", others)):
-            hits = [sum(len(p.findall(text)) for p in person_patterns(ids)) for ids in group]
+            found = [
+                [m for p in person_patterns(ids, vocabulary) for m in p.findall(text)]
+                for ids in group
+            ]
+            if keep is not None:
+                leaked = Counter(m for ms in found for m in ms)
+                print(name, label, "leaked forms", leaked.most_common(30), file=sys.stderr)
+            hits = [len(ms) for ms in found]
             result[label] = {
                 "people": len(group),
                 "leaking": sum(1 for h in hits if h),
                 "occurrences": sum(hits),
             }
-        words = false_replacements(pairs)
+        words = false_replacements(pairs, names)
         result["false_replacements"] = sum(words.values())
         result["false_per_10k"] = round(1e4 * sum(words.values()) / max(n_messages, 1), 2)
         result["false_word_types"] = len(words)
         result["scrub"] = manifest.get("identity", {}).get("scrub")
+        result["community_words"] = len(vocabulary)
         # The most replaced words go to standard error only, to find what to fix.
         print(name, words.most_common(25), file=sys.stderr)
         return result
@@ -268,9 +340,12 @@ def main() -> None:
     """Measure each dataset and print one JSON line per dataset."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("datasets", nargs="*", default=["uvc", "irc", "se", "xen"])
+    parser.add_argument("--keep", type=Path, help="Keep each trace and identity map here.")
     args = parser.parse_args()
     for name in args.datasets:
-        print(json.dumps(measure(name), sort_keys=True), flush=True)
+        result = measure(name, args.keep)
+        del result["text"]
+        print(json.dumps(result, sort_keys=True), flush=True)
     sys.stdout.flush()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -47,9 +48,17 @@ SURVIVORSHIP = {"uptake_gap", "gatekeeping", "newcomers_ignored", "chilling_lead
 JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
     ("uvc", "emotion_work_concentrated"): (
         "plausible",
-        "the subject is the driver author (the archive's top poster, 2,033 messages); his "
-        "replies to bug reports open with thanks and reassurance before the fix, and nobody "
-        "else answers at that volume, so a 59 % share of supportive replies is what the list shows",
+        "the subject is the driver author (the archive's top poster, 2,033 messages); read "
+        "replies of his open with 'Thanks for the report', 'Thank you for the patch', 'Sorry' "
+        "and 'Don't worry :-)' around the technical answer: he does most of the list's "
+        "courteous reply work, though the marker lexicon counts courtesy as support",
+    ),
+    ("stackexchange", "chilling_leader"): (
+        "artefact",
+        "the 'leader' holds a reputation tier (a standing, not an appointment); on a Q&A site a "
+        "question a high-reputation user answers is usually settled, so fewer people write "
+        "after them because the thread is done, not because they chill it; the finding also "
+        "appears under one project key and not another (a borderline estimate)",
     ),
     ("stackexchange", "power_limits_knowledge"): (
         "unverifiable",
@@ -293,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="undertow-real-") as tmp:
         work = Path(tmp)
         os.environ["UNDERTOW_KEY_FILE"] = str(work / "key")
+        # A fixed key: the same pseudonyms (and tie orders) every time the file is regenerated.
+        (work / "key").write_bytes(hashlib.sha256(b"undertow bench/real_data.py").digest())
+        (work / "key").chmod(0o600)
         results: dict[str, list[dict[str, Any]]] = {}
         traces: dict[str, Trace] = {}
         for d in sets:

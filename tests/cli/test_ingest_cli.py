@@ -50,6 +50,11 @@ def test_ingest_then_info(inputs: Path) -> None:
     assert info.exit_code == 0, info.output
     assert "messages" in info.output and "bad_row" in info.output
     assert "2024-01-01 10:00:00" in info.output
+    # The observation model: what the source could record.
+    assert manifest["observation"]["sources"] == ["table"]
+    assert manifest["observation"]["links"]["explicit"] == 2
+    assert "What the source can observe" in info.output and "reply_links" in info.output
+    assert "Reply links: 100.0% known (2 explicit" in info.output
 
 
 def test_ingest_with_mapping_roster_and_opt_out(inputs: Path) -> None:

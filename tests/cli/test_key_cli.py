@@ -67,6 +67,8 @@ def test_right_key_from_another_folder_works(
     monkeypatch.setenv("UNDERTOW_KEY_FILE", str(key))
     result = runner.invoke(app, ["info", str(trace)])
     assert result.exit_code == 0 and "matches the project key" in result.output
+    # The manifest's scrub counts are shown (the CSV's full name was replaced once).
+    assert "Scrubbed text: replaced name 1" in result.output
 
 
 def test_ingest_warns_about_another_key_in_the_lookup_order(

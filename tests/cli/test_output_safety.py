@@ -217,3 +217,57 @@ def test_analyze_of_an_empty_trace_exits_two(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     code, output = analyze(empty, tmp_path / "out", "--allow-empty")
     assert code == 0, output
+
+
+def test_an_unreadable_input_is_a_runtime_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "box"
+    folder.mkdir()
+    for name in ("a.mbox", "b.mbox"):
+        (folder / name).write_text(
+            f"From ann@x.org  Mon Jan  1 10:00:00 2007\nFrom: ann@x.org\n"
+            f"Date: Mon, 01 Jan 2007 10:00:00 +0000\nMessage-ID: <{name}@x>\n\nhi\n"
+        )
+    original = Path.open
+
+    def denied(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == "b.mbox":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", denied)
+    code, output = invoke(
+        "ingest", str(folder), "--format", "mbox", "-o", str(tmp_path / "t"),
+        "--key-file", str(tmp_path / "k"), "--no-progress",
+    )  # fmt: skip
+    assert code == 1
+    assert "b.mbox: Permission denied" in " ".join(output.split())
+    assert not (tmp_path / "t" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("command", ["ingest", "analyze"])
+def test_a_full_disk_is_a_runtime_error_leaving_nothing_complete(
+    tmp_path: Path, source: Path, trace: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    import errno
+    import os
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    if command == "ingest":
+        out = tmp_path / "t"
+        code, output = ingest(source, out)
+        complete = out / "manifest.json"
+    else:
+        out = tmp_path / "out"
+        code, output = analyze(trace, out)
+        complete = out / "run.json"
+    assert code == 1, output
+    assert "No space left on device" in output
+    assert not complete.exists()
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+    assert not list(out.glob(".undertow-staging-*"))

@@ -79,3 +79,32 @@ def test_lookup_by_distinct_words_equals_lookup_by_tokens() -> None:
             return 10**9
 
     assert ManyTokens(people)(texts).equals(Scrubber(people)(texts))
+
+
+def test_words_stay_words_and_names_are_caught_in_every_form() -> None:
+    people = [
+        (identity_tokens(RawIdentity(email="email@x.org", name="Signed")), "p_e"),
+        (identity_tokens(RawIdentity(handle="irc:hpottinger", name="Hugh Pottinger")), "p_h"),
+        (identity_tokens(RawIdentity(name="Stuart Lewis", email="sl@y.org")), "p_sl"),
+        (identity_tokens(RawIdentity(name="Gábor Michaelson", email="gm@y.org")), "p_g"),
+        (identity_tokens(RawIdentity(handle="irc:ann")), "p_a"),
+        (identity_tokens(RawIdentity(email="maintainers@z.org")), "p_m"),
+    ]
+    scrub = Scrubber(people)
+    texts = pa.array(
+        [
+            "mail <email> or email me; Signed-off-by: x",  # "email" alone is a word
+            "_hpottinger and StuartLewis___ left",
+            "Michaelsons patch, G?bor and GÃ¡bor and G\ufffdbor",
+            "ann: ping @ann, but a plan ann did not",
+            "the maintainers agree",
+        ]
+    )
+    out = scrub(texts).to_pylist()
+    assert out[0] == "mail <email> or email me; Signed-off-by: x"
+    assert out[1] == "p_h and p_sl left"
+    assert out[2] == "p_g patch, p_g and p_g and p_g"
+    assert out[3] == "p_a: ping @p_a, but a plan ann did not"
+    assert out[4] == "the maintainers agree"
+    assert scrub.replacements["misencoded"] == 3
+    assert scrub.suppressed["local_part"] >= 2  # "email", "maintainers"

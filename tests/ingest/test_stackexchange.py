@@ -160,7 +160,7 @@ def test_outcome_roles_space_and_reconciliation(tiny: Recorder) -> None:
     assert (users.n_read, users.n_accepted, users.excluded) == (
         4,
         3,
-        [("system_account", "Users.xml.gz row 1 (Id=-1)")],
+        [("system_account", "Users.xml.gz row 1")],
     )
     tiny.check_reconciled()
 

@@ -132,10 +132,10 @@ def test_chilling_effect_finds_the_planted_leader() -> None:
     assert new["difference_hi"] < 0
     follow = pooled["follow_up_rate"]
     assert follow["with_actor"] == 0.0 and follow["without_actor"] == pytest.approx(0.5)
-    findings = chilling_leader(FakeResults(planted_chilling_trace()))
-    assert [f.kind for f in findings] == ["chilling_leader"]
-    assert findings[0].subjects == ("chief",)
-    assert findings[0].severity == "severe"
+    # Every thread is identical, so the bootstrap interval has no width and no test can be
+    # run on it: a degenerate table decides nothing.
+    assert new["difference_lo"] == new["difference_hi"]
+    assert chilling_leader(FakeResults(planted_chilling_trace())) == []
 
 
 def test_no_chilling_without_a_difference() -> None:
@@ -322,3 +322,18 @@ def test_window_centralisation_matches_direct_computation(
             for p in person.tolist()
         ]
         assert windows.ties_of(person, begin, end).tolist() == direct
+
+
+def test_shadow_leaders_with_a_person_who_is_only_addressed() -> None:
+    from undertow.testing import make_trace
+    from undertow.themes.leadership.emergent import shadow_leaders
+
+    rows = [
+        {"message_id": f"m{i}", "author_id": f"a{i % 3}", "addressee_id": "quiet"}
+        for i in range(12)
+    ]
+    trace = make_trace(rows, roles=[{"person_id": "a0", "role": "lead", "rank": 2}])
+    table = shadow_leaders(trace)
+    assert "quiet" not in table.column("person_id").to_pylist() or not any(
+        r["has_formal_role"] for r in table.to_pylist() if r["person_id"] == "quiet"
+    )

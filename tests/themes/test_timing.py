@@ -305,7 +305,14 @@ def test_real_xen_formalisation_shock_is_calibrated_by_placebo_dates(
         key_file=tmp_path / "key",
         maintainers=data / "maintainers",
     )
-    rows = formalisation_shock(Trace.open(tmp_path / "trace")).to_pylist()
+    from undertow.themes.timing.formalisation import shock_table
+
+    trace = Trace.open(tmp_path / "trace")
+    # Every date a MAINTAINERS snapshot first lists a formal role, as the events tested.
+    roles = trace.arrow("roles")
+    formal = roles.filter(pa.compute.greater(roles.column("rank"), 0))
+    starts = formal.column("valid_from").drop_null().cast(pa.int64()).to_numpy()
+    rows = shock_table(weekly_series(trace), starts).to_pylist()
     # 21 MAINTAINERS snapshots with room on both sides, 6 weekly series each.
     assert len(rows) == 126
     assert all(r["n_placebo"] >= 700 and r["null_scale"] >= 1.0 for r in rows)

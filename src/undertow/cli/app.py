@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from undertow.errors import InputError, UndertowError
 from undertow.identity.keys import ProjectKey, check_trace_key
@@ -66,6 +67,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _report(message: str) -> None:
+    printable = message.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    err_console.print(f"[bold red]error:[/] {escape(printable)}", highlight=False, soft_wrap=True)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn undertow's errors into a one-line message and the documented exit code.
 
@@ -77,10 +83,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except (InputError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _report(str(exc))
             raise typer.Exit(2) from exc
         except UndertowError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            _report(str(exc))
+            raise typer.Exit(1) from exc
+        except OSError as exc:
+            # The environment failed (permission, full disk, I/O error): a runtime error.
+            where = f"{exc.filename}: " if exc.filename else ""
+            reason = exc.strerror or type(exc).__name__
+            _report(f"{where}{reason} (nothing from this run was published)")
             raise typer.Exit(1) from exc
 
     return wrapper

@@ -70,6 +70,7 @@ def trace_info(folder: Path) -> dict[str, Any]:
         "totals": manifest.get("totals", {}),
         "reasons": dict(sorted(rejects.items())),
         "key_fingerprint": manifest.get("key_fingerprint"),
+        "scrub": manifest.get("identity", {}).get("scrub", {}),
         "schema_version": manifest.get("schema_version"),
         "observation": manifest.get("observation"),
     }
@@ -106,6 +107,14 @@ def info(
         f"schema {summary['schema_version']}",
         highlight=False,
     )
+    scrub = summary["scrub"]
+    if scrub:
+        replaced = ", ".join(f"{k} {v}" for k, v in scrub.get("replaced", {}).items()) or "none"
+        kept = ", ".join(f"{k} {v}" for k, v in scrub.get("suppressed_as_words", {}).items())
+        console.print(
+            f"Scrubbed text: replaced {replaced}; people's tokens kept as words: {kept or 'none'}",
+            highlight=False,
+        )
     if summary["sources"]:
         sources = Table(title="Sources (read = accepted + rejected + excluded)")
         for column in ("source", "read", "accepted", "rejected", "excluded"):

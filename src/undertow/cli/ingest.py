@@ -16,6 +16,7 @@ from undertow.cli.app import KEY_FILE_OPTION, app, console, handle_errors, print
 from undertow.errors import InputError
 from undertow.identity.keys import resolve_key
 from undertow.ingest.builder import TraceBuilder
+from undertow.ingest.inputs import check_inputs
 from undertow.ingest.registry import ADAPTERS
 from undertow.ingest.table import TableMapping, read_roster
 from undertow.model.writer import claim_folder, inside
@@ -30,7 +31,8 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
     """Add every ``.txt``/``.md``/``.rst`` file under ``folder`` as an official document.
 
     A file name starting with a date (``2021-03-01-charter.md``) gives the version's
-    ``valid_from``. Returns the number of documents.
+    ``valid_from``. Each file is a manifest source of one record; a file that is not
+    UTF-8 is rejected (``bad_encoding``). Returns the number of documents.
 
     Examples
     --------
@@ -45,11 +47,17 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _DOCUMENT_SUFFIXES
     )
+    added = 0
     for path in files:
+        log = builder.source(path)
+        log.read()
         try:
-            text = path.read_text("utf-8-sig")
+            text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text: {exc}", path=path) from exc
+            log.reject("bad_encoding", f"{path.name}: byte {exc.start}", None)
+            continue
+        added += 1
+        log.accept_record()
         dated = _DATED.match(path.name)
         valid_from = datetime.fromisoformat(dated.group(1)).replace(tzinfo=UTC) if dated else None
         builder.add_document(
@@ -59,7 +67,7 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
             valid_from=valid_from,
         )
         builder.note_input(path)
-    return len(files)
+    return added
 
 
 def ingest_paths(
@@ -99,6 +107,7 @@ def ingest_paths(
     for path in (roster, aliases, opt_out):
         if path is not None and not path.is_file():
             raise InputError("no such file" if not path.exists() else "not a file", path=path)
+    check_inputs([*paths, roster, aliases, opt_out, documents, maintainers, mailmap])
     _check_places(out, list(paths), [roster, aliases, opt_out, documents, maintainers, mailmap])
     if identity_map is not None:
         for given in [*paths, roster, aliases, opt_out, mailmap]:

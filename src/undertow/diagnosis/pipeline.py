@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -128,28 +127,6 @@ def _package_text() -> list[str]:
         if spec.chart is not None:
             texts.append(spec.chart.title)
     return texts
-
-
-def _trace_categories(trace: Trace) -> list[str]:
-    """Category values the trace keeps as attributes (roles, units, spaces, kinds).
-
-    Ingest decided these are not identifiers (a unit named after an employer, a space
-    named after a product); metrics group by them, so the digest audit accepts them.
-    """
-    values: list[str] = []
-    for table, columns in (
-        ("roles", ("role", "unit")),
-        ("spaces", ("space_id", "name", "governance")),
-        ("messages", ("kind",)),
-        ("outcomes", ("kind",)),
-    ):
-        arrow = trace.arrow(table)
-        for column in columns:
-            if column in arrow.column_names and arrow.num_rows:
-                values.extend(
-                    str(v) for v in pc.unique(arrow.column(column)).to_pylist() if v is not None
-                )
-    return values
 
 
 def _ordered_specs() -> list[MetricSpec]:
@@ -317,7 +294,7 @@ def analyze(
 
         finding_task = bar.add_task("findings", total=1)
         mark = time.perf_counter()
-        diagnosis.findings, diagnosis.rule_failures = collect_findings(diagnosis)
+        diagnosis.findings, diagnosis.rule_failures, diagnosis.family = collect_findings(diagnosis)
         timings["findings"] = time.perf_counter() - mark
         bar.advance(finding_task)
 
@@ -338,7 +315,7 @@ def analyze(
                 timings=timings,
                 identifiers=identifiers,
                 digests=trace_digests(trace.path, project_key),
-                allowed=static_tokens([*_package_text(), *_trace_categories(trace)]),
+                allowed=static_tokens(_package_text()),
                 force=force,
             )
             bar.advance(report_task)

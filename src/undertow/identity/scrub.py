@@ -58,6 +58,7 @@ _PHRASE_WORD = re.compile(r"\w+")
 #: What may join the words of a multi-word token: spacing, or one "." or "-".
 _GLUE = r"^(\s+|[.\-])$"
 _SIMPLE_HANDLE = re.compile(r"[^\W_]+")
+_NOT_WORD = r"[^\p{L}\p{N}]"
 
 
 @dataclass(frozen=True)
@@ -324,9 +325,17 @@ class Scrubber:
                         variants[variant] = (
                             replacement if previous in (None, replacement) else AMBIGUOUS
                         )
-        self._variants = sorted(variants.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+        # Only spellings that keep enough of the name to be unmistakable: three ASCII
+        # letters or more, at most a third of the characters mis-encoded.
+        usable = {
+            v: r
+            for v, r in variants.items()
+            if sum(c.isascii() and c.isalpha() for c in v) >= 3
+            and 3 * sum(not (c.isascii() and c.isalpha()) for c in v) <= len(v)
+        }
+        self._variants = sorted(usable.items(), key=lambda kv: (-len(kv[0]), kv[0]))
         self._variant_pattern = (
-            "|".join(_re2_literal(v) for v, _ in self._variants) if variants else None
+            "|".join(_re2_literal(v) for v, _ in self._variants) if self._variants else None
         )
 
     @property
@@ -368,10 +377,12 @@ class Scrubber:
         subset = out.filter(mask)
         found = 0
         for variant, replacement in self._variants:
-            n = pc.sum(pc.count_substring(subset, variant)).as_py() or 0
+            # Whole words only: the spelling may not continue a longer word.
+            pattern = f"(^|{_NOT_WORD}){_re2_literal(variant)}({_NOT_WORD}|$)"
+            n = pc.sum(pc.count_substring_regex(subset, pattern)).as_py() or 0
             if n:
                 found += n
-                subset = pc.replace_substring(subset, variant, replacement)
+                subset = pc.replace_substring_regex(subset, pattern, rf"\1{replacement}\2")
         self._count(Counter({"misencoded": found}))
         return pc.replace_with_mask(out, mask, subset)
 
@@ -570,9 +581,9 @@ def _inside_placeholder(flat: pa.Array, owner: np.ndarray) -> np.ndarray:
 
 
 #: ``Ann Lee <ann@example.org>`` in text: trailers (``Signed-off-by:``), ``Cc:`` and
-#: ``From:`` lines, "... wrote:" headers of quotes. Names are 2 to 4 capitalised words.
+#: ``From:`` lines, "... wrote:" headers of quotes. Names are the 2 or 3 words before "<".
 _NAMED_ADDRESS = (
-    r"(?P<name>\p{Lu}[\p{L}\p{M}'.\-]*(?:[ \t]+\p{Lu}[\p{L}\p{M}'.\-]*){1,3})[ \t]*"
+    r"(?P<name>\p{L}[\p{L}\p{M}'.\-]*(?:[ \t]+\p{L}[\p{L}\p{M}'.\-]*){1,2})[ \t]*"
     r"<(?P<address>[A-Za-z0-9._%+\-]+(?:@|[ \t]+at[ \t]+)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)>"
 )
 

@@ -76,7 +76,8 @@ _SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
 MIN_UNRELATED_AUTHORS = 5
 #: ... or this share of all authors, when that is more.
 MIN_UNRELATED_SHARE = 0.01
-_TOKENS = r"[^\p{L}\p{N}]+"
+_TOKENS = r"[^\p{L}\p{N}.]+"
+_SLICE_ROWS = 50_000
 
 
 @lru_cache(maxsize=1)
@@ -125,9 +126,10 @@ def community_words(
     """Tokens of ``owners`` that are words of the community, not names.
 
     A token is a word of the community when at least :data:`MIN_UNRELATED_AUTHORS` authors
-    (or :data:`MIN_UNRELATED_SHARE` of all authors, if more) use it in threads in which
-    none of the people it belongs to writes, and it is not a proper noun of web2 (a given
-    name used about an absent person is still a name).
+    (or :data:`MIN_UNRELATED_SHARE` of all authors, if more) use it as a word of its own
+    (not inside a dotted host or file name) in threads in which none of the people it
+    belongs to writes, and it is not a proper noun of web2 (a given name used about an
+    absent person is still a name).
 
     Parameters
     ----------
@@ -150,22 +152,33 @@ def community_words(
     candidates = sorted(t for t in owners if t not in proper)
     if not candidates:
         return set()
-    table = pa.table({"text": texts, "author": authors, "thread": threads}).combine_chunks()
-    table = table.filter(pc.is_valid(table.column("text")))
-    words = pc.split_pattern_regex(pc.utf8_lower(table.column("text")), _TOKENS)
-    flat = pc.list_flatten(words)
-    row = np.asarray(pc.list_parent_indices(words))
-    hit = np.asarray(pc.fill_null(pc.is_in(flat, value_set=pa.array(candidates)), False))
-    if not hit.any():
+    table = pa.table({"text": texts, "author": authors, "thread": threads})
+    value_set = pa.array(candidates)
+    parts = []
+    # Slices bound the memory of the word lists: only the candidates' uses are kept.
+    for start in range(0, table.num_rows, _SLICE_ROWS):
+        piece = table.slice(start, _SLICE_ROWS).combine_chunks()
+        # Pieces keep their dots, so a token inside a host name or file name (a person's
+        # home page "ann.example.org") is not a use of it as a word.
+        words = pc.split_pattern_regex(pc.utf8_lower(piece.column("text")), _TOKENS)
+        flat = pc.utf8_trim(pc.list_flatten(words), ".")
+        hit = np.asarray(pc.fill_null(pc.is_in(flat, value_set=value_set), False))
+        if not hit.any():
+            continue
+        row = np.asarray(pc.list_parent_indices(words))[hit]
+        parts.append(
+            pa.table(
+                {
+                    "token": pc.filter(flat, pa.array(hit)),
+                    "author": pc.take(piece.column("author"), pa.array(row)),
+                    "thread": pc.take(piece.column("thread"), pa.array(row)),
+                }
+            )
+        )
+    if not parts:
         return set()
     uses = (
-        pa.table(
-            {
-                "token": pc.filter(flat, pa.array(hit)),
-                "author": pc.take(table.column("author"), pa.array(row[hit])),
-                "thread": pc.take(table.column("thread"), pa.array(row[hit])),
-            }
-        )
+        pa.concat_tables(parts)
         .group_by(["token", "author", "thread"], use_threads=False)
         .aggregate([])
     )

@@ -57,6 +57,7 @@ from undertow.identity.scrub import (
     named_addresses,
 )
 from undertow.identity.words import community_words, is_word
+from undertow.ingest.lines import record_lines
 from undertow.model.observation import FACTS, observation_model
 from undertow.model.schema import (
     DATE_BASES,
@@ -72,6 +73,8 @@ from undertow.model.writer import (
     claim_folder,
     inside,
     package_versions,
+    remove_leftovers,
+    write_marker,
     write_private_file,
     write_trace,
 )
@@ -1125,6 +1128,7 @@ class _Writer:
             _refuse_empty(self.logs)
         manifest = self._manifest(tables)
         self._audit(tables, manifest)
+        self._claim_beside()
         self._write_quarantine()
         self._write_identity_map()
         write_trace(
@@ -1227,19 +1231,29 @@ class _Writer:
             "packages": package_versions(),
         }
 
-    def _write_quarantine(self) -> None:
+    def _claim_beside(self) -> None:
+        """Mark the folder undertow's, with the quarantine beside it, before writing that."""
         path = quarantine_path(self.out)
         ours = path.name in self.owned.beside
-        if not self.b._quarantine:
-            if ours and path.is_file() and not path.is_symlink():
-                path.unlink()
-            return
-        if (path.exists() or path.is_symlink()) and not ours and not self.b.force:
+        exists = path.exists() or path.is_symlink()
+        if self.b._quarantine and exists and not ours and not self.b.force:
             raise InputError(
                 "exists and was not written by undertow; the rejected records of this "
                 "trace go there (move it, or pass --force to replace it)",
                 path=path,
             )
+        beside = {path.name} if self.b._quarantine else set()
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_marker(self.out, "trace", self.owned.files, self.owned.beside | beside)
+
+    def _write_quarantine(self) -> None:
+        path = quarantine_path(self.out)
+        # A temporary copy (``.<name>.XXXXXXXX.tmp``) a killed run left is never a result.
+        remove_leftovers(path.parent, [path.name], staging=False)
+        if not self.b._quarantine:
+            if path.name in self.owned.beside and path.is_file() and not path.is_symlink():
+                path.unlink()
+            return
         lines = "".join(
             json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
             for entry in self.b._quarantine
@@ -1250,6 +1264,7 @@ class _Writer:
         target = self.b.identity_map
         if target is None:
             return
+        remove_leftovers(target.parent, [target.name], staging=False)
         rows: dict[tuple[str, str], str] = {}
         for record, canonical in self.canonical.items():
             if canonical in self.opted_out:
@@ -1362,10 +1377,13 @@ def _roots(parents: np.ndarray) -> tuple[np.ndarray, int]:
 def _read_lines(path: Path) -> list[tuple[int, str]]:
     if path.is_dir():
         raise IsADirectoryError(f"{path}: a directory, expected a text file")
-    text = path.read_text("utf-8-sig")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", path=path) from exc
     return [
         (i, line.strip())
-        for i, line in enumerate(text.splitlines(), start=1)
+        for i, line in enumerate(record_lines(text), start=1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
 

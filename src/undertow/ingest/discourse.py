@@ -136,6 +136,7 @@ class _Forum:
 
     def topic(self, path: Path) -> None:
         log = self.builder.source(path)
+        posts: list[Any] | None = None
         try:
             if path.stat().st_size > _MAX_FILE_BYTES:
                 raise RecordError("too_large", f"{path.stat().st_size} bytes")
@@ -143,9 +144,10 @@ class _Forum:
             if not isinstance(topic, dict):
                 raise RecordError("bad_json", "expected a topic object")
             stream = topic.get("post_stream")
-            posts = stream.get("posts") if isinstance(stream, dict) else None
-            if not isinstance(posts, list):
+            listed_posts = stream.get("posts") if isinstance(stream, dict) else None
+            if not isinstance(listed_posts, list):
                 raise RecordError("missing_field", "post_stream.posts")
+            posts = listed_posts
             topic_id = topic.get("id")
             if "id" not in topic and posts and isinstance(posts[0], dict):
                 # /t/{id}/posts.json (the posts beyond the first 20) names no topic itself.
@@ -153,8 +155,15 @@ class _Forum:
             if not isinstance(topic_id, int) or isinstance(topic_id, bool):
                 raise RecordError("missing_field", "id")
         except RecordError as error:
-            log.read()
-            log.reject(error.reason, f"{path.name}: {error.detail}")
+            if posts is None:
+                log.read()
+                log.reject(error.reason, f"{path.name}: {error.detail}")
+                return
+            # The posts are there but the topic cannot be placed: each post is a record.
+            for index, post in enumerate(posts):
+                log.read()
+                location = f"{path.name} post_stream.posts[{index}]"
+                log.reject(error.reason, f"{location}: topic {error.detail}", repr(post)[:1000])
             return
         except OSError as error:
             raise InputError(f"cannot read ({error.strerror})", path=path) from error

@@ -46,6 +46,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from undertow.errors import InputError
+from undertow.ingest.lines import record_lines
 from undertow.ingest.maintainers import add_roles, read_snapshot_dir, repo_snapshots, tag_dates
 
 if TYPE_CHECKING:
@@ -268,8 +270,6 @@ def _repo_commits(repo: Path, revision: str) -> Iterator[Commit | Rejected]:
         errors.seek(0)
         stderr = errors.read()
     if process.returncode != 0:
-        from undertow.errors import InputError
-
         raise InputError(
             f"git log failed: {stderr.decode('utf-8', errors='replace').strip()}", path=repo
         )
@@ -339,7 +339,8 @@ def mailmap_links(text: str) -> list[tuple[tuple[str | None, str], tuple[str | N
     [((None, 'jo@old.org'), ('Jo Doe', 'jo@new.org'))]
     """
     links: list[tuple[tuple[str | None, str], tuple[str | None, str]]] = []
-    for line in text.splitlines():
+    for line in record_lines(text):
+        line = line.rstrip("\r\n")
         match = _MAILMAP.match(line)
         if match is None or not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -371,6 +372,9 @@ def add_documents(builder: TraceBuilder, folder: Path, dates: Mapping[str, datet
         if when is None:
             continue
         for path in sorted(p for p in tag_dir.iterdir() if p.is_file()):
+            log = builder.source(path)
+            log.read()
+            log.accept_record()
             builder.add_document(
                 document_id=f"{tag_dir.name}/{path.name}",
                 text=path.read_text(encoding="utf-8", errors="replace"),
@@ -490,12 +494,17 @@ def _add_commit(
     )
 
 
-def _mailmap_text(path: Path, mailmap: Path | None) -> str | None:
+def _mailmap_text(path: Path, mailmap: Path | None) -> tuple[str, Path, str | None] | None:
+    """The mailmap that applies to ``path``: its text, file and archive member (if any)."""
     candidates = [mailmap] if mailmap is not None else []
     candidates.append(path / ".mailmap" if path.is_dir() else path.parent / ".mailmap")
     for candidate in candidates:
         if candidate is not None and candidate.is_file():
-            return candidate.read_text(encoding="utf-8", errors="replace")
+            with _open_text(candidate) as handle:
+                try:
+                    return handle.read(), candidate, None
+                except (EOFError, OSError) as exc:
+                    raise InputError(f"unreadable mailmap: {exc}", path=candidate) from exc
     if path.is_dir():
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
             ["git", "-C", str(path), "show", "HEAD:.mailmap"],  # noqa: S607
@@ -503,8 +512,26 @@ def _mailmap_text(path: Path, mailmap: Path | None) -> str | None:
             check=False,
         )
         if result.returncode == 0:
-            return result.stdout.decode("utf-8", errors="replace")
+            return result.stdout.decode("utf-8", errors="replace"), path, "HEAD:.mailmap"
     return None
+
+
+def _add_mailmap(builder: TraceBuilder, text: str, path: Path, member: str | None) -> None:
+    """Link the identities of a mailmap; each line is a record of its own manifest source."""
+    log = builder.source(path, member=member)
+    name = log.name if member is not None else path.name
+    for number, line in enumerate(record_lines(text), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        log.read()
+        links = mailmap_links(line)
+        if not links:
+            log.reject("bad_mailmap_line", f"{name}:{number}", stripped[:1000])
+            continue
+        (commit_name, commit_email), (proper_name, proper_email) = links[0]
+        builder.link(_identity(commit_email, commit_name), _identity(proper_email, proper_name))
+        log.accept_record()
 
 
 def _is_repository(folder: Path) -> bool:
@@ -588,14 +615,14 @@ def ingest_git(
         expanded.extend(sources)
         maintainers = maintainers or found_roles
         documents = documents or found_documents
+    mailmaps: set[tuple[Path, str | None]] = set()
     for path in expanded:
         space = repository or (path.resolve().name if path.is_dir() else path.resolve().parent.name)
         builder.add_space(space, name=space, governance="official")
-        mailmap_text = _mailmap_text(path, mailmap)
-        for (commit_name, commit_email), (proper_name, proper_email) in mailmap_links(
-            mailmap_text or ""
-        ):
-            builder.link(_identity(commit_email, commit_name), _identity(proper_email, proper_name))
+        found = _mailmap_text(path, mailmap)
+        if found is not None and (found[1], found[2]) not in mailmaps:
+            mailmaps.add((found[1], found[2]))
+            _add_mailmap(builder, *found)
         logs = (
             builder.source(path),
             builder.source(path, member="trailers"),
@@ -625,7 +652,7 @@ def ingest_git(
         for tag, when in tag_dates(*csvs).items():
             dates.setdefault(tag, when)
     if maintainers is not None:
-        snapshots, undated = read_snapshot_dir(maintainers, dates)
+        snapshots, undated = read_snapshot_dir(maintainers, dates, builder)
         if undated:
             from undertow.errors import InputError
 

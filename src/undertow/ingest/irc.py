@@ -375,6 +375,9 @@ def _handle_event(
     if event.kind in _EVENT_KINDS:
         if event.nick:
             channel.known.setdefault(event.nick.lower(), "irc")
+            if event.kind == "join" and not _GUEST.match(event.nick):
+                # A nick that only joined is still a person whose nick must be scrubbed.
+                builder.add_identity(_identity(event.nick, "irc"))
         if event.kind == "nick" and event.nick:
             match = _NEW_NICK.search(event.text)
             if match is not None:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "MAX_INT_DIGITS",
     "MarkdownText",
     "RecordError",
     "load_json",
@@ -54,6 +55,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+#: Longest integer literal accepted (an int64 has 19 digits; a longer one is hostile).
+MAX_INT_DIGITS = 30
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise RecordError("bad_json", f"integer of {len(literal)} digits")
+    return int(literal)
+
+
 def load_json(data: bytes | str) -> Any:
     """Parse JSON strictly: no ``NaN``, no duplicate keys, UTF-8 (a BOM is allowed).
 
@@ -77,7 +88,12 @@ def load_json(data: bytes | str) -> Any:
         except UnicodeDecodeError as error:
             raise RecordError("bad_encoding", str(error)) from error
     try:
-        return json.loads(data, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+        return json.loads(
+            data,
+            parse_constant=_no_constants,
+            object_pairs_hook=_no_duplicates,
+            parse_int=_bounded_int,
+        )
     except json.JSONDecodeError as error:
         raise RecordError("bad_json", f"{error.msg} at line {error.lineno}") from error
     except RecursionError as error:

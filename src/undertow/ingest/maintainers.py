@@ -32,6 +32,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from undertow.ingest.lines import record_lines
+
 if TYPE_CHECKING:
     from undertow.ingest.builder import TraceBuilder
 
@@ -42,6 +44,7 @@ __all__ = [
     "Snapshot",
     "add_roles",
     "parse_codeowners",
+    "maintainers_lines",
     "parse_maintainers",
     "read_snapshot_dir",
     "repo_snapshots",
@@ -101,11 +104,26 @@ def parse_maintainers(text: str) -> list[RoleEntry]:
     >>> [(e.name, e.role, e.rank, e.unit) for e in parse_maintainers(text)]
     [('Jan', 'maintainer', 2, 'ACPI'), ('Bo', 'reviewer', 1, 'ACPI')]
     """
-    entries: list[RoleEntry] = []
+    return [entry for _, entry, _, _ in maintainers_lines(text) if entry is not None]
+
+
+def maintainers_lines(text: str) -> list[tuple[int, RoleEntry | None, str, str]]:
+    r"""Every role line (``M:``/``R:``) of a ``MAINTAINERS`` file: what it gives, or why not.
+
+    Returns ``(line number, entry or None, reject reason, raw line)``; a role line
+    outside any section is ``no_section``, one without an address ``bad_address``.
+
+    Examples
+    --------
+    >>> [(n, e is None, why) for n, e, why, _ in maintainers_lines("X\nM: Supported\n")]
+    [(2, True, 'bad_address')]
+    """
+    lines: list[tuple[int, RoleEntry | None, str, str]] = []
     section: str | None = None
     title: str | None = None
     in_block = False
-    for line in text.splitlines():
+    for number, raw in enumerate(record_lines(text), start=1):
+        line = raw.rstrip("\r\n")
         match = _TAG_LINE.match(line)
         if match is None:
             in_block = False
@@ -115,16 +133,19 @@ def parse_maintainers(text: str) -> list[RoleEntry]:
         if not in_block:
             section, in_block = title, True
         tag, value = match.groups()
-        if tag not in _ROLES or section is None:
+        if tag not in _ROLES:
+            continue
+        if section is None:
+            lines.append((number, None, "no_section", line))
             continue
         name, email = parseaddr(value)
         if "@" not in email:
+            lines.append((number, None, "bad_address", line))
             continue
         role, rank = _ROLES[tag]
-        entries.append(
-            RoleEntry(email.lower(), " ".join(name.split()) or None, None, role, rank, section)
-        )
-    return entries
+        entry = RoleEntry(email.lower(), " ".join(name.split()) or None, None, role, rank, section)
+        lines.append((number, entry, "", line))
+    return lines
 
 
 def parse_codeowners(text: str) -> list[RoleEntry]:
@@ -304,9 +325,12 @@ def tag_dates(*csv_paths: Path) -> dict[str, datetime]:
 
 
 def read_snapshot_dir(
-    folder: Path, dates: Mapping[str, datetime]
+    folder: Path, dates: Mapping[str, datetime], builder: TraceBuilder | None = None
 ) -> tuple[list[Snapshot], list[str]]:
     """Read ``MAINTAINERS.<tag>`` / ``CODEOWNERS.<tag>`` files of a folder.
+
+    With ``builder``, each file is a manifest source whose records are its role lines:
+    accepted, or rejected with ``file:line`` (``no_section``, ``bad_address``).
 
     Returns
     -------
@@ -324,8 +348,24 @@ def read_snapshot_dir(
             undated.append(path.name)
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        parse = parse_maintainers if stem == "MAINTAINERS" else parse_codeowners
-        snapshots.append(Snapshot(path.name, when, tuple(parse(text)), stem))
+        if stem == "MAINTAINERS":
+            lines = maintainers_lines(text)
+            entries = [entry for _, entry, _, _ in lines if entry is not None]
+        else:
+            entries = parse_codeowners(text)
+        if builder is not None:
+            log = builder.source(path)
+            if stem == "MAINTAINERS":
+                for number, entry, reason, raw in lines:
+                    log.read()
+                    if entry is None:
+                        log.reject(reason, f"{path.name}:{number}", raw)
+                    else:
+                        log.accept_record()
+            else:
+                log.read(len(entries))
+                log.accept_record(len(entries))
+        snapshots.append(Snapshot(path.name, when, tuple(entries), stem))
     return snapshots, undated
 
 

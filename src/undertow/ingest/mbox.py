@@ -299,17 +299,51 @@ class _LineReader:
         self._closer.close()
 
 
+def _plain(raw: IO[bytes]) -> Iterator[bytes]:
+    while block := raw.read(_CHUNK):
+        yield block
+
+
+def _line_ends(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    r"""The chunks, with ``\r`` line ends read as ``\n`` if the data has no ``\n`` at all.
+
+    An archive saved with old Mac line ends would otherwise be one line, one message.
+    The first 64 KiB decide; the byte count (and so every offset) is unchanged.
+    """
+    head: list[bytes] = []
+    size = 0
+    broken: BaseException | None = None
+    try:
+        for chunk in chunks:
+            head.append(chunk)
+            size += len(chunk)
+            if size >= 1 << 16:
+                break
+    except (EOFError, OSError, zlib.error) as exc:
+        broken = exc  # a truncated stream: hand on what came before, then the error
+    first = b"".join(head)
+    cr_only = b"\n" not in first and b"\r" in first
+    if first:
+        yield first.replace(b"\r", b"\n") if cr_only else first
+    if broken is not None:
+        raise broken
+    for chunk in chunks:
+        yield chunk.replace(b"\r", b"\n") if cr_only else chunk
+
+
 def _open(path: Path) -> IO[bytes]:
     stream = path.open("rb")
     magic = stream.read(6)
     stream.seek(0)
     if magic.startswith(b"\x1f\x8b"):
-        return cast(IO[bytes], _LineReader(_gunzip(stream), stream))
-    if magic.startswith(b"BZh"):
-        return cast(IO[bytes], _LineReader(_inflate(stream, bz2.BZ2Decompressor), stream))
-    if magic == b"\xfd7zXZ\x00":
-        return cast(IO[bytes], _LineReader(_inflate(stream, lzma.LZMADecompressor), stream))
-    return stream
+        chunks = _gunzip(stream)
+    elif magic.startswith(b"BZh"):
+        chunks = _inflate(stream, bz2.BZ2Decompressor)
+    elif magic == b"\xfd7zXZ\x00":
+        chunks = _inflate(stream, lzma.LZMADecompressor)
+    else:
+        chunks = _plain(stream)
+    return cast(IO[bytes], _LineReader(_line_ends(chunks), stream))
 
 
 def split_mbox(

@@ -122,7 +122,7 @@ class _Export:
         # Real names are not unique and the builder merges records sharing a multi-word
         # name, so a name held by several accounts is left out of their identities.
         shared = Counter(_name_key(_real_name(user)) for user in users)
-        for user in users:
+        for index, user in enumerate(users):
             user_id = user.get("id")
             if not isinstance(user_id, str):
                 continue
@@ -145,7 +145,7 @@ class _Export:
             for flag, role, rank in SLACK_ROLES:
                 if user.get(flag):
                     self.builder.add_role(
-                        person, role=role, rank=rank, source_ref=f"users.json {user_id}"
+                        person, role=role, rank=rank, source_ref=f"users.json item {index}"
                     )
                     break
 

@@ -283,7 +283,10 @@ class _Site:
             return
         log = self.builder.source(path)
         for position, row in _rows(path, log):
-            location = f"{path.name} row {position} (Id={row.get('Id', '?')})"
+            # A Users row's Id is the account's public id: file and row only.
+            location = f"{path.name} row {position}" + (
+                "" if stem == "Users" else f" (Id={row.get('Id', '?')})"
+            )
             log.read()
             try:
                 handle(log, location, row)

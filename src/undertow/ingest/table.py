@@ -51,6 +51,8 @@ import pyarrow.parquet as pq
 from undertow.errors import InputError
 from undertow.identity.normalize import identifier_from_text
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
+from undertow.ingest.jsonsource import MAX_INT_DIGITS
+from undertow.ingest.lines import record_lines
 from undertow.model.schema import DATE_BASES, TIMESTAMP
 
 __all__ = [
@@ -172,8 +174,16 @@ def _csv_records(
     path: Path, log: SourceLog, delimiter: str | None
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Return the header and an iterator of ``(line, fields)``; malformed rows are rejected."""
-    text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
-    lines = text.splitlines(keepends=True)
+    data = path.read_bytes()
+    head = data[:4096]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(0) * 4 > len(head):
+        raise InputError(
+            "looks UTF-16 or binary (NUL bytes or a UTF-16 byte-order mark); save it as UTF-8 CSV",
+            path=path,
+        )
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    del data
+    lines = record_lines(text)
     if not lines:
         return [], iter(())
     delim = delimiter or _sniff_delimiter(lines[0])
@@ -241,6 +251,11 @@ def _jsonl_records(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, 
             result[key] = value
         return result
 
+    def bounded_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+            raise ValueError(f"integer of {len(literal)} digits")
+        return int(literal)
+
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or (number == 1 and line.strip() == b"\xef\xbb\xbf"):
@@ -252,18 +267,25 @@ def _jsonl_records(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, 
                     line.decode("utf-8-sig"),
                     parse_constant=no_constant,
                     object_pairs_hook=no_duplicates,
+                    parse_int=bounded_int,
                 )
             except UnicodeDecodeError:
                 log.reject("bad_encoding", location, line)
                 continue
-            except ValueError as exc:
-                log.reject("bad_json", f"{location}: {exc}", line)
+            except (ValueError, RecursionError) as exc:
+                log.reject("bad_json", f"{location}: {exc or 'nested too deeply'}", line)
                 continue
             if not isinstance(record, dict):
                 log.reject("bad_json", f"{location}: not an object", line)
                 continue
             if any(isinstance(v, float) and not math.isfinite(v) for v in record.values()):
                 log.reject("bad_json", f"{location}: non-finite number", line)
+                continue
+            if len(line) > MAX_FIELD_BYTES and any(
+                len(v if isinstance(v, str) else json.dumps(v)) > MAX_FIELD_BYTES
+                for v in record.values()
+            ):
+                log.reject("field_too_large", location, line[:1000])
                 continue
             yield number, record
 
@@ -460,6 +482,12 @@ def _read_parquet(
     wanted = _required(parquet.schema_arrow.names, mapping, path)
     for canonical, source in wanted.items():
         dtype = parquet.schema_arrow.field(source).type
+        if pa.types.is_nested(dtype):
+            raise InputError(
+                f"column {source!r} is nested ({dtype}); undertow reads flat columns "
+                "(flatten it or map another column)",
+                path=path,
+            )
         previous = schema.setdefault(canonical, dtype)
         if previous != dtype:
             raise InputError(
@@ -482,7 +510,7 @@ def _read_parquet(
             batch = batch.append_column("source_ref", refs)
             builder.add_messages(log, batch)
             offset += n
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise InputError(f"unreadable Parquet file after {offset} rows: {exc}", path=path) from exc
 
 
@@ -580,6 +608,11 @@ def _roster_time(value: str) -> tuple[datetime | None, bool]:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), True
 
 
+#: Largest rank magnitude (an ordinal of position power; the roles table stores int32).
+_MAX_RANK = 2**31 - 1
+_MAX_RANK_DIGITS = 10
+
+
 def read_roster(builder: TraceBuilder, path: str | Path) -> None:
     r"""Read a roster CSV into roles.
 
@@ -592,10 +625,10 @@ def read_roster(builder: TraceBuilder, path: str | Path) -> None:
 
     ``identifier`` is an address, a namespaced id or handle (``irc:ann``) or a name;
     it is pseudonymised with the project key like every other identity. Rows with a
-    non-integer rank (``bad_rank``), an unreadable date (``bad_date``), an end before
-    the start (``bad_interval``) or that repeat an earlier row (``duplicate_role``)
-    are rejected. Roster people absent from the messages are kept and counted
-    (``role_holders_without_messages`` in the manifest).
+    non-integer rank or one beyond ±2³¹ (``bad_rank``), an unreadable date
+    (``bad_date``), an end before the start (``bad_interval``) or that repeat an
+    earlier row (``duplicate_role``) are rejected. Roster people absent from the
+    messages are kept and counted (``role_holders_without_messages`` in the manifest).
 
     Examples
     --------
@@ -612,6 +645,12 @@ def read_roster(builder: TraceBuilder, path: str | Path) -> None:
     """
     path = Path(path)
     _check_file(path)
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet", ".json"):
+        raise InputError(
+            "a roster is read as CSV (identifier,role,rank,unit,valid_from,valid_to,consent); "
+            "convert it to CSV",
+            path=path,
+        )
     log = builder.source(path)
     header, records = _csv_records(path, log, None)
     if not header:
@@ -630,9 +669,11 @@ def read_roster(builder: TraceBuilder, path: str | Path) -> None:
 
         identifier = get("identifier")
         try:
-            rank = int(get("rank"))
+            rank = int(get("rank")[: _MAX_RANK_DIGITS + 1])
         except ValueError:
-            log.reject("bad_rank", location, ",".join(row))
+            rank = None
+        if rank is None or len(get("rank")) > _MAX_RANK_DIGITS or abs(rank) > _MAX_RANK:
+            log.reject("bad_rank", location, ",".join(row)[:1000])
             continue
         start, ok_start = _roster_time(get("valid_from"))
         end, ok_end = _roster_time(get("valid_to"))

@@ -239,8 +239,11 @@ def _is_leftover(name: str) -> bool:
     )
 
 
-def remove_leftovers(folder: Path, names: Iterable[str]) -> None:
-    """Remove temporary files of ``names`` (``.<name>.XXXXXXXX.tmp``) a killed run left."""
+def remove_leftovers(folder: Path, names: Iterable[str], *, staging: bool = True) -> None:
+    """Remove temporary files of ``names`` (``.<name>.XXXXXXXX.tmp``) a killed run left.
+
+    With ``staging``, also the staging folders (``.undertow-staging-*``) of killed runs.
+    """
     import shutil
 
     wanted = set(names) | {OWNER_MARKER}
@@ -251,7 +254,8 @@ def remove_leftovers(folder: Path, names: Iterable[str]) -> None:
         if match is not None and match.group("name") in wanted and entry.is_file():
             entry.unlink(missing_ok=True)
         elif (
-            entry.name.startswith(".undertow-staging-")
+            staging
+            and entry.name.startswith(".undertow-staging-")
             and entry.is_dir()
             and not entry.is_symlink()
         ):

@@ -88,8 +88,12 @@ def shadow_leaders(trace: Trace, *, seed: int = 0) -> pa.Table:
     ranks = np.searchsorted(sorted_pr, pagerank, side="left") / max(n - 1, 1)
     top = ranks >= 0.9
     leader_code = ever_leaders(trace, arrays)
-    code = pc.index_in(names, value_set=arrays.people).to_numpy(zero_copy_only=False)
-    formal = leader_code[np.asarray(code, dtype=np.int64)]
+    # A node who is only ever addressed (never writes) has no author code: not a leader.
+    code = np.asarray(
+        pc.index_in(names, value_set=arrays.people).fill_null(-1).to_numpy(zero_copy_only=False),
+        dtype=np.int64,
+    )
+    formal = np.where(code >= 0, leader_code[np.maximum(code, 0)], False)
     core = core_membership(trace, window=None)
     core_names = core.filter(core.column("is_core")).column("person_id")
     is_core = np.asarray(pc.is_in(names, value_set=core_names).to_numpy(zero_copy_only=False))

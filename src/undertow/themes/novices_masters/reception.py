@@ -255,6 +255,7 @@ def _share_row(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=RECEPTION_COLUMNS,
     source="Joyce & Kraut 2006; Arguello et al. 2006 (newcomer reception)",
@@ -473,6 +474,7 @@ BY_ROLE_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=BY_ROLE_SCHEMA.names,
     requires=("roles",),

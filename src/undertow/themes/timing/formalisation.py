@@ -41,7 +41,7 @@ from undertow.model.observation import appointment_mask
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.registry import MetricSkipped, metric
-from undertow.themes.timing.weekly import week_index, weekly_series
+from undertow.themes.timing.weekly import WeeklySeries, week_index, weekly_series
 
 __all__ = [
     "ITS_SERIES",
@@ -53,6 +53,7 @@ __all__ = [
     "formalisation_shock",
     "placebo_null",
     "segmented_fit",
+    "shock_table",
 ]
 
 #: Weeks of data used on each side of an appointment.
@@ -279,12 +280,26 @@ def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     undertow.themes.registry.MetricSkipped: no appointment has 8 weeks of activity on both sides
     """
     weekly = weekly_series(trace)
-    series_n = weekly.n
     roles = trace.arrow("roles")
     # Rank 0 marks plain membership, not position power: joining is not formalisation.
     # A snapshot interval or a status (badge) does not date an appointment.
     formal = roles.filter(pc.and_(pc.greater(roles.column("rank"), 0), appointment_mask(roles)))
     starts = formal.column("valid_from").drop_null().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return shock_table(weekly, starts.astype(np.int64))
+
+
+def shock_table(weekly: WeeklySeries, starts: npt.NDArray[np.int64]) -> pa.Table:
+    """The :func:`formalisation_shock` table of weekly series at event times ``starts``.
+
+    ``starts`` are UTC microseconds; events in the same week are one event (dated by
+    the earliest). What counts as an event is the caller's choice; this is the test.
+
+    Raises
+    ------
+    MetricSkipped
+        When no event has :data:`MIN_SIDE_WEEKS` weeks of data on both sides.
+    """
+    series_n = weekly.n
     if weekly.weeks.size == 0 or starts.size == 0:
         return ITS_SCHEMA.empty_table()
     first_week = int(week_index(weekly.weeks[:1])[0])

@@ -53,6 +53,13 @@ JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
         "and 'Don't worry :-)' around the technical answer: he does most of the list's "
         "courteous reply work, though the marker lexicon counts courtesy as support",
     ),
+    ("stackexchange", "chilling_leader"): (
+        "artefact",
+        "the 'leader' holds a reputation tier (a standing, not an appointment); on a Q&A site a "
+        "question a high-reputation user answers is usually settled, so fewer people write "
+        "after them because the thread is done, not because they chill it; the finding also "
+        "appears under one project key and not another (a borderline estimate)",
+    ),
     ("stackexchange", "power_limits_knowledge"): (
         "unverifiable",
         "accepted answers are recorded by the site (not an artefact of recording), but the "

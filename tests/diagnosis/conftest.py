@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from undertow.model.trace import Trace
+from undertow.themes.decision import Decision
 from undertow.themes.registry import (
     FINDING_RULES,
     REGISTRY,
@@ -126,6 +127,16 @@ def _register_examples() -> None:
                 ci_high=0.6,
                 subjects=(top,),
                 direction="limits",
+                decision=Decision(
+                    test="permutation",
+                    null="messages exchangeable among people",
+                    estimate=0.5,
+                    ci_low=0.4,
+                    ci_high=0.6,
+                    p_value=0.001,
+                    n=table.num_rows,
+                    unit="people",
+                ),
             ),
             Finding(
                 theme="leadership",
@@ -138,6 +149,16 @@ def _register_examples() -> None:
                 confidence=0.5,
                 evidence=(),
                 caveat="Tiny.",
+                decision=Decision(
+                    test="cluster_bootstrap",
+                    null="no difference",
+                    estimate=0.1,
+                    ci_low=0.05,
+                    ci_high=0.15,
+                    p_value=0.02,
+                    n=3,
+                    unit="threads",
+                ),
             ),
         ]
 

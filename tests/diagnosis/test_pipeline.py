@@ -92,7 +92,10 @@ def test_findings_are_ranked_with_every_field(tmp_path: Path) -> None:
     for finding in findings:
         assert set(finding) >= FINDING_FIELDS
     assert findings[0]["subjects"] == ["a00"]
-    assert findings[0]["rank_score"] == pytest.approx(0.9)
+    # effect 1.0 × confidence 1 - q, q = 0.001 × 2 / 1 (Benjamini-Hochberg over two tests)
+    assert findings[0]["rank_score"] == pytest.approx(0.998)
+    assert findings[0]["test"]["q_value"] == pytest.approx(0.002)
+    assert findings[0]["test"]["family_size"] == 2
 
 
 def test_two_runs_are_byte_identical_except_run_timings(tmp_path: Path) -> None:

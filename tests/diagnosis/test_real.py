@@ -35,3 +35,29 @@ def test_irc_log_diagnosis_is_deterministic(shared_data: Path, tmp_path: Path) -
     findings = json.loads((one / "findings.json").read_text("utf-8"))
     assert all(f["theme"] and f["severity"] and f["n"] >= 0 for f in findings)
     assert (one / "report.html").stat().st_size < 2_000_000
+
+
+def test_mailing_list_driver_author_is_a_tested_dominant_actor(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The uvcvideo author receives about 22% of 4,677 replies, 6x the next person."""
+    source = shared_data / "mailinglist-linux-uvc-devel" / "mbox"
+    if not source.is_dir():
+        pytest.skip(f"{source} not found")
+    trace = tmp_path / "trace"
+    ingest_paths([source], trace, fmt="mbox")
+    diagnosis = analyze(trace, progress=False)
+    capture = diagnosis.get("reply_capture")
+    assert capture is not None
+    ranked = sorted(capture.to_pylist(), key=lambda r: r["rank"])
+    top, second = ranked[0], ranked[1]
+    assert 0.19 < top["reply_share"] < 0.25 and 4_400 < top["n"] < 4_900
+    assert top["replies_received"] > 4 * second["replies_received"]
+    found = [f for f in diagnosis.findings if f.kind == "dominant_actor"]
+    assert [f.subjects for f in found] == [(top["person_id"],)]
+    finding = found[0]
+    decision = finding.decision
+    assert decision is not None and decision.q_value is not None and decision.q_value <= 0.05
+    assert decision.ci_low <= decision.estimate <= decision.ci_high
+    assert decision.ci_low > 0.1, "the excess over the next recipients is large"
+    assert finding.severity in ("moderate", "severe") and finding.direction == "limits"

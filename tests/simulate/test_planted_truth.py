@@ -56,3 +56,27 @@ def test_healthy_baseline_raises_no_severe_finding() -> None:
         if severe:
             severe_runs.append(f"seed {seed}: {', '.join(severe)}")
     assert len(severe_runs) <= 1, severe_runs
+
+
+def test_a_moderate_dominant_actor_is_recovered_without_a_share_cut_off() -> None:
+    """At strength 0.6 the steward receives about 20% of replies: tested, not cut off."""
+    hits = 0
+    for seed in SEEDS:
+        result = simulate("dominant_actor", seed, strength=0.6)
+        findings = analyze(result.trace(), seed=seed, progress=False).findings
+        found = [f for f in findings if f.kind == "dominant_actor"]
+        assert all(
+            f.decision is not None and f.q_value is not None and f.q_value <= 0.05 for f in found
+        )
+        hits += recovered(result.truth["planted"], findings)[0]
+    assert hits >= 2
+
+
+def test_healthy_baseline_raises_nothing_above_info_that_was_not_planted() -> None:
+    flagged = [
+        f"seed {seed}: {f.kind} ({f.severity})"
+        for seed in SEEDS
+        for f in diagnosed("healthy", seed)[1]
+        if f.severity != "info"
+    ]
+    assert len(flagged) <= 1, flagged

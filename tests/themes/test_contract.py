@@ -8,7 +8,11 @@ checked without touching this file:
 - the order of message rows does not matter (same table after sorting);
 - the same seed gives the same table, bit for bit;
 - the declared columns are present on non-trivial traces (``tiny_trace`` and a
-  generated community), or the metric is skipped with a stated reason.
+  generated community), or the metric is skipped with a stated reason;
+- every estimate lies in its own interval (``<name>_lo <= <name> <= <name>_hi``) and
+  every share (``*_share``) in [0, 1];
+- seed use is as declared (``seeded``): an unseeded metric gives the same table under
+  any seed, a seeded one changes with it.
 """
 
 from __future__ import annotations
@@ -171,3 +175,82 @@ def test_deterministic_and_row_order_irrelevant(
     assert isinstance(again, pa.Table) and isinstance(reordered, pa.Table)
     assert_identical(first, again)
     assert_same(first, reordered)
+
+
+def _interval_triples(spec: MetricSpec) -> list[tuple[str, str, str]]:
+    return [
+        (column, f"{column}_lo", f"{column}_hi")
+        for column in spec.columns
+        if f"{column}_lo" in spec.columns and f"{column}_hi" in spec.columns
+    ]
+
+
+def _values(table: pa.Table, column: str) -> np.ndarray:
+    return np.asarray(
+        table.column(column).cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("build", [tiny_trace, None], ids=["tiny", "community"])
+def test_estimates_lie_in_their_intervals_and_shares_in_the_unit_interval(
+    spec: MetricSpec, build: Callable[[], Trace] | None, community: dict[str, pa.Table]
+) -> None:
+    """``lo <= estimate <= hi`` for every ``<name>, <name>_lo, <name>_hi``; shares in [0, 1]."""
+    result = run(spec, build() if build is not None else Trace(community))
+    if isinstance(result, str) or result.num_rows == 0:
+        return
+    for column, low, high in _interval_triples(spec):
+        estimate, lo, hi = (_values(result, c) for c in (column, low, high))
+        known = np.isfinite(estimate) & np.isfinite(lo) & np.isfinite(hi)
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(estimate[known]))
+        outside = (lo[known] > estimate[known] + tolerance) | (
+            estimate[known] > hi[known] + tolerance
+        )
+        assert not outside.any(), (
+            f"{column} outside [{low}, {high}] in {int(outside.sum())} row(s), e.g. "
+            f"{estimate[known][outside][0]} vs [{lo[known][outside][0]}, {hi[known][outside][0]}]"
+        )
+    for column in spec.share_columns:
+        values = _values(result, column)
+        values = values[np.isfinite(values)]
+        assert ((values >= -1e-12) & (values <= 1 + 1e-12)).all(), f"{column} outside [0, 1]"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_seed_use_is_as_declared(spec: MetricSpec, community: dict[str, pa.Table]) -> None:
+    """An unseeded metric gives the same table under any seed; a seeded one uses its seed."""
+    first = run(spec, Trace(community))
+    if isinstance(first, str):
+        return
+    reason = spec.missing(Trace(community))
+    assert reason is None
+    try:
+        other = spec(Trace(community), seed=SEED + 1)
+    except MetricSkipped:
+        pytest.fail("skipping must not depend on the seed")
+    if not spec.seeded:
+        assert_identical(first, other)
+        return
+    assert first.column_names == other.column_names
+    # The same rows (labels, counts) under another seed; only resampled numbers move.
+    assert first.num_rows == other.num_rows
+    if spec.name in SEED_NEUTRAL_ON_COMMUNITY:
+        return
+    third = spec(Trace(community), seed=SEED + 2)
+    assert not (first.equals(other) and first.equals(third)), "declared seeded, seed unused"
+
+
+#: Seeded metrics whose resampling has nothing to move on the generated community: one
+#: broker and six people with a unit (brokerage sampling and unit-label permutations),
+#: no adherence events, two supportive replies (every Gini replicate lands on the same
+#: percentiles).
+SEED_NEUTRAL_ON_COMMUNITY = frozenset(
+    {
+        "broker_formal_roles",
+        "brokerage",
+        "canonical_adherence",
+        "ei_index",
+        "emotion_work_distribution",
+    }
+)

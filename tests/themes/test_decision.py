@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,15 +75,18 @@ def test_wald_p_is_the_normal_test_with_the_interval_standard_error() -> None:
 
 
 def test_severity_follows_the_interval_against_the_practical_threshold() -> None:
-    threshold = THRESHOLDS["uptake_gap"]
+    kind = "newcomers_ignored"
+    threshold = THRESHOLDS[kind]
     beyond_large = decision(threshold.large + 0.1, threshold.large + 0.01, 0.9)
-    assert severity_for("uptake_gap", beyond_large) == "severe"
-    practical = decision(threshold.practical + 0.05, threshold.practical + 0.01, 0.9)
-    assert severity_for("uptake_gap", practical) == "moderate"
-    reaching_back = decision(threshold.practical + 0.05, 0.0, 0.5)
-    assert severity_for("uptake_gap", reaching_back) == "low"
-    small = decision(threshold.practical / 2, threshold.practical / 4, threshold.practical)
-    assert severity_for("uptake_gap", small) == "info"
+    assert severity_for(kind, beyond_large) == "severe"
+    large_point = decision(threshold.large + 0.01, threshold.practical + 0.01, 0.9)
+    assert severity_for(kind, large_point) == "moderate"
+    practical = decision(threshold.practical + 0.02, threshold.practical + 0.01, 0.9)
+    assert severity_for(kind, practical) == "low"
+    reaching_back = decision(threshold.large + 0.05, 0.0, 0.9)
+    assert severity_for(kind, reaching_back) == "info"
+    # Kinds that cannot show harm by design stay descriptive.
+    assert severity_for("uptake_gap", beyond_large) == "info"
     # A drop is oriented by ``concern``.
     drop = decision(-0.6, -0.8, -0.55)
     assert severity_for("chilling_leader", drop, concern=-1.0) == "severe"
@@ -118,3 +122,13 @@ def test_every_threshold_states_its_rationale() -> None:
         assert 0 < threshold.practical < threshold.large, kind
         assert threshold.min_n >= threshold.min_group >= 1, kind
         assert len(threshold.rationale) > 40, kind
+
+
+def test_the_documented_thresholds_are_the_ones_in_force() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "decisions.md").read_text("utf-8")
+    for kind, threshold in THRESHOLDS.items():
+        row = (
+            f"| `{kind}` | {threshold.scale} | {threshold.practical:.3g} | {threshold.large:.3g} "
+            f"| {threshold.min_n} | {threshold.min_group} | {threshold.ceiling} |"
+        )
+        assert row in text, f"docs/decisions.md does not state the {kind} threshold"

@@ -1,15 +1,17 @@
-"""Collect the findings of every registered rule and rank them by effect × confidence."""
+"""Collect the findings of every registered rule, control the false-discovery rate, rank them."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
-from undertow.diagnosis.results import Diagnosis, RuleFailure
+from undertow.diagnosis.results import Diagnosis, Family, RuleFailure
+from undertow.themes.decision import FDR_LEVEL, benjamini_hochberg
 from undertow.themes.registry import FINDING_RULES, SEVERITIES, THEMES, Finding
 
-__all__ = ["collect_findings", "rank_findings", "with_observation_caveat"]
+__all__ = ["Family", "collect_findings", "control_fdr", "rank_findings", "with_observation_caveat"]
 
 
 def _score(finding: Finding) -> float:
@@ -48,6 +50,65 @@ def rank_findings(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
+def control_fdr(
+    candidates: Iterable[Finding], *, level: float = FDR_LEVEL
+) -> tuple[list[Finding], Family]:
+    """Benjamini–Hochberg over every tested candidate; those above ``level`` are not raised.
+
+    Each tested finding gets its q-value and the family size in its decision, and
+    ``confidence = 1 - q``. Descriptive findings (``info`` without a test) pass as they
+    are. A p-value that is not a number counts as 1.
+
+    Examples
+    --------
+    >>> from undertow.themes.decision import Decision
+    >>> def make(kind, p):
+    ...     d = Decision(test="permutation", null="none", estimate=1.0, ci_low=0.5, ci_high=2.0,
+    ...                  p_value=p, n=10, unit="people")
+    ...     return Finding(theme="dominance", kind=kind, title=kind, statement="",
+    ...                    severity="low", n=10, effect=1.0, confidence=0.0, evidence=(),
+    ...                    caveat="", decision=d)
+    >>> kept, family = control_fdr([make("a", 0.001), make("b", 0.04), make("c", 0.9)])
+    >>> [f.kind for f in kept], family.size, family.withheld, round(kept[0].q_value, 3)
+    (['a'], 3, 2, 0.003)
+    """
+    candidates = list(candidates)
+    tested = [
+        index
+        for index, finding in enumerate(candidates)
+        if finding.decision is not None and finding.decision.tested
+    ]
+    p_values = []
+    for index in tested:
+        p = candidates[index].p_value
+        p_values.append(p if p is not None and math.isfinite(p) else 1.0)
+    q_values = benjamini_hochberg(p_values)
+    size = len(tested)
+    adjusted = dict(zip(tested, q_values, strict=True))
+    kept: list[Finding] = []
+    withheld: list[str] = []
+    for index, finding in enumerate(candidates):
+        if index not in adjusted:
+            kept.append(finding)
+            continue
+        q = adjusted[index]
+        decision = finding.decision
+        assert decision is not None  # noqa: S101 - tested findings carry a decision
+        finding = replace(finding, decision=decision.with_q(q, size), confidence=1.0 - q)
+        if q <= level:
+            kept.append(finding)
+        else:
+            withheld.append(finding.kind)
+    family = Family(
+        size=size,
+        level=level,
+        raised=size - len(withheld),
+        withheld=len(withheld),
+        withheld_kinds=tuple(sorted(withheld)),
+    )
+    return kept, family
+
+
 def with_observation_caveat(finding: Finding, caveat: str) -> Finding:
     """The finding with what the source could not record added to its caveat.
 
@@ -64,15 +125,24 @@ def with_observation_caveat(finding: Finding, caveat: str) -> Finding:
     return dataclasses.replace(finding, caveat=joined)
 
 
-def collect_findings(diagnosis: Diagnosis) -> tuple[list[Finding], list[RuleFailure]]:
-    """Run every registered finding rule on ``diagnosis``; a failing rule is recorded, not fatal.
+def _undecided(finding: Finding) -> bool:
+    """Whether a finding flags something (above ``info``) without a declared test."""
+    return finding.severity != "info" and (finding.decision is None or not finding.decision.tested)
 
-    Each finding's caveat ends with what the trace's sources could not record (its
-    observation model: reply-link coverage, unobservable outcomes, a tail outside the
-    coverage window), so the caveat fits the source rather than a fixed text.
+
+def collect_findings(
+    diagnosis: Diagnosis,
+) -> tuple[list[Finding], list[RuleFailure], Family]:
+    """Run every registered finding rule on ``diagnosis``, control the FDR, rank the findings.
+
+    A failing rule is recorded, not fatal; so is a rule that returns a finding above
+    ``info`` without a declared test (the finding is dropped). Each finding's caveat ends
+    with what the trace's sources could not record (its observation model: reply-link
+    coverage, unobservable outcomes, a tail outside the coverage window), so the caveat
+    fits the source rather than a fixed text.
     """
     observed = diagnosis.trace.observation.caveat()
-    findings: list[Finding] = []
+    candidates: list[Finding] = []
     failures: list[RuleFailure] = []
     for theme in THEMES:
         for rule in FINDING_RULES.get(theme, []):
@@ -88,5 +158,16 @@ def collect_findings(diagnosis: Diagnosis) -> tuple[list[Finding], list[RuleFail
                         RuleFailure(theme, name, "TypeError", "a rule returned a non-Finding")
                     )
                     break
-                findings.append(with_observation_caveat(finding, observed))
-    return rank_findings(findings), failures
+                if _undecided(finding):
+                    failures.append(
+                        RuleFailure(
+                            theme,
+                            name,
+                            "ValueError",
+                            f"{finding.kind} is {finding.severity} without a declared test",
+                        )
+                    )
+                    continue
+                candidates.append(with_observation_caveat(finding, observed))
+    kept, family = control_fdr(candidates)
+    return rank_findings(kept), failures, family

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from undertow.diagnosis.audit import Leak, audit_outputs
-from undertow.diagnosis.results import Diagnosis, finding_record
+from undertow.diagnosis.results import Diagnosis, family_record, finding_record
 from undertow.errors import UndertowError
 from undertow.model.writer import claim_folder, remove_leftovers, remove_owned, write_marker
 
@@ -144,6 +144,7 @@ def run_record(diagnosis: Diagnosis, timings: dict[str, float]) -> dict[str, Any
             for f in diagnosis.rule_failures
         ],
         "n_findings": len(diagnosis.findings),
+        "decision_family": family_record(diagnosis.family),
         "seconds": {key: round(value, 4) for key, value in sorted(timings.items())},
     }
 

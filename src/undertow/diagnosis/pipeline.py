@@ -283,7 +283,7 @@ def analyze(
 
         finding_task = bar.add_task("findings", total=1)
         mark = time.perf_counter()
-        diagnosis.findings, diagnosis.rule_failures = collect_findings(diagnosis)
+        diagnosis.findings, diagnosis.rule_failures, diagnosis.family = collect_findings(diagnosis)
         timings["findings"] = time.perf_counter() - mark
         bar.advance(finding_task)
 

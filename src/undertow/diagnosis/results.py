@@ -11,7 +11,7 @@ import pyarrow as pa
 from undertow.model.trace import Trace
 from undertow.themes.registry import THEMES, Finding, MetricSpec
 
-__all__ = ["Diagnosis", "MetricRun", "RuleFailure", "finding_record"]
+__all__ = ["Diagnosis", "Family", "MetricRun", "RuleFailure", "family_record", "finding_record"]
 
 Status = Literal["ok", "skipped", "failed"]
 
@@ -55,6 +55,32 @@ class RuleFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class Family:
+    """The run's family of decision tests and what false-discovery control kept.
+
+    Attributes
+    ----------
+    size
+        Decision tests in the run (every candidate finding with a p-value).
+    level
+        The q-value at or below which a finding is raised.
+    raised
+        Tested findings raised (q at or below ``level``).
+    withheld
+        Tested findings not raised (their tables remain in ``metrics/``).
+    withheld_kinds
+        Kinds of the withheld findings, sorted.
+    """
+
+    size: int
+    level: float
+    raised: int
+    withheld: int
+    withheld_kinds: tuple[str, ...]
+    method: str = "Benjamini-Hochberg"
+
+
 @dataclass
 class Diagnosis:
     """The result of :func:`undertow.analyze`, and the ``Results`` that finding rules read.
@@ -73,6 +99,8 @@ class Diagnosis:
     runs: dict[str, MetricRun] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     rule_failures: list[RuleFailure] = field(default_factory=list)
+    #: The run's family of decision tests (set when the findings are collected).
+    family: Family | None = None
     out: Any = None
     #: Files written and audited clean (empty when nothing was written).
     published: list[Any] = field(default_factory=list)
@@ -158,4 +186,38 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "at": finding.at,
         "direction": finding.direction,
         "details": _plain(dict(finding.details)),
+        "test": _decision_record(finding),
+    }
+
+
+def _decision_record(finding: Finding) -> dict[str, Any] | None:
+    decision = finding.decision
+    if decision is None:
+        return None
+    return {
+        "kind": decision.test,
+        "null": decision.null,
+        "estimate": _plain(decision.estimate),
+        "ci_low": _plain(decision.ci_low),
+        "ci_high": _plain(decision.ci_high),
+        "p_value": _plain(decision.p_value),
+        "q_value": _plain(decision.q_value),
+        "family_size": decision.family_size,
+        "n": decision.n,
+        "unit": decision.unit,
+        "n_smallest": decision.n_smallest,
+    }
+
+
+def family_record(family: Family | None) -> dict[str, Any] | None:
+    """The run's decision family as written to ``run.json`` and shown in the report."""
+    if family is None:
+        return None
+    return {
+        "method": family.method,
+        "level": family.level,
+        "size": family.size,
+        "raised": family.raised,
+        "withheld": family.withheld,
+        "withheld_kinds": list(family.withheld_kinds),
     }

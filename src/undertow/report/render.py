@@ -121,9 +121,37 @@ def _finding_view(finding: Finding, index: int) -> dict[str, Any]:
         if has_ci
         else None,
         "n_text": format_value(int(finding.n)),
+        "test_text": _test_text(finding),
         "subjects_text": ", ".join(finding.subjects[:8])
         + (f" and {len(finding.subjects) - 8} more" if len(finding.subjects) > 8 else ""),
     }
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _test_text(finding: Finding) -> str | None:
+    """The finding's declared test in one line: kind, p, q and the family it was adjusted in."""
+    decision = finding.decision
+    if decision is None or decision.p_value is None:
+        return None
+    parts = [f"{decision.test.replace('_', ' ')} test", f"p {_p(decision.p_value)}"]
+    if decision.q_value is not None:
+        parts.append(f"q {_p(decision.q_value)} (Benjamini–Hochberg over {decision.family_size})")
+    parts.append(f"n = {format_value(decision.n)} {decision.unit}")
+    return "; ".join(parts)
+
+
+def _family_text(diagnosis: Diagnosis) -> str | None:
+    family = diagnosis.family
+    if family is None or family.size == 0:
+        return None
+    return (
+        f"{family.size} decision tests in this run; findings are raised only at a "
+        f"Benjamini–Hochberg q ≤ {family.level:g}: {family.raised} raised, "
+        f"{family.withheld} not raised (their tables remain below)."
+    )
 
 
 def _trace_summary(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -332,6 +360,7 @@ def render_report(diagnosis: Diagnosis) -> str:
         summary=_trace_summary(diagnosis),
         opening=_opening(diagnosis, findings),
         findings=flagged,
+        family=_family_text(diagnosis),
         descriptive=descriptive,
         n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
         themes=themes,

@@ -16,14 +16,17 @@ null that test stands for, the estimate with its 95% interval, the p-value and t
 Every constant that decides a finding is in :data:`THRESHOLDS` (or named at the top of
 this module), with its rationale; ``docs/decisions.md`` lists them.
 
-Severity mapping (effects are oriented so that larger means more concern):
+Severity mapping (effects are oriented so that larger means more concern). An effect
+counts as practically relevant only when its whole 95% interval lies beyond the
+smallest effect size of interest, the *practical* threshold (a minimum-effect test;
+Lakens, Scheel & Isager 2018):
 
 - ``info``: the minimum-information rule fails (fewer units than the kind needs), or
-  the estimate is not beyond the practical threshold;
-- ``low``: the estimate is beyond the practical threshold but its interval reaches
-  back below it;
-- ``moderate``: the whole interval is beyond the practical threshold;
-- ``severe``: the whole interval is beyond the kind's *large* threshold.
+  the interval reaches back to effects smaller than the practical threshold, or the
+  kind cannot show harm by its design (its :attr:`Threshold.ceiling`);
+- ``low``: the whole interval is beyond the practical threshold;
+- ``moderate``: so is the interval, and the estimate is beyond the *large* threshold;
+- ``severe``: the whole interval is beyond the large threshold.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ FDR_LEVEL = 0.05
 _Z95 = 1.959963984540054
 
 Severity = Literal["info", "low", "moderate", "severe"]
+
+#: Severities from least to most concern.
+SEVERITY_ORDER: tuple[Severity, ...] = ("info", "low", "moderate", "severe")
 
 TestKind = Literal[
     "rewiring", "permutation", "placebo", "cluster_bootstrap", "exact", "model", "estimate"
@@ -151,6 +157,10 @@ class Threshold:
         Minimum information in the smallest group compared (``n_smallest``).
     rationale
         Why these values (and the citation, where a convention exists).
+    ceiling
+        The highest severity the kind can carry: ``info`` for measures that describe
+        power without showing that it limits knowledge creation (an unadjusted
+        comparison, a sign of deference).
     """
 
     scale: str
@@ -159,6 +169,7 @@ class Threshold:
     min_n: int
     min_group: int
     rationale: str
+    ceiling: Severity = "severe"
 
 
 #: Cohen's (1988) conventions for standardised differences, and Chen, Cohen & Chen
@@ -175,8 +186,8 @@ THRESHOLDS: dict[str, Threshold] = {
         large=0.15,
         min_n=200,
         min_group=50,
-        rationale="5 points of all replies above what the busiest person gets by chance is "
-        "a hub others must go through; 15 points means one person stands between the "
+        rationale="5 points of all replies above what the next busiest people receive is a "
+        "hub others must go through; 15 points means one person stands between the "
         "community and most of its answers. 200 replies, 50 to the person, before the share "
         "of one person is read at all.",
     ),
@@ -228,7 +239,9 @@ THRESHOLDS: dict[str, Threshold] = {
         large=math.log(3.47),
         min_n=100,
         min_group=20,
-        rationale=_CHEN + "; 20 messages in each group.",
+        rationale=_CHEN + "; 20 messages in each group. Strata control only for message "
+        "kind and year (novices may ask harder questions), so at most moderate.",
+        ceiling="moderate",
     ),
     "newcomers_ignored": Threshold(
         scale="return rate of replied newcomers minus ignored newcomers (proportion points)",
@@ -266,7 +279,10 @@ THRESHOLDS: dict[str, Threshold] = {
         min_n=60,
         min_group=30,
         rationale="Cohen's h of about 0.2 (small) at mid-range rates is 10 points; 20 points "
-        "is about h = 0.4. 30 contributions per group.",
+        "is about h = 0.4. 30 contributions per group. Unadjusted (leaders and core members "
+        "may simply contribute better), so never above info: the status-conditioned uptake "
+        "model carries the controls.",
+        ceiling="info",
     ),
     "unit_silos": Threshold(
         scale="E-I index below its permutation null mean (index points, -1 to 1)",
@@ -294,7 +310,9 @@ THRESHOLDS: dict[str, Threshold] = {
         min_n=10,
         min_group=10,
         rationale="Danescu-Niculescu-Mizil et al. (2012) report power gaps of 0.01-0.03 in "
-        "coordination. Deference is a sign of power, not of harm: at most moderate.",
+        "coordination. Deference describes power; it does not show that power limits "
+        "knowledge creation, so it is never above info.",
+        ceiling="info",
     ),
     "power_limits_knowledge": Threshold(
         scale="log odds ratio of a thread reaching an outcome (inverted: larger = fewer outcomes)",
@@ -305,9 +323,6 @@ THRESHOLDS: dict[str, Threshold] = {
         rationale=_CHEN + "; 50 outcome events (about 10 per model term).",
     ),
 }
-
-#: Kinds whose severity stops at ``moderate`` (signs of power, not of harm by themselves).
-AT_MOST_MODERATE = frozenset({"deference_to_power"})
 
 
 def severity_for(kind: str, decision: Decision, *, concern: float = 1.0) -> Severity:
@@ -327,11 +342,15 @@ def severity_for(kind: str, decision: Decision, *, concern: float = 1.0) -> Seve
     --------
     >>> d = Decision(test="cluster_bootstrap", null="no difference", estimate=0.3,
     ...              ci_low=0.25, ci_high=0.35, p_value=0.001, n=100, unit="threads")
-    >>> severity_for("uptake_gap", d)
+    >>> severity_for("newcomers_ignored", d)
     'severe'
-    >>> severity_for("uptake_gap", replace(d, ci_low=0.05))
+    >>> severity_for("newcomers_ignored", replace(d, ci_low=0.1))
+    'moderate'
+    >>> severity_for("newcomers_ignored", replace(d, estimate=0.1, ci_low=0.06))
     'low'
-    >>> severity_for("uptake_gap", replace(d, n=10))
+    >>> severity_for("newcomers_ignored", replace(d, ci_low=0.01))
+    'info'
+    >>> severity_for("newcomers_ignored", replace(d, n=10))
     'info'
     """
     threshold = THRESHOLDS[kind]
@@ -342,15 +361,15 @@ def severity_for(kind: str, decision: Decision, *, concern: float = 1.0) -> Seve
         return "info"
     point = concern * decision.estimate
     bound = min(concern * decision.ci_low, concern * decision.ci_high)
-    if not (math.isfinite(point) and math.isfinite(bound)):
+    if not (math.isfinite(point) and math.isfinite(bound)) or bound < threshold.practical:
         return "info"
-    if point < threshold.practical:
-        return "info"
-    if bound >= threshold.large and kind not in AT_MOST_MODERATE:
-        return "severe"
-    if bound >= threshold.practical:
-        return "moderate"
-    return "low"
+    severity: Severity = "low"
+    if bound >= threshold.large:
+        severity = "severe"
+    elif point >= threshold.large:
+        severity = "moderate"
+    ceiling = SEVERITY_ORDER.index(threshold.ceiling)
+    return SEVERITY_ORDER[min(SEVERITY_ORDER.index(severity), ceiling)]
 
 
 def wald_p(

@@ -149,12 +149,26 @@ class MetricSpec:
     source: str
     description: str
     chart: Chart | None = None
+    seeded: bool = False
     observes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """``theme/name``: where the table is written (``metrics/<theme>/<name>.parquet``)."""
         return f"{self.theme}/{self.name}"
+
+    @property
+    def share_columns(self) -> tuple[str, ...]:
+        """Columns that hold proportions (in [0, 1]): ``*_share`` and their interval bounds.
+
+        A share is a part of a whole by the naming convention; the contract test checks
+        every registered metric's shares lie in [0, 1].
+        """
+        return tuple(
+            c
+            for c in self.columns
+            if c.endswith(("_share", "_share_lo", "_share_hi")) and not c.startswith("excess_")
+        )
 
     def missing(self, trace: Trace) -> str | None:
         """The first unmet requirement's reason on ``trace``, or ``None``.
@@ -192,6 +206,7 @@ def metric(
     source: str,
     requires: Iterable[str] = ("messages",),
     chart: Chart | None = None,
+    seeded: bool = False,
     observes: Iterable[str] = (),
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
@@ -210,6 +225,10 @@ def metric(
         and non-empty; otherwise the pipeline skips the metric with the reason.
     chart
         How the report draws the table, if at all.
+    seeded
+        Whether the table depends on ``seed`` (bootstraps, permutations, sampling). An
+        unseeded metric gives the same table under every seed; the contract test checks
+        both declarations.
     observes
         Observation facts (``undertow.model.observation.FACTS``: ``rejections``,
         ``conversation``, ``reply_links``, ``appointments``) the quantity needs the
@@ -248,6 +267,7 @@ def metric(
             source=source,
             description=doc.splitlines()[0] if doc else name,
             chart=chart,
+            seeded=seeded,
             observes=observes,
         )
         return func

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import stats
 
+from undertow.themes.decision import Decision, severity_for
 from undertow.themes.divergence.workarounds import MIN_ADOPTERS, TOP_TERMS
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.wording import count, p_text
 
 __all__ = ["divergence_shift", "practice_divergence"]
@@ -81,18 +85,34 @@ def practice_divergence(results: Results) -> list[Finding]:
     if candidates.size == 0:
         return []
     best, rise, p_value = divergence_shift(periods, jsd, candidates)
-    if best < 0 or not (rise > 0.05 and p_value < 0.05):
+    if best < 0 or not math.isfinite(p_value):
         return []
     moment = pa.array([int(candidates[best])], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
     at = moment[0].as_py().date().isoformat()
-    severity: Severity = "moderate"
-    if rise > 0.15 and p_value < 0.01:
-        severity = "severe"
     workarounds = results.get("workaround_vocabulary")
     terms = workarounds.num_rows if workarounds is not None else 0
     position = int(np.searchsorted(periods, candidates[best]))
-    before = float(jsd[max(0, position - WINDOW_MONTHS) : position].mean())
-    after = float(jsd[position : position + WINDOW_MONTHS].mean())
+    months_before = jsd[max(0, position - WINDOW_MONTHS) : position]
+    months_after = jsd[position : position + WINDOW_MONTHS]
+    before, after = float(months_before.mean()), float(months_after.mean())
+    # Months as the resampled blocks: Welch's interval for the difference of the means.
+    se = math.sqrt(
+        months_before.var(ddof=1) / months_before.size
+        + months_after.var(ddof=1) / months_after.size
+    )
+    half = float(stats.t.ppf(0.975, min(months_before.size, months_after.size) - 1)) * se
+    decision = Decision(
+        test="permutation",
+        null="months exchangeable (the largest rise over the candidate dates in shuffled series)",
+        estimate=rise,
+        ci_low=rise - half,
+        ci_high=rise + half,
+        p_value=p_value,
+        n=int(table.num_rows),
+        unit="months",
+        n_smallest=int(min(months_before.size, months_after.size)),
+    )
+    severity = severity_for("practice_divergence", decision)
     return [
         Finding(
             theme="divergence",
@@ -115,12 +135,15 @@ def practice_divergence(results: Results) -> list[Finding]:
             n=int(table.num_rows),
             effect=rise * 5,
             confidence=1.0 - p_value,
+            decision=decision,
             evidence=("divergence/doc_divergence", "divergence/workaround_vocabulary"),
             caveat="Vocabulary also shifts with topics and people; a divergence in words is a "
             "sign, not proof, of a divergence in practice.",
             estimate=rise,
+            ci_low=decision.ci_low,
+            ci_high=decision.ci_high,
             null_model="months shuffled (permutation)",
             at=at,
-            direction="limits",
+            direction="limits" if rise > 0 else "neutral",
         )
     ]

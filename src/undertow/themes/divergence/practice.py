@@ -29,6 +29,7 @@ _SOURCE = "Canonical practice and its workarounds (Brown & Duguid 1991); Pembert
 
 
 @metric(
+    seeded=True,
     theme="divergence",
     columns=("year", "adherence_rate", "adherence_rate_lo", "adherence_rate_hi", "n", "n_people"),
     source=_SOURCE + "; review before merge as the documented process",
@@ -122,6 +123,7 @@ _NORM_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="divergence",
     columns=_NORM_COLUMNS,
     source=_SOURCE + "; legitimate peripheral participation (Lave & Wenger 1991)",

@@ -48,6 +48,7 @@ def messages_per_person(trace: Trace) -> np.ndarray:
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=CONCENTRATION_COLUMNS,
     source="Gini (standard mean-absolute-difference form); onion core (GrimoireLab); "

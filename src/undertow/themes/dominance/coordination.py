@@ -45,11 +45,11 @@ from undertow.features.function_words import (
 from undertow.features.standing import message_standing
 from undertow.features.text import message_own_words
 from undertow.model.trace import Trace
+from undertow.themes.decision import Decision, severity_for
 from undertow.themes.registry import (
     Chart,
     Finding,
     Results,
-    Severity,
     finding_rule,
     metric,
 )
@@ -388,6 +388,7 @@ _GROUP_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=_GROUP_COLUMNS,
     source="Danescu-Niculescu-Mizil, Lee, Pang & Kleinberg 2012 (Echoes of power)",
@@ -497,6 +498,7 @@ _GAP_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=_GAP_COLUMNS,
     source="Deference gap: Danescu-Niculescu-Mizil et al. 2012 (Echoes of power), "
@@ -600,11 +602,22 @@ def deference_to_power(results: Results) -> list[Finding]:
     if values is None:
         return []
     gap, lo, hi, p, n_people = values
-    if n_people < 5 or not (lo > 0 or hi < 0):
+    if n_people < 5:
         return []
     toward = "more" if gap > 0 else "less"
+    decision = Decision(
+        test="permutation",
+        null="people coordinate alike toward leaders and peers (sign-flip of each "
+        "person's difference)",
+        estimate=gap,
+        ci_low=min(lo, gap),
+        ci_high=max(hi, gap),
+        p_value=p,
+        n=int(n_people),
+        unit="people",
+    )
     # Deference is a sign of power, not by itself of harm: at most moderate.
-    severity: Severity = "moderate" if abs(gap) >= 0.03 and p < 0.01 else "low"
+    severity = severity_for("deference_to_power", decision)
     return [
         Finding(
             theme="leadership",
@@ -629,5 +642,6 @@ def deference_to_power(results: Results) -> list[Finding]:
             ci_high=hi,
             null_model="sign-flip permutation of within-person differences",
             direction="neutral",
+            decision=decision,
         )
     ]

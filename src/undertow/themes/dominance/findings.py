@@ -5,21 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.decision import Decision, severity_for
+from undertow.themes.dominance.replies import RUNNERS_UP
+from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.rows import complete as _complete
 from undertow.themes.rows import rows as _rows
+from undertow.themes.wording import p_text
 
 __all__ = ["concentrated_voice", "dominant_actor"]
-
-#: A person receiving at least this share of all replies is a hub worth examining.
-HUB_SHARE = 0.25
-#: So is one receiving at least :data:`HUB_MIN_SHARE` of the replies and this many times
-#: the share of the next person (one expert answering a help list: a hub by any reading).
-HUB_LEAD = 3.0
-HUB_MIN_SHARE = 0.1
-#: A relative drop in others' participation at least this large counts as large.
-LARGE_DROP = 0.3
-
 
 #: Smallest absolute differences that count as others going quiet, per silencing measure.
 MIN_DIFFERENCE = {
@@ -67,28 +60,36 @@ def _silencing_row(rows: list[dict[str, Any]], actor: str | None) -> dict[str, A
 
 @finding_rule(theme="dominance")
 def dominant_actor(results: Results) -> list[Finding]:
-    """A person capturing a large share of replies, with others going quiet when they enter.
+    """The top recipient of replies, tested against the people ranked just below them.
 
-    A hub is a person with at least :data:`HUB_SHARE` of all replies, or with at least
-    :data:`HUB_MIN_SHARE` and :data:`HUB_LEAD` times the share of anyone else.
+    The decision is the top recipient's excess share of all replies over the mean share
+    of the next :data:`~undertow.themes.dominance.replies.RUNNERS_UP` recipients (thread
+    bootstrap; one-sided p from the bootstrap SE). Severity follows the excess and its
+    interval (:func:`~undertow.themes.decision.severity_for`); ``severe`` also needs
+    others to go quiet after the person enters a thread (silencing interval below zero
+    by at least :data:`MIN_DIFFERENCE`), a busy helper alone is at most ``moderate``.
     """
     capture = _rows(results.get("reply_capture"))
-    if not capture:
+    top = next((r for r in capture if r["rank"] == 1 and _complete(r, "excess_p_value")), None)
+    if top is None or not _complete(
+        top, "reply_share", "reply_share_lo", "reply_share_hi", "excess_share"
+    ):
         return []
-    # Published tables are sorted by their columns, not by share: pick the maximum.
-    ranked = [r for r in capture if r["reply_share"] is not None]
-    if not ranked:
-        return []
-    top = min(ranked, key=lambda r: (-float(r["reply_share"]), str(r["person_id"])))
     share = float(top["reply_share"])
-    share_lo = top["reply_share_lo"]
-    share_lo = share if share_lo is None or math.isnan(share_lo) else float(share_lo)
-    others = [float(r["reply_share"]) for r in ranked if r is not top]
-    runner_up = max(others, default=0.0)
-    leads = share >= HUB_MIN_SHARE and share >= HUB_LEAD * runner_up
-    if share < HUB_SHARE and not leads:
-        return []
+    share_lo, share_hi = float(top["reply_share_lo"]), float(top["reply_share_hi"])
     person = str(top["person_id"])
+    decision = Decision(
+        test="cluster_bootstrap",
+        null=f"the top recipient receives no larger share of replies than the next "
+        f"{RUNNERS_UP} recipients on average (threads resampled)",
+        estimate=float(top["excess_share"]),
+        ci_low=float(top["excess_share_lo"]),
+        ci_high=float(top["excess_share_hi"]),
+        p_value=float(top["excess_p_value"]),
+        n=int(top["n"]),
+        unit="replies",
+        n_smallest=int(top["replies_received"]),
+    )
     silencing = _silencing_row(_rows(results.get("silencing")), person)
     ignored = {(r["dimension"], r["group"]): r for r in _rows(results.get("ignored_rate"))}
     silenced = (
@@ -108,17 +109,16 @@ def dominant_actor(results: Results) -> list[Finding]:
         and regulars is not None
         and newcomers["ignored_rate_lo"] > regulars["ignored_rate_hi"]
     )
-    severity: Severity
-    if silenced and drop >= LARGE_DROP and silencing is not None and silencing["n_with"] >= 10:
-        severity = "severe"
-    elif silenced or neglect:
+    severity = severity_for("dominant_actor", decision)
+    if severity == "severe" and not silenced:
         severity = "moderate"
-    else:
-        severity = "low"
+    runners_up = share - decision.estimate
     parts = [
-        f"{person} receives {share:.0%} of all replies "
-        f"(95% CI {share_lo:.0%}–{float(top['reply_share_hi'] or share):.0%}, "
-        f"n = {top['n']} replies)."
+        f"{person} receives {share:.1%} of all replies (95% CI {share_lo:.1%}–{share_hi:.1%}, "
+        f"n = {top['n']} replies), {decision.estimate * 100:.1f} points more than the next "
+        f"{RUNNERS_UP} most-replied people on average ({runners_up:.1%}; excess 95% CI "
+        f"{decision.ci_low * 100:.1f} to {decision.ci_high * 100:.1f} points, "
+        f"{p_text(float(top['excess_p_value']))})."
     ]
     if silencing is not None:
         label = _LABELS[silencing["measure"]].format(with_actor=silencing["with_actor"])
@@ -137,7 +137,8 @@ def dominant_actor(results: Results) -> list[Finding]:
             f"{newcomers['ignored_rate']:.0%} of newcomers' first thread starts get no reply "
             f"(n = {newcomers['n']})."
         )
-    confidence = 0.95 if silenced else (0.8 if neglect else 0.5)
+    # A hub that is not established (info) makes no claim about knowledge creation.
+    limits = severity in ("moderate", "severe") or (severity == "low" and (silenced or neglect))
     return [
         Finding(
             theme="dominance",
@@ -145,22 +146,31 @@ def dominant_actor(results: Results) -> list[Finding]:
             title=f"{person} captures {share:.0%} of the replies",
             statement=" ".join(parts),
             severity=severity,
-            n=int(top["n"]),
-            effect=max(drop, share),
-            confidence=confidence,
+            n=decision.n,
+            effect=decision.estimate,
+            confidence=1.0 - decision.p_value if decision.p_value is not None else 0.0,
             evidence=("dominance/reply_capture", "dominance/silencing", "dominance/ignored_rate"),
             caveat=(
                 "A single very active helper is normal in healthy communities; the concern is "
-                "the drop in others' participation after this person enters, which is "
-                "observational (they may join threads that were ending anyway)."
+                "that answers go through one person, and the drop in others' participation "
+                "after they enter, which is observational (they may join threads that were "
+                "ending anyway)."
             ),
-            estimate=share,
-            ci_low=share_lo,
-            ci_high=top["reply_share_hi"],
-            null_model="matched threads without dominant actors, split at the same depth",
+            estimate=decision.estimate,
+            ci_low=decision.ci_low,
+            ci_high=decision.ci_high,
+            null_model=decision.null,
             subjects=(person,),
-            direction="limits" if silenced or neglect else "neutral",
-            details={"others_drop": drop, "newcomers_neglected": neglect},
+            direction="limits" if limits else "neutral",
+            details={
+                "reply_share": share,
+                "reply_share_lo": share_lo,
+                "reply_share_hi": share_hi,
+                "others_drop": drop,
+                "silenced": silenced,
+                "newcomers_neglected": neglect,
+            },
+            decision=decision,
         )
     ]
 

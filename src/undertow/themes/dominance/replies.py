@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from scipy import sparse
+from scipy import sparse, stats
 
 from undertow.features.bootstrap import bootstrap_ratio_ci, bootstrap_weights, percentile_interval
 from undertow.features.standing import message_standing
@@ -17,6 +17,11 @@ __all__ = ["ignored_rate", "reply_capture", "thread_replied"]
 #: People whose capture share gets a bootstrap CI (the top of the ranking).
 CI_TOP = 50
 
+#: Recipients ranked just below the top whose mean share stands for what a busy member
+#: receives: the null the top recipient is tested against. Four keep the comparison
+#: stable when two or three people share the answering.
+RUNNERS_UP = 4
+
 CAPTURE_COLUMNS = (
     "person_id",
     "rank",
@@ -24,6 +29,10 @@ CAPTURE_COLUMNS = (
     "reply_share",
     "reply_share_lo",
     "reply_share_hi",
+    "excess_share",
+    "excess_share_lo",
+    "excess_share_hi",
+    "excess_p_value",
     "n",
 )
 
@@ -34,6 +43,7 @@ def _is_reply_to_other(arrays: MessageArrays) -> np.ndarray:
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=CAPTURE_COLUMNS,
     source="Reply capture (share of replies received), cf. Joyce & Kraut 2006",
@@ -45,11 +55,20 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
     A reply counts for the author of the message it answers; self-replies are left
     out. The top :data:`CI_TOP` people get a bootstrap CI resampling threads.
 
+    The top recipient is tested against the null that they receive no more than the
+    people ranked just below them (the mean share of the next :data:`RUNNERS_UP`): their
+    *excess share* (own share minus that mean) gets a thread-bootstrap CI and a
+    one-sided p-value from the bootstrap standard error (the same replicates as the
+    shares, so the identities stay fixed and ranking does not inflate the excess).
+
     Returns
     -------
     pyarrow.Table
         ``person_id, rank, replies_received, reply_share, reply_share_lo,
-        reply_share_hi, n`` (``n`` = all replies), people who received at least one reply.
+        reply_share_hi, excess_share, excess_share_lo, excess_share_hi,
+        excess_p_value, n`` (``n`` = all replies), people who received at least one
+        reply; the ``excess_*`` columns only on rank 1 (null elsewhere, and when fewer
+        than two people received replies).
 
     Examples
     --------
@@ -68,6 +87,7 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
     share = received[order] / total if total else np.zeros(order.size)
     lo = np.full(order.size, np.nan)
     hi = np.full(order.size, np.nan)
+    excess = np.full((4, order.size), np.nan)
     top = order[:CI_TOP]
     if top.size:
         # Threads × top-people matrix of replies received; each replicate reweights threads.
@@ -101,6 +121,8 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
         stacked = np.concatenate(replicates)
         for j in range(top.size):
             lo[j], hi[j] = percentile_interval(stacked[:, j])
+        if top.size >= 2:
+            excess[:, 0] = _excess_over_runners_up(share[: top.size], stacked)
     return pa.table(
         {
             "person_id": arrays.people.take(pa.array(order, pa.int64())),
@@ -109,9 +131,39 @@ def reply_capture(trace: Trace, *, seed: int = 0) -> pa.Table:
             "reply_share": pa.array(share, pa.float64()),
             "reply_share_lo": pa.array(lo, pa.float64()),
             "reply_share_hi": pa.array(hi, pa.float64()),
+            "excess_share": pa.array(excess[0], pa.float64(), from_pandas=True),
+            "excess_share_lo": pa.array(excess[1], pa.float64(), from_pandas=True),
+            "excess_share_hi": pa.array(excess[2], pa.float64(), from_pandas=True),
+            "excess_p_value": pa.array(excess[3], pa.float64(), from_pandas=True),
             "n": pa.array(np.full(order.size, total), pa.int64()),
         }
     )
+
+
+def _excess_over_runners_up(share: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+    """The top share minus the runners-up's mean: estimate, CI, one-sided p (bootstrap SE).
+
+    ``share`` holds the ranked shares, ``replicates`` their bootstrap replicates (one
+    column per ranked person).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> reps = np.column_stack([rng.normal(0.3, 0.01, 500), rng.normal(0.05, 0.01, 500)])
+    >>> out = _excess_over_runners_up(np.array([0.3, 0.05]), reps)
+    >>> round(float(out[0]), 2), bool(out[1] <= out[0] <= out[2]), bool(out[3] < 0.001)
+    (0.25, True, True)
+    """
+    others = slice(1, 1 + RUNNERS_UP)
+    estimate = float(share[0] - share[others].mean())
+    draws = replicates[:, 0] - replicates[:, others].mean(axis=1)
+    low, high = percentile_interval(draws)
+    # The percentile interval of a difference of shares can miss the plug-in estimate
+    # when the replicates are skewed; the reported interval always contains it.
+    low, high = min(low, estimate), max(high, estimate)
+    spread = float(np.nanstd(draws, ddof=1))
+    p_value = float(stats.norm.sf(estimate / spread)) if spread > 0 else float("nan")
+    return np.array([estimate, low, high, p_value])
 
 
 def thread_replied(arrays: MessageArrays) -> np.ndarray:
@@ -145,6 +197,7 @@ IGNORED_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=IGNORED_COLUMNS,
     source="Ignored rate of thread starts by status (Joyce & Kraut 2006; Arguello et al. 2006)",

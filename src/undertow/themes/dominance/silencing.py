@@ -42,6 +42,7 @@ def dominant_messages(arrays: MessageArrays) -> np.ndarray:
 
 
 @metric(
+    seeded=True,
     theme="dominance",
     columns=ENTRY_COLUMNS,
     source="Silencing after a dominant actor's entry (within-thread before/after vs "

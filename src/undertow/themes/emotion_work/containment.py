@@ -36,6 +36,7 @@ _SOURCE = (
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_RATE_COLUMNS,
     source=_SOURCE,
@@ -183,6 +184,7 @@ _RESOLUTION_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_RESOLUTION_COLUMNS,
     source=_SOURCE + "; resolution as knowledge creation (K)",

@@ -30,6 +30,7 @@ _COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_COLUMNS,
     source="Display rules and emotional labour (Hochschild 1983; Ekman & Friesen 1969); "

@@ -96,6 +96,7 @@ _DISTRIBUTION_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_DISTRIBUTION_COLUMNS,
     source=_SOURCE,
@@ -182,6 +183,7 @@ _GROUP_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_GROUP_COLUMNS,
     source=_SOURCE,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 
+from undertow.themes.decision import Decision, severity_for, wald_p
 from undertow.themes.divergence.findings import divergence_shift
 from undertow.themes.emotion_work.distribution import carers
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
-from undertow.themes.wording import count, finite, numbers
+from undertow.themes.registry import Finding, Results, finding_rule
+from undertow.themes.wording import count, finite, numbers, p_text
 
 __all__ = ["emotion_work_concentrated", "uncontained_emotion"]
 
-#: Episodes needed before containment is judged at all.
-MIN_EPISODES = 20
-#: Episodes needed before uncontained emotion can be called severe.
-MIN_SEVERE_EPISODES = 50
-#: Supportive replies needed, in the whole trace, before their distribution is judged and
-#: before a lack of containment means anything (a commit log has no support language).
+#: Supportive replies needed, in the whole trace, before a lack of containment means
+#: anything (a commit log has no support language).
 MIN_SUPPORT = 20
 #: Threads needed on each side (contained, uncontained) before the resolution link is read.
 MIN_LINK_THREADS = 10
@@ -31,10 +30,10 @@ MIN_CARER_SUPPORT_SHARE = 0.2
 def emotion_work_concentrated(results: Results) -> list[Finding]:
     """A few carers give most of the support, far beyond their share of the talk.
 
-    Silent below ``MIN_SUPPORT`` (20) supportive replies or 10 repliers, or when the
-    carers give less than ``MIN_CARER_SUPPORT_SHARE`` (20%) of all support. Severe only with
-    at least 50 supportive replies, carers giving 2.5 times their share of the talk and a
-    support Gini whose lower 95% bound is at least 0.6 and above the Gini of messages.
+    Claimed when a few carers (at most 3, or 10% of repliers) give at least
+    :data:`MIN_CARER_SUPPORT_SHARE` of all support. The decision is the Gini of support
+    minus the Gini of messages across repliers (people-bootstrap interval of the
+    support Gini; one-sided test that support is no more concentrated than talk).
     """
     table = results.get("emotion_work_distribution")
     if table is None or table.num_rows == 0:
@@ -55,21 +54,29 @@ def emotion_work_concentrated(results: Results) -> list[Finding]:
     if values is None:
         return []
     n_supportive, n, n_carers, support_share, message_share, gini, lo, hi, message_gini = values
-    if n_supportive < MIN_SUPPORT or n < 10 or n_carers < 1:
-        return []
-    if support_share < MIN_CARER_SUPPORT_SHARE:
+    if n_carers < 1 or support_share < MIN_CARER_SUPPORT_SHARE:
         # A carer giving 4% of the support is no concentration, whatever their ratio.
         return []
-    ratio = support_share / message_share if message_share > 0 else float("inf")
-    few = n_carers <= max(3, 0.1 * n)
-    if not (few and ratio >= 1.5 and lo > message_gini):
+    if n_carers > max(3, 0.1 * n):
         return []
-    severity: Severity = "moderate"
-    if ratio >= 2.5 and lo >= 0.6 and n_supportive >= 50:
-        severity = "severe"
+    p_value = wald_p(gini, lo, hi, null=message_gini, alternative="greater")
+    if not math.isfinite(p_value):
+        return []
     subjects = tuple(carers(results.trace))
     if not subjects:
         return []
+    decision = Decision(
+        test="cluster_bootstrap",
+        null="support is no more concentrated across repliers than messages are (people resampled)",
+        estimate=gini - message_gini,
+        ci_low=min(lo, gini) - message_gini,
+        ci_high=max(hi, gini) - message_gini,
+        p_value=p_value,
+        n=int(n_supportive),
+        unit="supportive replies",
+        n_smallest=int(n),
+    )
+    ratio = support_share / message_share if message_share > 0 else float("inf")
     talk = (
         f"writing {message_share:.0%} of the messages"
         if message_share >= 0.005
@@ -89,23 +96,26 @@ def emotion_work_concentrated(results: Results) -> list[Finding]:
                 f"{'gives' if n_carers == 1 else 'give'} {support_share:.0%} of all "
                 f"{count(int(n_supportive), 'supportive reply', 'supportive replies')} while "
                 f"{talk}; the Gini of support is {gini:.2f} (95% CI {lo:.2f}-{hi:.2f}) "
-                f"against {message_gini:.2f} for messages."
+                f"against {message_gini:.2f} for messages ({p_text(p_value)})."
             ),
-            severity=severity,
+            severity=severity_for("emotion_work_concentrated", decision),
             n=int(n_supportive),
-            effect=min(ratio, 10.0) - 1.0,
-            confidence=0.95,
+            effect=decision.estimate,
+            confidence=1.0 - p_value,
             evidence=(
                 "emotion_work/emotion_work_distribution",
                 "emotion_work/emotion_work_by_group",
             ),
             caveat="Support is detected from explicit phrases; quiet, practical help (a fix, a "
             "link) is not counted as emotion work.",
-            estimate=gini,
-            ci_low=lo,
-            ci_high=hi,
+            estimate=decision.estimate,
+            ci_low=decision.ci_low,
+            ci_high=decision.ci_high,
+            null_model=decision.null,
             subjects=subjects,
-            direction="limits",
+            direction="limits" if decision.estimate > 0 else "neutral",
+            details={"support_to_talk_ratio": min(ratio, 1e6), "support_gini": gini},
+            decision=decision,
         )
     ]
 
@@ -114,35 +124,43 @@ def emotion_work_concentrated(results: Results) -> list[Finding]:
 def uncontained_emotion(results: Results) -> list[Finding]:
     """Distress goes without a supportive reply, and uncontained threads are not resolved.
 
-    Silent with fewer than ``MIN_EPISODES`` (20) episodes, or when the whole trace has
-    fewer than ``MIN_SUPPORT`` (20) supportive replies (nobody there writes support in
-    words, so missing support says nothing about containment), or when the upper 95%
-    bound of the containment rate reaches 0.5. Moderate when contained threads are
-    resolved more often (odds-ratio CI above 1, with ``MIN_LINK_THREADS`` (10) threads on
-    each side and ``MIN_LINK_CELL`` (5) in each cell of the 2x2 table); severe only when,
-    in addition, there are ``MIN_SEVERE_EPISODES`` (50) episodes, the upper bound of
-    containment is below 0.3 and the odds ratio is at least 2.
+    Silent when the whole trace has fewer than :data:`MIN_SUPPORT` supportive replies
+    (nobody there writes support in words, so missing support says nothing about
+    containment). The decision is half minus the containment rate (one-sided
+    cluster-bootstrap test that fewer than half of the episodes are contained);
+    ``severe`` also needs contained threads to be resolved more often (odds-ratio CI
+    above 1, with :data:`MIN_LINK_THREADS` threads on each side and
+    :data:`MIN_LINK_CELL` in each cell of the 2x2 table).
     """
     table = results.get("containment_rate")
     if table is None or table.num_rows == 0:
         return []
     row = table.to_pylist()[0]
     values = numbers(row, "n", "containment_rate", "containment_rate_lo", "containment_rate_hi")
-    if values is None or values[0] < MIN_EPISODES:
+    if values is None or _supportive_replies(results) < MIN_SUPPORT:
         return []
     n, rate, rate_lo, rate_hi = values
-    if _supportive_replies(results) < MIN_SUPPORT or rate_hi >= 0.5:
+    p_value = wald_p(rate, rate_lo, rate_hi, null=0.5, alternative="less")
+    if not math.isfinite(p_value):
         return []
+    decision = Decision(
+        test="cluster_bootstrap",
+        null="at least half of the emotional episodes are contained (threads resampled)",
+        estimate=0.5 - rate,
+        ci_low=0.5 - max(rate_hi, rate),
+        ci_high=0.5 - min(rate_lo, rate),
+        p_value=p_value,
+        n=int(n),
+        unit="episodes",
+    )
     odds, link = _resolution_link(results)
     linked = odds is not None and odds[1] > 1
     at, drop = _containment_drop(results)
     if at is not None:
         link += f" Containment fell by {drop * 100:.0f} percentage points from {at}."
-    severity: Severity = "low"
-    if linked:
+    severity = severity_for("uncontained_emotion", decision)
+    if severity == "severe" and not linked:
         severity = "moderate"
-    if linked and odds is not None and odds[0] >= 2 and rate_hi < 0.3 and n >= MIN_SEVERE_EPISODES:
-        severity = "severe"
     return [
         Finding(
             theme="emotion_work",
@@ -151,21 +169,23 @@ def uncontained_emotion(results: Results) -> list[Finding]:
             statement=(
                 f"Only {rate:.0%} of {count(int(n), 'emotional episode')} (95% CI "
                 f"{rate_lo:.0%}-{rate_hi:.0%}) got a supportive reply and a recovery of tone "
-                "within the thread." + link
+                f"within the thread ({p_text(p_value)} against half)." + link
             ),
             severity=severity,
             n=int(n),
-            effect=1.0 - rate,
-            confidence=0.95,
+            effect=decision.estimate,
+            confidence=1.0 - p_value,
             evidence=("emotion_work/containment_rate", "emotion_work/containment_and_resolution"),
             caveat="Episodes and support are detected from wording; support given off-list "
             "or in another thread is invisible here.",
             estimate=rate,
             ci_low=rate_lo,
             ci_high=rate_hi,
-            direction="limits",
+            null_model=decision.null,
+            direction="limits" if rate < 0.5 else "neutral",
             # The agreed finding carries no date; the month containment fell is a detail.
             details={"containment_fell_at": at} if at is not None else {},
+            decision=decision,
         )
     ]
 

@@ -45,6 +45,7 @@ def _hostile_replies(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
 
 
 @metric(
+    seeded=True,
     theme="emotion_work",
     columns=_TARGET_COLUMNS,
     source=_SOURCE,

@@ -23,6 +23,7 @@ _CELLS = 4_000_000
 
 
 @metric(
+    seeded=True,
     theme="formal_vs_emergent",
     columns=COLUMNS,
     source="Krackhardt 1988 (QAP); Krackhardt & Hanson 1993",

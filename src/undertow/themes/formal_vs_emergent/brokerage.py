@@ -123,6 +123,7 @@ COLUMNS = ("unit", *BROKER_ROLES, "sampled", "n", "n_people")
 
 
 @metric(
+    seeded=True,
     theme="formal_vs_emergent",
     columns=COLUMNS,
     source="Gould & Fernandez 1989, brokerage roles",
@@ -183,6 +184,7 @@ FORMAL_COLUMNS = ("group", "formal_share", "mean_brokerage", "n", "n_people")
 
 
 @metric(
+    seeded=True,
     theme="formal_vs_emergent",
     columns=FORMAL_COLUMNS,
     source="Gould & Fernandez 1989; brokers vs formal roles",

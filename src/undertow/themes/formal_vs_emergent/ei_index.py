@@ -94,6 +94,7 @@ def _label_dtype(n_units: int) -> type[np.signedinteger]:
 
 
 @metric(
+    seeded=True,
     theme="formal_vs_emergent",
     columns=COLUMNS,
     source="Krackhardt & Stern 1988, E-I index; label-permutation null",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
+from undertow.themes.decision import Decision, severity_for
+from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.rows import complete as _complete
 from undertow.themes.rows import rows as _rows
 
@@ -21,13 +22,22 @@ def unit_silos(results: Results) -> list[Finding]:
     qap = [
         q for q in _rows(results.get("qap_correlation")) if _complete(q, "correlation", "p_value")
     ]
-    beyond = row["p_value"] is not None and row["p_value"] <= 0.05
     inward = row["ei_index"] < row["null_mean"]
-    severity: Severity = (
-        "moderate"
-        if beyond and inward and row["ei_index"] <= -0.5
-        else ("low" if beyond and inward else "info")
+    excess = float(row["ei_index"] - row["null_mean"])
+    # The permutation interval: the index minus the null's 95% range around its mean.
+    decision = Decision(
+        test="permutation",
+        null="unit labels exchangeable among people (labels shuffled)",
+        estimate=excess,
+        ci_low=min(excess, float(row["ei_index"] - row["null_hi"])),
+        ci_high=max(excess, float(row["ei_index"] - row["null_lo"])),
+        p_value=float(row["p_value"]),
+        n=int(row["n"]),
+        unit="reply ties",
+        n_smallest=int(row["n_people"]),
     )
+    severity = severity_for("unit_silos", decision, concern=-1.0)
+    beyond = severity != "info"
     statement = (
         f"The E-I index of reply ties across formal units is {row['ei_index']:+.2f} "
         f"(random unit labels: {row['null_mean']:+.2f}, 95% range {row['null_lo']:+.2f} to "
@@ -50,14 +60,17 @@ def unit_silos(results: Results) -> list[Finding]:
             statement=statement,
             severity=severity,
             n=int(row["n"]),
-            effect=abs(float(row["ei_index"] - row["null_mean"])),
+            effect=abs(excess),
             confidence=1.0 - float(row["p_value"]),
             evidence=("formal_vs_emergent/ei_index", "formal_vs_emergent/qap_correlation"),
             caveat="Units may map onto topics (a subsystem's list); inward ties can be "
             "specialisation rather than a barrier.",
             estimate=float(row["ei_index"]),
+            ci_low=float(row["ei_index"]) + decision.ci_low - excess,
+            ci_high=float(row["ei_index"]) + decision.ci_high - excess,
             null_model="unit labels shuffled among people (up to 1,000 permutations)",
             direction="limits" if inward and beyond else "neutral",
+            decision=decision,
         )
     ]
 

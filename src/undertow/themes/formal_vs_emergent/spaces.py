@@ -33,6 +33,7 @@ COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="formal_vs_emergent",
     columns=COLUMNS,
     source="Official vs emergent spaces (Brown & Duguid 1991; Wenger 1998)",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from undertow.themes.registry import Finding, Results, Severity, finding_rule
+import math
+
+from undertow.themes.decision import Decision, severity_for, wald_p
+from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.rows import complete as _complete
 from undertow.themes.rows import rows as _rows
+from undertow.themes.wording import p_text
 
 __all__ = ["knowledge_creation", "uptake_gap"]
 
@@ -70,7 +74,12 @@ def knowledge_creation(results: Results) -> list[Finding]:
 
 @finding_rule(theme="knowledge")
 def uptake_gap(results: Results) -> list[Finding]:
-    """Contributions of formal leaders or core members taken up more often than others'."""
+    """Contributions of formal leaders or core members taken up more often than others'.
+
+    One decision per comparison: the difference of uptake rates, with the MOVER
+    interval from the two groups' bootstrap intervals (Zou & Donner 2008) and the
+    two-sided Wald test with the standard error that interval implies.
+    """
     rows = {r["group"]: r for r in _rows(results.get("contribution_uptake"))}
     findings = []
     for high, low, label in (
@@ -84,8 +93,27 @@ def uptake_gap(results: Results) -> list[Finding]:
         if not (_complete(a, *needed) and _complete(b, *needed)):
             continue  # a suppressed (small) group: no comparison to state
         gap = float(a["uptake_rate"] - b["uptake_rate"])
-        clear = a["uptake_rate_lo"] > b["uptake_rate_hi"]
-        severity: Severity = "moderate" if clear and gap >= 0.2 else ("low" if clear else "info")
+        gap_lo = gap - math.hypot(
+            a["uptake_rate"] - a["uptake_rate_lo"], b["uptake_rate_hi"] - b["uptake_rate"]
+        )
+        gap_hi = gap + math.hypot(
+            a["uptake_rate_hi"] - a["uptake_rate"], b["uptake_rate"] - b["uptake_rate_lo"]
+        )
+        p_value = wald_p(gap, gap_lo, gap_hi)
+        if not math.isfinite(p_value):
+            continue
+        decision = Decision(
+            test="cluster_bootstrap",
+            null=f"contributions by {label} and by others are taken up equally often",
+            estimate=gap,
+            ci_low=gap_lo,
+            ci_high=gap_hi,
+            p_value=p_value,
+            n=int(a["n"] + b["n"]),
+            unit="contributions",
+            n_smallest=int(min(a["n"], b["n"])),
+        )
+        severity = severity_for("uptake_gap", decision)
         findings.append(
             Finding(
                 theme="knowledge",
@@ -97,17 +125,23 @@ def uptake_gap(results: Results) -> list[Finding]:
                     f"{a['uptake_rate']:.0%} of contributions by {label} are taken up "
                     f"(95% CI {a['uptake_rate_lo']:.0%}–{a['uptake_rate_hi']:.0%}, "
                     f"n = {a['n']}) vs {b['uptake_rate']:.0%} for others "
-                    f"({b['uptake_rate_lo']:.0%}–{b['uptake_rate_hi']:.0%}, n = {b['n']})."
+                    f"({b['uptake_rate_lo']:.0%}–{b['uptake_rate_hi']:.0%}, n = {b['n']}); "
+                    f"difference {gap * 100:+.0f} points (95% CI {gap_lo * 100:+.0f} to "
+                    f"{gap_hi * 100:+.0f}, {p_text(p_value)})."
                 ),
                 severity=severity,
-                n=int(a["n"] + b["n"]),
+                n=decision.n,
                 effect=abs(gap),
-                confidence=0.95 if clear else 0.5,
+                confidence=1.0 - p_value,
                 evidence=("knowledge/contribution_uptake", "dominance/status_uptake"),
                 caveat="Unadjusted: leaders' and core members' contributions may simply be "
                 "better; see the status-conditioned uptake model for controls.",
                 estimate=gap,
-                direction="limits" if clear and gap > 0 else "neutral",
+                ci_low=gap_lo,
+                ci_high=gap_hi,
+                null_model=decision.null,
+                direction="limits" if severity != "info" and gap > 0 else "neutral",
+                decision=decision,
             )
         )
     return findings

@@ -278,6 +278,7 @@ def idea_uptake(trace: Trace, *, seed: int = 0) -> pa.Table:
 
 
 @metric(
+    seeded=True,
     theme="knowledge",
     columns=(
         "n_terms",

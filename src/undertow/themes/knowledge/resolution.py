@@ -71,6 +71,7 @@ def thread_resolved(trace: Trace) -> tuple[np.ndarray, np.ndarray]:
 
 
 @metric(
+    seeded=True,
     theme="knowledge",
     columns=COLUMNS,
     source="Thread resolution (cf. Stack Exchange accepted answers; CHAOSS issue resolution)",

@@ -19,6 +19,7 @@ COLUMNS = ("group", "uptake_rate", "uptake_rate_lo", "uptake_rate_hi", "n", "n_p
 
 
 @metric(
+    seeded=True,
     theme="knowledge",
     columns=COLUMNS,
     source="Contribution uptake (accepted, merged, applied, replied-to-and-built-on)",

@@ -42,6 +42,7 @@ def odds_ratio(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=COLUMNS,
     source="Agenda setting: reply odds by the starter's formal status",

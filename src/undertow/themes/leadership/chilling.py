@@ -14,6 +14,7 @@ __all__ = ["chilling_effect"]
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=ENTRY_COLUMNS,
     source="Within-thread before/after a leader's first message vs matched leaderless threads",

@@ -91,6 +91,7 @@ def _median_replicates(
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=COLUMNS,
     source="Reply-latency asymmetry toward formal leaders (deference gap, T2)",

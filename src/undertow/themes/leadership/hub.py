@@ -21,6 +21,7 @@ HUB_COLUMNS = ("measure", "leader_share", "leader_share_lo", "leader_share_hi", 
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=HUB_COLUMNS,
     source="Facilitator-centric pattern (SNAPP; Dawson 2010)",
@@ -163,6 +164,7 @@ def _pair_centralisation(u: np.ndarray, v: np.ndarray, n_nodes: int) -> tuple[fl
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=CENTRALISATION_COLUMNS,
     source="Freeman degree centralisation; degree-preserving rewiring null (Maslov & Sneppen 2002)",
@@ -291,9 +293,12 @@ APPOINTMENT_COLUMNS = (
     "centralisation_before",
     "centralisation_after",
     "change",
+    "change_lo",
+    "change_hi",
     "leader_degree_share_before",
     "leader_degree_share_after",
     "placebo_p_value",
+    "n_placebo",
     "n",
 )
 
@@ -565,14 +570,17 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     days before vs after, and the appointee's share of those ties. ``placebo_p_value``
     compares the change with the changes around 80 dates spread evenly over the trace,
     leaving out those within 45 days of the appointment (add-one share of placebo
-    changes at least as large).
+    changes at least as large). ``change_lo``/``change_hi`` is the placebo interval: the
+    change minus the 97.5th and 2.5th percentiles of the usable placebo changes around
+    their median (how far the change moves at dates where nothing was appointed).
 
     Returns
     -------
     pyarrow.Table
         ``person_id, appointed_at, centralisation_before, centralisation_after, change,
-        leader_degree_share_before, leader_degree_share_after, placebo_p_value, n``
-        (reply ties in the two windows).
+        change_lo, change_hi, leader_degree_share_before, leader_degree_share_after,
+        placebo_p_value, n_placebo, n`` (``n`` = reply ties in the two windows,
+        ``n_placebo`` = placebo dates compared).
 
     Examples
     --------
@@ -584,8 +592,8 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     timestamp = pa.timestamp("us", tz="UTC")
     schema = pa.schema(
         [pa.field("person_id", pa.string()), pa.field("appointed_at", timestamp)]
-        + [pa.field(c, pa.float64()) for c in APPOINTMENT_COLUMNS[2:8]]
-        + [pa.field("n", pa.int64())]
+        + [pa.field(c, pa.float64()) for c in APPOINTMENT_COLUMNS[2:10]]
+        + [pa.field("n_placebo", pa.int64()), pa.field("n", pa.int64())]
     )
     source, target, time = reply_pairs(arrays)
     if source.size == 0:
@@ -614,6 +622,12 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
     size = usable.sum(axis=1)
     extreme = (usable & (placebo[None, :] >= change[:, None])).sum(axis=1)
     p_value = (extreme + 1) / (size + 1)
+    spread_lo = np.full(at.size, np.nan)
+    spread_hi = np.full(at.size, np.nan)
+    for row in np.flatnonzero(size >= 2):
+        # A few appointment dates, each against its own usable placebo dates.
+        deviation = placebo[usable[row]] - np.median(placebo[usable[row]])
+        spread_lo[row], spread_hi[row] = np.percentile(deviation, [2.5, 97.5])
     lo, mid = windows.bounds(at - width)
     _, hi = windows.bounds(at)
     person = np.asarray(
@@ -632,11 +646,14 @@ def appointment_centralisation(trace: Trace, *, seed: int = 0) -> pa.Table:
             "centralisation_before": pa.array(c_before, pa.float64()),
             "centralisation_after": pa.array(c_after, pa.float64()),
             "change": pa.array(change, pa.float64()),
+            "change_lo": pa.array(change - spread_hi, pa.float64()),
+            "change_hi": pa.array(change - spread_lo, pa.float64()),
             "leader_degree_share_before": pa.array(s_before, pa.float64()),
             "leader_degree_share_after": pa.array(s_after, pa.float64()),
             "placebo_p_value": pa.array(
                 p_value, pa.float64(), mask=(size == 0) | ~np.isfinite(change)
             ),
+            "n_placebo": pa.array(size, pa.int64()),
             "n": pa.array(hi - lo, pa.int64()),
         },
         schema=schema,

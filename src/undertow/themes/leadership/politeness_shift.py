@@ -31,6 +31,7 @@ MIN_MESSAGES = 5
 
 
 @metric(
+    seeded=True,
     theme="leadership",
     columns=COLUMNS,
     source="Danescu-Niculescu-Mizil et al. 2013, 'A computational approach to politeness'",

@@ -47,6 +47,7 @@ CORE_PERIPHERY_COLUMNS = (
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=CORE_PERIPHERY_COLUMNS,
     source="Borgatti & Everett 2000; Boyd, Fitzgerald & Beck 2006 (MINRES); k-core",
@@ -207,6 +208,7 @@ SUMMARY_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=SUMMARY_SCHEMA.names,
     source="Wenger 1998 (trajectories of participation)",

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pyarrow as pa
-from scipy import stats
 
+from undertow.themes.decision import THRESHOLDS, Decision, severity_for, wald_p, wilson_interval
 from undertow.themes.registry import Finding, Results, finding_rule
+from undertow.themes.wording import finite, numbers, p_text
 
 __all__ = [
-    "MIN_HOSTILE_EXCESS",
+    "MIN_UNANSWERED",
     "core_periphery_findings",
     "gatekeeping_findings",
     "newcomers_ignored_findings",
 ]
 
-_Z = 1.959963984540054
-
-#: A gatekeeper's hostile share must exceed everyone else's by this much (proportion).
-MIN_HOSTILE_EXCESS = 0.2
+#: The claim "newcomers' first messages go unanswered" needs at least this share of
+#: them unanswered (the point estimate); below it there is nothing to claim.
+MIN_UNANSWERED = 0.3
 
 
 def _row(table: pa.Table | None, column: str, value: str) -> dict[str, object] | None:
@@ -31,64 +32,56 @@ def _row(table: pa.Table | None, column: str, value: str) -> dict[str, object] |
     return None
 
 
-def _p_from_interval(estimate: float, low: float, high: float) -> float:
-    """Two-sided p-value of ``estimate`` = 0 from a 95% interval (normal approximation)."""
-    se = (high - low) / (2 * _Z)
-    if not (se > 0 and math.isfinite(estimate)):
-        return float("nan")
-    return float(2 * stats.norm.sf(abs(estimate) / se))
-
-
 @finding_rule(theme="novices_masters")
 def newcomers_ignored_findings(results: Results) -> list[Finding]:
     """``newcomers_ignored``: many first messages go unanswered, and it costs returns.
 
-    Severity: ``severe`` when at least half of first messages are unanswered and
-    replied newcomers return at least 15 points more often than ignored ones with the
-    95% interval above 5 points; ``moderate`` when at least 30% are unanswered and the
-    return gap's interval excludes 0; ``low`` when at least 30% are unanswered;
-    otherwise no finding.
+    Claimed only when at least :data:`MIN_UNANSWERED` of newcomers' first messages got
+    no reply. The decision is the return gap (replied newcomers' rate of starting a new
+    thread minus ignored newcomers'), one-sided cluster-bootstrap test of a gap above 0.
     """
     reception = results.get("newcomer_reception")
     replied = _row(reception, "measure", "replied_share")
-    if replied is None or not replied["n"]:
+    if replied is None or numbers(replied, "value", "value_lo", "value_hi", "n") is None:
         return []
     unanswered = 1.0 - float(replied["value"])  # type: ignore[arg-type]
     lo = 1.0 - float(replied["value_hi"])  # type: ignore[arg-type]
     hi = 1.0 - float(replied["value_lo"])  # type: ignore[arg-type]
     n = int(replied["n"])  # type: ignore[call-overload]
-    returns = results.get("return_by_reception")
-    gap_row = None
-    if returns is not None:
-        gap_row = next(
-            (
-                row
-                for row in returns.to_pylist()
-                if row["measure"] == "new_thread" and row["group"] == "difference"
-            ),
-            None,
-        )
-    gap = gap_lo = gap_hi = float("nan")
-    if gap_row is not None:
-        gap = float(gap_row["return_rate"])
-        gap_lo = float(gap_row["return_rate_lo"])
-        gap_hi = float(gap_row["return_rate_hi"])
-    gap_clear = math.isfinite(gap_lo) and gap_lo > 0
-    if unanswered >= 0.5 and gap >= 0.15 and gap_lo > 0.05:
-        severity = "severe"
-    elif unanswered >= 0.3 and gap_clear:
-        severity = "moderate"
-    elif unanswered >= 0.3:
-        severity = "low"
-    else:
+    if unanswered < MIN_UNANSWERED or not n:
         return []
-    p_gap = _p_from_interval(gap, gap_lo, gap_hi)
+    returns = results.get("return_by_reception")
+    groups = {
+        row["group"]: row
+        for row in (returns.to_pylist() if returns is not None else [])
+        if row["measure"] == "new_thread"
+    }
+    gap_row = groups.get("difference")
+    if gap_row is None:
+        return []
+    values = numbers(gap_row, "return_rate", "return_rate_lo", "return_rate_hi")
+    if values is None:
+        return []
+    gap, gap_lo, gap_hi = values
+    p_gap = wald_p(gap, gap_lo, gap_hi, alternative="greater")
+    if not math.isfinite(p_gap):
+        return []
+    sizes = [int(r["n"]) for g, r in groups.items() if g != "difference" and r["n"] is not None]
+    decision = Decision(
+        test="cluster_bootstrap",
+        null="replied and ignored newcomers return equally often (people resampled)",
+        estimate=gap,
+        ci_low=gap_lo,
+        ci_high=gap_hi,
+        p_value=p_gap,
+        n=n,
+        unit="newcomers",
+        n_smallest=min(sizes) if sizes else n,
+    )
     gap_text = (
         f"replied newcomers came back {abs(gap) * 100:.0f} points "
         f"{'more' if gap >= 0 else 'less'} often than ignored ones "
-        f"(95% CI {gap_lo * 100:+.0f} to {gap_hi * 100:+.0f})"
-        if math.isfinite(gap)
-        else "the return rates of replied and ignored newcomers could not be compared"
+        f"(95% CI {gap_lo * 100:+.0f} to {gap_hi * 100:+.0f}, {p_text(p_gap)})"
     )
     return [
         Finding(
@@ -99,21 +92,23 @@ def newcomers_ignored_findings(results: Results) -> list[Finding]:
                 f"{unanswered:.0%} of newcomers' first messages got no reply from anyone "
                 f"(95% CI {lo:.0%}–{hi:.0%}, n = {n}); {gap_text}."
             ),
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity_for("newcomers_ignored", decision),
             n=n,
-            effect=unanswered * (max(gap, 0.0) if math.isfinite(gap) else 0.0) * 10,
-            confidence=1.0 - p_gap if math.isfinite(p_gap) else 0.5,
+            effect=gap,
+            confidence=1.0 - p_gap,
             evidence=("novices_masters/newcomer_reception", "novices_masters/return_by_reception"),
             caveat=(
                 "Replies are matched by parent_id, so a reply the source did not link counts "
                 "as no reply. Returning is observational: newcomers who ask answerable "
                 "questions may both get replies and stay."
             ),
-            estimate=unanswered,
-            ci_low=lo,
-            ci_high=hi,
-            direction="limits",
-            details={"return_gap": gap, "return_gap_lo": gap_lo, "return_gap_hi": gap_hi},
+            estimate=gap,
+            ci_low=gap_lo,
+            ci_high=gap_hi,
+            null_model=decision.null,
+            direction="limits" if gap > 0 else "neutral",
+            details={"unanswered_share": unanswered, "unanswered_lo": lo, "unanswered_hi": hi},
+            decision=decision,
         )
     ]
 
@@ -122,84 +117,97 @@ def newcomers_ignored_findings(results: Results) -> list[Finding]:
 def gatekeeping_findings(results: Results) -> list[Finding]:
     """``gatekeeping``: masters whose hostile first replies precede newcomers not returning.
 
-    A subject is a master (core or formal role when replying) whose first replies to
-    newcomers are more often hostile than everyone else's (one-sided Fisher p below
-    0.05 after Bonferroni over the repliers assessed) by at least
-    :data:`MIN_HOSTILE_EXCESS` (20 points), and whose newcomers return less often
-    (``return_gap > 0``). ``severe`` when some
-    subject's return gap interval excludes 0 and their hostile share is at least 30%;
-    otherwise ``moderate``. Without subjects, a community-wide gap (novices' odds of a
-    hostile reply or of being ignored at least 1.5 times masters', CI above 1) gives
-    a ``low`` finding.
+    One decision per master (core or formal role when replying) whose newcomers return
+    less often (``return_gap > 0``): the one-sided Fisher test of their share of hostile
+    first replies against everyone else's; the effect is the excess share with the
+    person's Wilson interval. ``severe`` also needs the return gap's interval above 0.
+    One decision per community-wide outcome (novices' odds of a hostile reply or of
+    being ignored vs masters', stratified by kind and year). A master with fewer first
+    replies than the minimum information (``THRESHOLDS["gatekeeping"].min_group``) is
+    not tested.
     """
-    table = results.get("gatekeepers")
     findings: list[Finding] = []
-    if table is not None and table.num_rows:
-        rows = table.to_pylist()
-        assessed = len(rows)
-        subjects = [
-            r
-            for r in rows
-            if r["is_master"]
-            and r["hostile_p_value"] is not None
-            and math.isfinite(r["hostile_p_value"])
-            and r["hostile_p_value"] * assessed < 0.05
-            and r["hostile_share"] - (r["hostile_share_others"] or 0.0) >= MIN_HOSTILE_EXCESS
-            and (r["return_gap"] or 0.0) > 0
-        ]
-        if subjects:
-            subjects.sort(key=lambda r: (-r["hostile_share"], r["person_id"]))
-            clear = [
-                r
-                for r in subjects
-                if math.isfinite(r["return_gap_lo"] or float("nan"))
-                and r["return_gap_lo"] > 0
-                and r["hostile_share"] >= 0.3
-            ]
-            worst = subjects[0]
-            n = sum(int(r["n"]) for r in subjects)
-            p_value = min(1.0, worst["hostile_p_value"] * assessed)
-            findings.append(
-                Finding(
-                    theme="novices_masters",
-                    kind="gatekeeping",
-                    title="Masters who answer newcomers with hostility",
-                    statement=(
-                        f"{len(subjects)} master(s) answer newcomers' first messages with "
-                        f"hostility far more often than others (up to "
-                        f"{worst['hostile_share']:.0%} vs {worst['hostile_share_others']:.0%}); "
-                        f"the newcomers they answer return less often (gap "
-                        f"{worst['return_gap'] * 100:.0f} points, 95% CI "
-                        f"{worst['return_gap_lo'] * 100:.0f} to "
-                        f"{worst['return_gap_hi'] * 100:.0f})."
-                    ),
-                    severity="severe" if clear else "moderate",
-                    n=n,
-                    effect=float(worst["hostile_share"] - worst["hostile_share_others"]) * 5,
-                    confidence=1.0 - p_value,
-                    evidence=("novices_masters/gatekeepers", "novices_masters/gatekeeping"),
-                    caveat=(
-                        "Hostility is a lexicon score (VADER) of the reply's own words; "
-                        "terse technical replies can read as negative. Newcomers answered by "
-                        "a given master may differ in what they asked."
-                    ),
-                    estimate=float(worst["hostile_share"]),
-                    null_model="one-sided Fisher exact test against all other first replies",
-                    subjects=tuple(r["person_id"] for r in subjects),
-                    direction="limits",
-                )
+    enough = THRESHOLDS["gatekeeping"].min_group
+    for r in _rows_of(results.get("gatekeepers")):
+        if not (r["is_master"] and (finite(r["return_gap"]) or 0.0) > 0):
+            continue
+        if (finite(r["n"]) or 0) < enough:
+            continue  # too few first replies to test a person
+        values = numbers(r, "hostile_p_value", "hostile_share", "hostile_share_others", "n")
+        if values is None:
+            continue
+        p_value, share, others, n = values
+        low, high = wilson_interval(share * n, n)
+        decision = Decision(
+            test="exact",
+            null="the person's first replies to newcomers are no more often hostile than "
+            "everyone else's (one-sided Fisher)",
+            estimate=share - others,
+            ci_low=min(low - others, share - others),
+            ci_high=max(high - others, share - others),
+            p_value=p_value,
+            n=int(n),
+            unit="first replies",
+        )
+        severity = severity_for("gatekeeping", decision)
+        harm = (finite(r["return_gap_lo"]) or 0.0) > 0
+        if severity == "severe" and not harm:
+            severity = "moderate"
+        gap_text = (
+            f"gap {r['return_gap'] * 100:.0f} points, 95% CI {r['return_gap_lo'] * 100:.0f} "
+            f"to {r['return_gap_hi'] * 100:.0f}"
+            if numbers(r, "return_gap_lo", "return_gap_hi") is not None
+            else f"gap {r['return_gap'] * 100:.0f} points"
+        )
+        findings.append(
+            Finding(
+                theme="novices_masters",
+                kind="gatekeeping",
+                title=f"{r['person_id']} answers newcomers with hostility",
+                statement=(
+                    f"{share:.0%} of {r['person_id']}'s first replies to newcomers are hostile "
+                    f"vs {others:.0%} of everyone else's ({int(n)} replies; "
+                    f"{p_text(p_value)}); the newcomers they answer return less often "
+                    f"({gap_text})."
+                ),
+                severity=severity,
+                n=int(n),
+                effect=decision.estimate,
+                confidence=1.0 - p_value,
+                evidence=("novices_masters/gatekeepers", "novices_masters/gatekeeping"),
+                caveat=(
+                    "Hostility is a lexicon score (VADER) of the reply's own words; "
+                    "terse technical replies can read as negative. Newcomers answered by "
+                    "a given master may differ in what they asked."
+                ),
+                estimate=decision.estimate,
+                ci_low=decision.ci_low,
+                ci_high=decision.ci_high,
+                null_model=decision.null,
+                subjects=(str(r["person_id"]),),
+                direction="limits",
+                decision=decision,
             )
-    if findings:
-        return findings
-    comparison = results.get("gatekeeping")
-    if comparison is None:
-        return []
-    for row in comparison.to_pylist():
+        )
+    for row in _rows_of(results.get("gatekeeping")):
         if row["outcome"] not in ("hostile_reply", "ignored"):
             continue
-        odds, low = row["odds_ratio"], row["odds_ratio_lo"]
-        if odds is None or low is None or not (odds >= 1.5 and low > 1.0):
+        values = numbers(row, "odds_ratio", "odds_ratio_lo", "odds_ratio_hi", "p_value")
+        if values is None or min(values[:3]) <= 0:
             continue
+        odds, low, high, p_value = values
+        decision = Decision(
+            test="exact",
+            null="novices' and masters' messages fare alike within kind and year "
+            "(Mantel-Haenszel odds ratio 1)",
+            estimate=math.log(odds),
+            ci_low=math.log(low),
+            ci_high=math.log(high),
+            p_value=p_value,
+            n=int(row["n"]),
+            unit="messages",
+            n_smallest=int(min(row["n_novice"] or 0, row["n_master"] or 0)),
+        )
         findings.append(
             Finding(
                 theme="novices_masters",
@@ -208,25 +216,32 @@ def gatekeeping_findings(results: Results) -> list[Finding]:
                 statement=(
                     f"Novices' messages are {odds:.1f} times as likely (odds) as masters' to "
                     f"be {row['outcome'].replace('_', ' ')} (95% CI {low:.1f}–"
-                    f"{row['odds_ratio_hi']:.1f}; like-for-like by kind and year; "
+                    f"{high:.1f}; {p_text(p_value)}; like-for-like by kind and year; "
                     f"{row['novice_rate']:.0%} vs {row['master_rate']:.0%})."
                 ),
-                severity="low",
-                n=int(row["n"]),
-                effect=math.log(odds),
-                confidence=1.0 - float(row["p_value"]) if row["p_value"] is not None else 0.5,
+                severity=severity_for("gatekeeping_odds", decision),
+                n=decision.n,
+                effect=decision.estimate,
+                confidence=1.0 - p_value,
                 evidence=("novices_masters/gatekeeping",),
                 caveat=(
                     "Novices may ask questions that are harder to answer; strata control only "
                     "for message kind and year."
                 ),
-                estimate=float(odds),
-                ci_low=float(low),
-                ci_high=float(row["odds_ratio_hi"]),
-                direction="limits",
+                estimate=odds,
+                ci_low=low,
+                ci_high=high,
+                null_model=decision.null,
+                direction="limits" if odds > 1 else "neutral",
+                details={"outcome": row["outcome"]},
+                decision=decision,
             )
         )
     return findings
+
+
+def _rows_of(table: pa.Table | None) -> list[dict[str, Any]]:
+    return [] if table is None else table.to_pylist()
 
 
 @finding_rule(theme="novices_masters")

@@ -130,6 +130,7 @@ def _compare(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=GATEKEEPING_SCHEMA.names,
     source="Halfaker, Geiger, Morgan & Riedl 2013 (quality control deters newcomers)",

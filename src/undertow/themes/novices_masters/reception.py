@@ -241,6 +241,7 @@ def _share_row(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=RECEPTION_COLUMNS,
     source="Joyce & Kraut 2006; Arguello et al. 2006 (newcomer reception)",
@@ -457,6 +458,7 @@ BY_ROLE_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=BY_ROLE_SCHEMA.names,
     requires=("roles",),

@@ -29,6 +29,7 @@ WHO_TEACHES_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="novices_masters",
     columns=WHO_TEACHES_SCHEMA.names,
     source="Lave & Wenger 1991 (legitimate peripheral participation)",

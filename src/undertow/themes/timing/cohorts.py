@@ -88,6 +88,7 @@ COHORT_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="timing",
     columns=COHORT_SCHEMA.names,
     source="Wenger 1998; cohort analysis of online communities (Ducheneaut 2005)",
@@ -195,6 +196,7 @@ def _mean_difference(
 
 
 @metric(
+    seeded=True,
     theme="timing",
     columns=FOUNDERS_SCHEMA.names,
     source="Founder effects in online communities (Kraut & Resnick 2012, ch. 5)",
@@ -265,6 +267,7 @@ EARLY_SCHEMA = pa.schema(
 
 
 @metric(
+    seeded=True,
     theme="timing",
     columns=EARLY_SCHEMA.names,
     source="Kairam, Wang & Leskovec 2012 (the life and death of online groups)",

@@ -2,83 +2,96 @@
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
+from undertow.themes.decision import Decision, severity_for
 from undertow.themes.registry import Finding, Results, finding_rule
+from undertow.themes.wording import finite, numbers, p_text
 
 __all__ = ["change_point_findings", "formalisation_shock_findings", "phase_findings"]
 
 #: Series where a fall means knowledge creation is limited (a rise, for the top voice).
 _LIMITS_IF_DOWN = ("messages", "active_members", "newcomers", "reply_rate", "resolution_rate")
 
-#: At most this many appointment dates get a finding (the strongest).
-MAX_SHOCKS = 3
-
-#: A weaker shock within this many weeks of a stronger one is not reported separately.
+#: A weaker shock within this many weeks of a stronger one is the same event (the
+#: windows overlap) and is not reported separately.
 SEPARATION_WEEKS = 8
+
+
+def _strongest(rows: list[dict[str, Any]]) -> tuple[float, dict[str, Any]]:
+    """The series reported at one date, and its p-value Bonferroni-adjusted over the date's series.
+
+    Among series clear after the adjustment, the largest standardised change in a
+    direction that limits the community, else the largest change; without any clear
+    series, the smallest p-value. Bonferroni holds whichever series is chosen.
+    """
+    tested = len(rows)
+
+    def limiting(row: dict[str, Any]) -> bool:
+        down = row["series"] in _LIMITS_IF_DOWN
+        return bool(row["level_change"] < 0) if down else bool(row["level_change"] > 0)
+
+    clear = [r for r in rows if float(r["p_level"]) * tested < 0.05]
+    if clear:
+        best = max(
+            clear,
+            key=lambda r: (limiting(r), abs(float(r["level_change"]) / float(r["pre_sd"]))),
+        )
+    else:
+        best = min(rows, key=lambda r: (float(r["p_level"]), str(r["series"])))
+    return min(1.0, float(best["p_level"]) * tested), best
 
 
 @finding_rule(theme="timing")
 def formalisation_shock_findings(results: Results) -> list[Finding]:
     """``formalisation_shock``: a weekly metric jumps when formal roles arrive.
 
-    p-values are Bonferroni-adjusted over every appointment × series tested. Per
-    appointment date, among series with adjusted p < 0.05, the largest standardised
-    level change in a direction that limits the community (less activity, fewer
-    replies, resolutions or newcomers, a larger top voice) is reported, else the
-    largest change. A change that does not limit the community is ``info``;
-    a limiting one is ``severe`` when the adjusted p < 0.01 and the level change is at
-    least one pre-period SD, ``moderate`` when at least half an SD, else ``low``. At
-    most :data:`MAX_SHOCKS` dates, strongest first, at least :data:`SEPARATION_WEEKS`
-    weeks apart.
+    One decision per appointment date: the series :func:`_strongest` picks, its
+    level-change p-value Bonferroni-adjusted over the series tested at that date. The effect is the
+    level change in pre-period SDs with its interval; a change that does not limit the
+    community (more activity, replies, resolutions or newcomers, a smaller top voice)
+    is ``info``. Dates within :data:`SEPARATION_WEEKS` weeks of a stronger one are the
+    same event and are left out.
     """
     table = results.get("formalisation_shock")
     if table is None or table.num_rows == 0:
         return []
-    rows = [row for row in table.to_pylist() if row["p_level"] is not None]
-    tests = len(rows)
-    best: dict[object, dict[str, object]] = {}
-    for row in rows:
-        p_adjusted = min(1.0, float(row["p_level"]) * tests)
-        size = row["standardised_level_change"]
-        if p_adjusted >= 0.05 or size is None or not math.isfinite(size):
+    by_date: dict[object, list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        values = numbers(row, "p_level", "level_change", "level_change_lo", "level_change_hi")
+        if values is None or not (finite(row["pre_sd"]) or 0.0) > 0:
             continue
-        limiting = (size < 0) if row["series"] in _LIMITS_IF_DOWN else (size > 0)
-        row = {**row, "p_adjusted": p_adjusted, "rank": (limiting, abs(size))}
-        current = best.get(row["at"])
-        if current is None or row["rank"] > current["rank"]:
-            best[row["at"]] = row
+        by_date.setdefault(row["at"], []).append(row)
+    chosen: list[tuple[float, dict[str, Any], int]] = []
     ranked = sorted(
-        best.values(),
-        key=lambda r: r["rank"],  # type: ignore[arg-type,return-value]
-        reverse=True,
+        ((min(float(r["p_level"]) for r in rows), at, rows) for at, rows in by_date.items()),
+        key=lambda item: (item[0], str(item[1])),
     )
-    # Appointments weeks apart share their windows: keep the strongest of a cluster.
-    chosen: list[dict[str, object]] = []
-    for row in ranked:
-        at = row["at"]
-        if all(abs((at - other["at"]).days) > 7 * SEPARATION_WEEKS for other in chosen):  # type: ignore[operator]
-            chosen.append(row)
-        if len(chosen) == MAX_SHOCKS:
-            break
+    for _, at, rows in ranked:
+        if all(abs((at - other["at"]).days) > 7 * SEPARATION_WEEKS for _, other, _ in chosen):
+            chosen.append((*_strongest(rows), len(rows)))
     findings = []
-    for row in chosen:
-        size = float(row["standardised_level_change"])  # type: ignore[arg-type]
-        p_adjusted = float(row["p_adjusted"])  # type: ignore[arg-type]
+    for p_value, row, tested in chosen:
+        sd = float(row["pre_sd"])
         series = str(row["series"])
-        worse = (size < 0) if series in _LIMITS_IF_DOWN else (size > 0)
-        if not worse:
-            # More activity, replies or newcomers after an appointment is worth knowing
-            # but is not a power problem.
-            severity = "info"
-        elif p_adjusted < 0.01 and abs(size) >= 1.0:
-            severity = "severe"
-        elif abs(size) >= 0.5:
-            severity = "moderate"
-        else:
-            severity = "low"
-        date = row["at"].date().isoformat()  # type: ignore[attr-defined]
-        level = float(row["level_change"])  # type: ignore[arg-type]
+        level = float(row["level_change"])
+        decision = Decision(
+            test="placebo",
+            null="the level change at the appointment is like those at placebo dates of the "
+            f"same series ({row['n_placebo']} dates), Bonferroni over the {tested} series "
+            "tested at that date",
+            estimate=level / sd,
+            ci_low=float(row["level_change_lo"]) / sd,
+            ci_high=float(row["level_change_hi"]) / sd,
+            p_value=p_value,
+            n=int(row["n"]),
+            unit="weeks",
+            n_smallest=int(row["n_placebo"]) if row["n_placebo"] is not None else None,
+        )
+        concern = -1.0 if series in _LIMITS_IF_DOWN else 1.0
+        worse = concern * level > 0
+        severity = severity_for("formalisation_shock", decision, concern=concern)
+        date = row["at"].date().isoformat()
         findings.append(
             Finding(
                 theme="timing",
@@ -88,25 +101,31 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
                     f"When {row['n_appointed']} formal role(s) began in the week of {date}, "
                     f"weekly {series.replace('_', ' ')} {'rose' if level > 0 else 'fell'} by "
                     f"{abs(level):.3g} at once (95% CI {row['level_change_lo']:.3g} to "
-                    f"{row['level_change_hi']:.3g}; {abs(size):.1f} pre-period SDs; "
-                    f"Bonferroni-adjusted p = {p_adjusted:.2g})."
+                    f"{row['level_change_hi']:.3g}; {abs(decision.estimate):.1f} pre-period "
+                    f"SDs; Bonferroni-adjusted {p_text(p_value)})."
                 ),
-                severity=severity,  # type: ignore[arg-type]
-                n=int(row["n"]),  # type: ignore[call-overload]
-                effect=size,
-                confidence=1.0 - p_adjusted,
+                severity=severity if worse else "info",
+                n=decision.n,
+                effect=decision.estimate,
+                confidence=1.0 - p_value,
                 evidence=("timing/formalisation_shock", "timing/weekly_activity"),
                 caveat=(
                     "An interrupted time series shows a break at the appointment, not its "
                     "cause: releases, holidays or other events in the same week can break "
                     "the series too."
                 ),
-                estimate=level,
-                ci_low=float(row["level_change_lo"]),  # type: ignore[arg-type]
-                ci_high=float(row["level_change_hi"]),  # type: ignore[arg-type]
+                estimate=decision.estimate,
+                ci_low=decision.ci_low,
+                ci_high=decision.ci_high,
+                null_model=decision.null,
                 at=date,
                 direction="limits" if worse else "supports",
-                details={"series": series, "slope_change": row["slope_change"]},
+                details={
+                    "series": series,
+                    "level_change": level,
+                    "slope_change": row["slope_change"],
+                },
+                decision=decision,
             )
         )
     return findings

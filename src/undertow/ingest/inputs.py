@@ -94,10 +94,11 @@ def check_inputs(paths: Iterable[Path | None]) -> None:
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "Posts.xml").write_text("<posts/>")
     >>> _ = (folder / "Posts.xml.gz").write_bytes(b"")
-    >>> check_inputs([folder])
-    Traceback (most recent call last):
-    ...
-    undertow.errors.InputError: ...Posts.xml.gz: the same source twice ...
+    >>> try:
+    ...     check_inputs([folder])
+    ... except InputError as error:
+    ...     print(error.message.split(":")[0])
+    the same source twice
     """
     for given in paths:
         if given is None:

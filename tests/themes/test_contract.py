@@ -244,7 +244,7 @@ def test_seed_use_is_as_declared(spec: MetricSpec, community: dict[str, pa.Table
 #: Seeded metrics whose resampling has nothing to move on the generated community: one
 #: broker and six people with a unit (brokerage sampling and unit-label permutations),
 #: no adherence events, two supportive replies (every Gini replicate lands on the same
-#: percentiles).
+#: percentiles), no hostile reply (every share is 0/n and gets its exact interval).
 SEED_NEUTRAL_ON_COMMUNITY = frozenset(
     {
         "broker_formal_roles",
@@ -252,5 +252,6 @@ SEED_NEUTRAL_ON_COMMUNITY = frozenset(
         "canonical_adherence",
         "ei_index",
         "emotion_work_distribution",
+        "hostility_targets",
     }
 )

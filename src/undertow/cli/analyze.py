@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from undertow.cli.app import (
+    FORCE_OPTION,
     KEY_FILE_OPTION,
     app,
     check_key_of,
@@ -53,13 +54,7 @@ def analyze(
         ),
     ] = None,
     key_file: Annotated[Path | None, KEY_FILE_OPTION] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            help="Write into a non-empty folder undertow did not write (only undertow's "
-            "own files are written or replaced there)."
-        ),
-    ] = False,
+    force: Annotated[bool, FORCE_OPTION] = False,
     allow_empty: Annotated[
         bool, typer.Option(help="Diagnose a trace without messages (otherwise exit 2).")
     ] = False,

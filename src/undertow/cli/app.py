@@ -16,6 +16,7 @@ from undertow.errors import InputError, UndertowError
 from undertow.identity.keys import ProjectKey, check_trace_key
 
 __all__ = [
+    "FORCE_OPTION",
     "KEY_FILE_OPTION",
     "app",
     "check_key_of",
@@ -39,6 +40,11 @@ KEY_FILE_OPTION = typer.Option(
     help="Project key. Default: $UNDERTOW_KEY_FILE, else ./.undertow/key, else "
     "~/.config/undertow/key (see README, Privacy). A trace is read only with the key "
     "whose fingerprint its manifest records.",
+)
+#: ``--force`` of every command that writes a folder (ingest, analyze).
+FORCE_OPTION = typer.Option(
+    help="Write into a non-empty folder undertow did not write (only undertow's "
+    "own files are written or replaced there)."
 )
 err_console = Console(stderr=True)
 

@@ -12,7 +12,14 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from undertow.cli.app import KEY_FILE_OPTION, app, console, handle_errors, print_key_notes
+from undertow.cli.app import (
+    FORCE_OPTION,
+    KEY_FILE_OPTION,
+    app,
+    console,
+    handle_errors,
+    print_key_notes,
+)
 from undertow.errors import InputError
 from undertow.identity.keys import resolve_key
 from undertow.ingest.builder import TraceBuilder
@@ -235,13 +242,7 @@ def ingest(
     ] = None,
     mailmap: Annotated[Path | None, typer.Option(help="A .mailmap file (format git).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
-    force: Annotated[
-        bool,
-        typer.Option(
-            help="Write into a non-empty folder undertow did not write (only undertow's "
-            "own files are written or replaced there)."
-        ),
-    ] = False,
+    force: Annotated[bool, FORCE_OPTION] = False,
     allow_empty: Annotated[
         bool, typer.Option(help="Write the trace even if a source yields no record.")
     ] = False,

@@ -1,6 +1,7 @@
 # The two commands for a fresh machine with only Python:
 #   make demo   set up a virtualenv, simulate a community with known power problems, analyse it
-#   make test   set up a virtualenv and run every check (ruff, mypy --strict, pytest)
+#   make test   set up a virtualenv and run every check (ruff, mypy --strict, pytest); installs
+#               headless Chromium for the browser tests where it can, else they are skipped
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -25,6 +26,7 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint
+	@sh scripts/ensure-browser.sh
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from undertow.diagnosis import analyze
@@ -259,3 +260,17 @@ def test_firth_cluster_covariance_is_the_cluster_robust_sandwich() -> None:
     assert np.sqrt(np.diag(robust)) == pytest.approx(np.asarray(reference.bse), rel=0.02)
     # The model-based (independence) errors understate the uncertainty here.
     assert np.sqrt(robust[1, 1]) > 1.5 * np.sqrt(model[1, 1])
+
+
+def test_too_few_starters_skip_with_a_reason() -> None:
+    from undertow.themes.synthesis.power_model import MIN_CLUSTERS, TERMS, _fit
+
+    frame = pd.DataFrame(
+        {
+            "starter_id": [f"s{i % (MIN_CLUSTERS - 1)}" for i in range(400)],
+            "outcome": [i % 3 == 0 for i in range(400)],
+            "dominant_present": [i % 2 == 0 for i in range(400)],
+        }
+    )
+    with pytest.raises(MetricSkipped, match="too few clusters"):
+        _fit(frame, [t for t in TERMS if t.name == "dominant_present"], [])

@@ -69,6 +69,9 @@ MIN_LEVEL = 5
 #: Events of the rarer outcome per estimated coefficient below which the Firth
 #: penalised logit replaces maximum likelihood (Peduzzi et al. 1996: 10 per variable).
 MIN_EVENTS_PER_TERM = 10
+#: Thread starters (clusters) below which cluster-robust standard errors are biased
+#: downward (Cameron & Miller 2015, section VI): the model is not fitted.
+MIN_CLUSTERS = 20
 CONCENTRATION_STEP = 0.1
 # Beyond this |log odds ratio| (incl. its CI) the fit signals separation, not an effect.
 _MAX_LOG_ODDS = 30.0
@@ -501,6 +504,12 @@ def _fit(frame: pd.DataFrame, terms: list[_Term], kinds: list[str]) -> _Fit:
     y = np.asarray(frame["outcome"].to_numpy(), dtype=np.float64)
     events = min(float(y.sum()), float(len(y) - y.sum()))
     groups = pd.factorize(frame["starter_id"], sort=True)[0]
+    n_clusters = int(groups.max()) + 1 if groups.size else 0
+    if n_clusters < MIN_CLUSTERS:
+        raise MetricSkipped(
+            f"only {n_clusters} people started the threads: too few clusters for "
+            f"cluster-robust intervals (the model needs {MIN_CLUSTERS})"
+        )
     if events / (design.shape[1] - 1) < MIN_EVENTS_PER_TERM:
         with np.errstate(over="ignore"):
             beta, _ = firth_logit(y, design)
@@ -610,7 +619,8 @@ def _prepared(trace: Trace) -> _Prepared:
     theme="synthesis",
     columns=COLUMNS,
     source="METRICS.md S; logistic regression with cluster-robust SEs (statsmodels), "
-    "Firth's penalised logit below 10 events per term (Firth 1993; Peduzzi et al. 1996); "
+    "Firth's penalised logit below 10 events per term (Firth 1993; Peduzzi et al. 1996) "
+    "with the same sandwich by starter; "
     "Pemberton, Mavin & Stalker (2007)",
     chart=Chart(
         kind="errorbar",

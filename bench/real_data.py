@@ -319,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
                 **d.options,
             )
             analyze(folder / "trace", folder / "out", progress=False)
-            results[d.name] = json.loads((folder / "out" / "findings.json").read_text("utf-8"))
+            # Descriptive notes (change points, stages) are checked against the facts too.
+            results[d.name] = [
+                *json.loads((folder / "out" / "findings.json").read_text("utf-8")),
+                *json.loads((folder / "out" / "notes.json").read_text("utf-8")),
+            ]
             traces[d.name] = Trace.open(folder / "trace")
         lines += ["## Facts vs what undertow reports", ""]
         lines += [

@@ -64,6 +64,7 @@ def test_outputs_follow_the_documented_layout(tmp_path: Path) -> None:
         ".undertow",
         "findings.json",
         "metrics",
+        "notes.json",
         "report.html",
         "run.json",
         "skipped.json",

@@ -75,5 +75,5 @@ def test_a_truncated_trace_reads_no_decline_into_the_cut(uvc: Trace) -> None:
         )
     ]
     assert near == []
-    stages = [f for f in diagnosis.findings if f.kind == "development_phase"]
+    stages = [f for f in diagnosis.notes if f.kind == "development_phase"]
     assert all("transformation" not in f.statement for f in stages)

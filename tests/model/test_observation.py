@@ -150,8 +150,9 @@ def test_unobservable_facts_skip_metrics_with_the_fact_named(tmp_path: Path) -> 
     expected = "the source cannot observe rejections: git holds accepted work only"
     for name in ("contribution_uptake", "status_uptake", "gatekeeping"):
         assert skipped[name] == expected
-    assert diagnosis.findings
-    assert all("Source: Git holds accepted work only." in f.caveat for f in diagnosis.findings)
+    described = [*diagnosis.findings, *diagnosis.notes]
+    assert described
+    assert all("Source: Git holds accepted work only." in f.caveat for f in described)
 
 
 def test_model_round_trips_through_the_manifest_form() -> None:

@@ -19,7 +19,8 @@ def test_calibration_seeds_are_disjoint_from_development_seeds() -> None:
 
 
 def test_fast_calibration_subset() -> None:
-    seed = CALIBRATION_FIRST_SEED + 900_000
+    # Development seeds: tests never run on the calibration seeds they would tune.
+    seed = DEVELOPMENT_SEEDS.start + 200
     healthy = healthy_run("baseline", seed)
     assert healthy["severe"] == [], healthy["severe"]
     assert healthy["timing_tests"] >= 5
@@ -33,3 +34,13 @@ def test_fast_calibration_subset() -> None:
     report = summary([healthy], [timing, short], [planted], seeds="test")
     assert "| late_manager | formalisation_shock |" in report
     assert "| baseline | 1 |" in report
+
+
+def test_healthy_development_seeds_raise_nothing_moderate_and_a_plant_is_recovered() -> None:
+    for seed in (DEVELOPMENT_SEEDS.start + 210, DEVELOPMENT_SEEDS.start + 211):
+        healthy = healthy_run("baseline", seed)
+        assert healthy["moderate"] == [], (seed, healthy["moderate"])
+    planted = power_run("divergence", 1.0, DEVELOPMENT_SEEDS.start + 212)
+    assert planted["recovered"] == {"practice_divergence": True}, planted
+    weak = power_run("divergence", 0.6, DEVELOPMENT_SEEDS.start + 213)
+    assert weak["recovered"] == {"practice_divergence": True}, weak

@@ -13,7 +13,11 @@ from undertow.simulate import simulate
 from undertow.testing import make_trace
 from undertow.themes import REGISTRY
 from undertow.themes.divergence.doc_divergence import doc_divergence, leader_divergence
-from undertow.themes.divergence.findings import practice_divergence
+from undertow.themes.divergence.findings import (
+    divergence_shift,
+    practice_divergence,
+    straddle_windows,
+)
 from undertow.themes.divergence.practice import canonical_adherence, norm_entrenchment
 from undertow.themes.divergence.terms import jensen_shannon
 from undertow.themes.divergence.workarounds import workaround_vocabulary
@@ -152,3 +156,14 @@ def test_suppressed_months_are_skipped_not_propagated() -> None:
     assert [f.at for f in findings] == [result.truth["planted"][0]["at"]]
     statement = findings[0].statement
     assert "nan" not in statement and "None" not in statement and "p = 0.000" not in statement
+
+
+def test_the_month_that_straddles_the_date_is_in_neither_window() -> None:
+    # Month 8 holds the date (day 84 of months starting every 10 days); it is measured
+    # against the new reference, so it already carries the new level.
+    periods = np.arange(18) * 10
+    jsd = np.r_[np.full(8, 0.45), np.full(10, 0.6)] + np.tile([0.004, -0.004], 9)
+    best, rise, p_value = divergence_shift(periods, jsd, np.array([84]))
+    assert best == 0 and abs(rise - 0.15) < 1e-9 and p_value < 0.01
+    assert straddle_windows(periods, 84) == (8, 9)
+    assert straddle_windows(periods, 80) == (8, 8)

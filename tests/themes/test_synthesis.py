@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from undertow.diagnosis import analyze
@@ -222,7 +223,10 @@ def test_real_mailing_list_synthesis_is_penalised_and_associational(
     rows = {r["term"]: r for r in power_knowledge_model(trace).to_pylist()}
     # 46 acknowledged threads for 8 coefficients: too few events for maximum likelihood.
     assert rows["concentration"]["n"] == 1539
-    assert rows["concentration"]["fit"] == "Firth penalised logit (46 events for 8 terms)"
+    assert (
+        rows["concentration"]["fit"]
+        == "Firth penalised logit, cluster-robust SEs by starter (46 events for 8 terms)"
+    )
     assert "log_size" not in rows and rows["thread_kind"]["note"].startswith("control")
     estimated = [r for r in rows.values() if r["odds_ratio"] is not None]
     assert all(r["odds_ratio_lo"] <= r["odds_ratio"] <= r["odds_ratio_hi"] for r in estimated)
@@ -234,3 +238,39 @@ def test_real_mailing_list_synthesis_is_penalised_and_associational(
         "without thread kind",
         "without period",
     } <= specifications
+
+
+def test_firth_cluster_covariance_is_the_cluster_robust_sandwich() -> None:
+    import statsmodels.api as sm
+
+    from undertow.themes.synthesis.power_model import firth_cluster_covariance, firth_logit
+
+    # 200 starters with 20 threads each; a starter-level covariate and a starter-level
+    # shift of the outcome, so threads of one starter are correlated.
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(200), 20)
+    x = rng.normal(size=200)[groups]
+    shift = rng.normal(scale=1.0, size=200)[groups]
+    y = (rng.random(groups.size) < 1 / (1 + np.exp(-(0.2 + 0.5 * x + shift)))).astype(float)
+    design = np.column_stack([np.ones(groups.size), x])
+    beta, model = firth_logit(y, design)
+    robust = firth_cluster_covariance(y, design, beta, groups)
+    reference = sm.Logit(y, design).fit(disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+    # With 4000 threads Firth's estimate and score are ML's to within its O(1/n) penalty.
+    assert np.sqrt(np.diag(robust)) == pytest.approx(np.asarray(reference.bse), rel=0.02)
+    # The model-based (independence) errors understate the uncertainty here.
+    assert np.sqrt(robust[1, 1]) > 1.5 * np.sqrt(model[1, 1])
+
+
+def test_too_few_starters_skip_with_a_reason() -> None:
+    from undertow.themes.synthesis.power_model import MIN_CLUSTERS, TERMS, _fit
+
+    frame = pd.DataFrame(
+        {
+            "starter_id": [f"s{i % (MIN_CLUSTERS - 1)}" for i in range(400)],
+            "outcome": [i % 3 == 0 for i in range(400)],
+            "dominant_present": [i % 2 == 0 for i in range(400)],
+        }
+    )
+    with pytest.raises(MetricSkipped, match="too few clusters"):
+        _fit(frame, [t for t in TERMS if t.name == "dominant_present"], [])

@@ -11,7 +11,14 @@ from undertow.diagnosis.results import Diagnosis, Family, RuleFailure
 from undertow.themes.decision import FDR_LEVEL, benjamini_hochberg
 from undertow.themes.registry import FINDING_RULES, SEVERITIES, THEMES, Finding
 
-__all__ = ["Family", "collect_findings", "control_fdr", "rank_findings", "with_observation_caveat"]
+__all__ = [
+    "Family",
+    "collect_findings",
+    "control_fdr",
+    "is_tested",
+    "rank_findings",
+    "with_observation_caveat",
+]
 
 
 def _score(finding: Finding) -> float:
@@ -127,22 +134,56 @@ def with_observation_caveat(finding: Finding, caveat: str) -> Finding:
 
 def _undecided(finding: Finding) -> bool:
     """Whether a finding flags something (above ``info``) without a declared test."""
-    return finding.severity != "info" and (finding.decision is None or not finding.decision.tested)
+    return finding.severity != "info" and not is_tested(finding)
+
+
+def is_tested(finding: Finding) -> bool:
+    """Whether ``finding`` rests on a declared test: an estimate, a finite 95% interval, p, n.
+
+    Only such findings are *findings* (they enter the run's false-discovery family);
+    the rest are descriptive notes.
+
+    Examples
+    --------
+    >>> from undertow.themes.decision import Decision
+    >>> d = Decision(test="exact", null="none", estimate=1.0, ci_low=0.5, ci_high=2.0,
+    ...              p_value=0.01, n=10, unit="people")
+    >>> f = Finding(theme="dominance", kind="k", title="t", statement="", severity="low",
+    ...             n=10, effect=1.0, confidence=0.9, evidence=(), caveat="", decision=d)
+    >>> is_tested(f), is_tested(replace(f, decision=None))
+    (True, False)
+    >>> is_tested(replace(f, decision=replace(d, ci_low=-math.inf)))
+    False
+    """
+    decision = finding.decision
+    return (
+        decision is not None
+        and decision.tested
+        and all(math.isfinite(v) for v in (decision.estimate, decision.ci_low, decision.ci_high))
+    )
 
 
 def collect_findings(
     diagnosis: Diagnosis,
-) -> tuple[list[Finding], list[RuleFailure], Family]:
-    """Run every registered finding rule on ``diagnosis``, control the FDR, rank the findings.
+) -> tuple[list[Finding], list[Finding], list[RuleFailure], Family]:
+    """Run every registered finding rule on ``diagnosis``: findings, notes, failures, family.
 
-    A failing rule is recorded, not fatal; so is a rule that returns a finding above
-    ``info`` without a declared test (the finding is dropped). Each finding's caveat ends
-    with what the trace's sources could not record (its observation model: reply-link
-    coverage, unobservable outcomes, a tail outside the coverage window), so the caveat
-    fits the source rather than a fixed text.
+    A rule's output that rests on a declared test (:func:`is_tested`: estimate, finite
+    95% interval, p-value, n) is a *finding*: it enters the run's Benjamini–Hochberg
+    family and is raised only at q <= ``FDR_LEVEL``, so every finding carries p, q, n
+    and an interval. Everything else a rule returns (``info`` only) is a descriptive
+    *note*: what was measured, with no test and no claim of harm, kept apart
+    (``notes.json``, the report's descriptive section) and never counted as a finding.
+
+    A failing rule is recorded, not fatal; so is a rule that returns something above
+    ``info`` without a declared test (it is dropped). Each caveat ends with what the
+    trace's sources could not record (its observation model: reply-link coverage,
+    unobservable outcomes, a tail outside the coverage window), so the caveat fits the
+    source rather than a fixed text.
     """
     observed = diagnosis.trace.observation.caveat()
     candidates: list[Finding] = []
+    notes: list[Finding] = []
     failures: list[RuleFailure] = []
     for theme in THEMES:
         for rule in FINDING_RULES.get(theme, []):
@@ -168,6 +209,7 @@ def collect_findings(
                         )
                     )
                     continue
-                candidates.append(with_observation_caveat(finding, observed))
+                finding = with_observation_caveat(finding, observed)
+                (candidates if is_tested(finding) else notes).append(finding)
     kept, family = control_fdr(candidates)
-    return rank_findings(kept), failures, family
+    return rank_findings(kept), rank_findings(notes), failures, family

@@ -3,7 +3,8 @@
 The layout is a public interface (``docs/outputs.md``)::
 
     OUT/metrics/<theme>/<metric>.parquet   one published table per computed metric
-    OUT/findings.json                      ranked findings
+    OUT/findings.json                      ranked findings (each from a declared test)
+    OUT/notes.json                         descriptive notes (no test; not findings)
     OUT/skipped.json                       metrics not computed, with the reason
     OUT/report.html                        the self-contained report
     OUT/run.json                           versions, settings, per-metric status and timings
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 #: Top-level outputs a run owns (replaced on every run), besides ``metrics/``.
-OUTPUT_FILES = ("findings.json", "skipped.json", "report.html", "run.json")
+OUTPUT_FILES = ("findings.json", "notes.json", "skipped.json", "report.html", "run.json")
 AUDIT_FAILED = "AUDIT-FAILED.json"
 _VERSIONED = ("pyarrow", "duckdb", "ibis-framework", "statsmodels", "numpy", "scipy", "igraph")
 
@@ -136,6 +137,7 @@ def run_record(diagnosis: Diagnosis, timings: dict[str, float]) -> dict[str, Any
                 "theme": run.spec.theme,
                 "status": run.status,
                 "rows": None if run.table is None else run.table.num_rows,
+                "withheld": run.withheld,
                 "seconds": round(run.seconds, 4),
             }
             for run in diagnosis._ordered()
@@ -145,6 +147,7 @@ def run_record(diagnosis: Diagnosis, timings: dict[str, float]) -> dict[str, Any
             for f in diagnosis.rule_failures
         ],
         "n_findings": len(diagnosis.findings),
+        "n_notes": len(diagnosis.notes),
         "decision_family": family_record(diagnosis.family),
         "seconds": {key: round(value, 4) for key, value in sorted(timings.items())},
     }
@@ -158,6 +161,8 @@ def _stage(
         write_parquet(run.table, staging / "metrics" / run.spec.theme / f"{run.spec.name}.parquet")
     findings = [finding_record(f) for f in diagnosis.findings]
     _write_bytes(staging / "findings.json", dumps_json(findings).encode())
+    notes = [finding_record(f) for f in diagnosis.notes]
+    _write_bytes(staging / "notes.json", dumps_json(notes).encode())
     _write_bytes(staging / "skipped.json", dumps_json(skipped_records(diagnosis)).encode())
     _write_bytes(staging / "report.html", report_html.encode())
     _write_bytes(staging / "run.json", dumps_json(run_record(diagnosis, timings)).encode())
@@ -215,7 +220,7 @@ def write_outputs(
         remove_owned(out, owned.files - set(staged))
         # report.html goes last among the files, run.json very last: a folder with
         # run.json in it is complete.
-        last = ("findings.json", "skipped.json", "report.html", "run.json")
+        last = ("findings.json", "notes.json", "skipped.json", "report.html", "run.json")
         for name in [n for n in staged if n not in last] + list(last):
             _publish(staging, out, name)
         write_marker(out, "output", set(staged))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -32,7 +33,7 @@ from undertow.model.trace import Trace
 from undertow.model.writer import claim_folder, inside
 from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
 
-__all__ = ["analyze", "publish_table"]
+__all__ = ["analyze", "publish_table", "withhold_degenerate"]
 
 
 def _sortable(field: pa.Field) -> bool:
@@ -57,6 +58,71 @@ def publish_table(table: pa.Table, *, k: int, rare: Iterable[str] = ()) -> pa.Ta
         table = table.sort_by(keys)
     table = merge_rare_roles(table, rare)
     return suppress_small_cells(table, k)
+
+
+def _interval_columns(table: pa.Table) -> list[str]:
+    """Numeric estimate columns ``c`` that come with ``c_lo`` and ``c_hi``."""
+    names = set(table.column_names)
+    return [
+        name
+        for name in table.column_names
+        if f"{name}_lo" in names
+        and f"{name}_hi" in names
+        and all(
+            pa.types.is_floating(table.schema.field(column).type)
+            or pa.types.is_integer(table.schema.field(column).type)
+            for column in (name, f"{name}_lo", f"{name}_hi")
+        )
+    ]
+
+
+def withhold_degenerate(table: pa.Table) -> tuple[pa.Table, str | None]:
+    """Blank estimates whose 95% interval has no width, and say how many and where.
+
+    A zero-width interval on an estimate (a bootstrap whose replicates were all the
+    same: one unit, a share of 0/n or n/n, an odds ratio of a table with an empty
+    cell) is not an interval. Metrics that need one at such rows use an exact interval
+    (``undertow.features.bootstrap``); where one still arrives the estimate and its
+    bounds are set to null, so no table or finding states a number without its
+    uncertainty, and the reason is recorded (``run.json``).
+
+    Examples
+    --------
+    >>> t = pa.table({"n": [5, 40], "share": [1.0, 0.4], "share_lo": [1.0, 0.3],
+    ...               "share_hi": [1.0, 0.5]})
+    >>> published, reason = withhold_degenerate(t)
+    >>> published.column("share").to_pylist()
+    [None, 0.4]
+    >>> print(reason)
+    share: 1 of 2 rows withheld (zero-width 95% interval: the resampling degenerated)
+    """
+    reasons: list[str] = []
+    for name in _interval_columns(table):
+        low, high, value = (table.column(c) for c in (f"{name}_lo", f"{name}_hi", name))
+        zero = pc.fill_null(pc.and_(pc.equal(low, high), pc.is_valid(value)), False)
+        count = int(pc.sum(pc.cast(zero, pa.int64())).as_py() or 0)
+        if count == 0:
+            continue
+        for column in (name, f"{name}_lo", f"{name}_hi"):
+            position = table.schema.get_field_index(column)
+            kind = table.schema.field(column).type
+            blanked = pc.if_else(zero, pa.scalar(None, kind), table.column(column))
+            table = table.set_column(position, table.schema.field(column), blanked)
+        reasons.append(
+            f"{name}: {count} of {table.num_rows} rows withheld "
+            "(zero-width 95% interval: the resampling degenerated)"
+        )
+    return table, "; ".join(reasons) or None
+
+
+def _all_withheld(table: pa.Table) -> bool:
+    """Whether no estimate with an interval is left (and there was one to withhold)."""
+    names = _interval_columns(table)
+    return (
+        bool(names)
+        and table.num_rows > 0
+        and all(table.column(n).null_count == table.num_rows for n in names)
+    )
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -106,7 +172,11 @@ def _run_metric(spec: MetricSpec, trace: Trace, seed: int) -> MetricRun:
             error_type=type(exc).__name__,
             seconds=time.perf_counter() - started,
         )
-    return MetricRun(spec=spec, status="ok", table=table, seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    table, withheld = withhold_degenerate(table)
+    if withheld is not None and _all_withheld(table):
+        return MetricRun(spec=spec, status="skipped", reason=withheld, seconds=seconds)
+    return MetricRun(spec=spec, status="ok", table=table, seconds=seconds, withheld=withheld)
 
 
 def _package_text() -> list[str]:
@@ -294,7 +364,12 @@ def analyze(
 
         finding_task = bar.add_task("findings", total=1)
         mark = time.perf_counter()
-        diagnosis.findings, diagnosis.rule_failures, diagnosis.family = collect_findings(diagnosis)
+        (
+            diagnosis.findings,
+            diagnosis.notes,
+            diagnosis.rule_failures,
+            diagnosis.family,
+        ) = collect_findings(diagnosis)
         timings["findings"] = time.perf_counter() - mark
         bar.advance(finding_task)
 

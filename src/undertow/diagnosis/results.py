@@ -35,6 +35,9 @@ class MetricRun:
         Wall time of the metric (recorded in ``run.json`` only).
     error_type
         The exception class name of a failure.
+    withheld
+        Which estimates of a computed table were blanked because their interval had no
+        width, and how many (``undertow.diagnosis.pipeline.withhold_degenerate``).
     """
 
     spec: MetricSpec
@@ -43,6 +46,7 @@ class MetricRun:
     table: pa.Table | None = None
     seconds: float = 0.0
     error_type: str | None = None
+    withheld: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,10 @@ class Diagnosis:
     #: Each tone measure used (hostility, polarity) -> its validity, in one sentence.
     tone: dict[str, str] = field(default_factory=dict)
     runs: dict[str, MetricRun] = field(default_factory=dict)
+    #: Findings: each from a declared test with estimate, interval, p, q and n.
     findings: list[Finding] = field(default_factory=list)
+    #: Descriptive notes (``info``, no test): what was measured, never a finding.
+    notes: list[Finding] = field(default_factory=list)
     rule_failures: list[RuleFailure] = field(default_factory=list)
     #: The run's family of decision tests (set when the findings are collected).
     family: Family | None = None

@@ -61,5 +61,10 @@ VALIDITY: dict[str, str] = {
     "peers (Danescu-Niculescu-Mizil et al. 2012). A sign of power, not of harm.",
     "power_limits_knowledge": "Odds of a thread's knowledge outcome with each power "
     "feature, holding pre-treatment controls fixed (logit, or Firth's logit with few "
-    "events). An association across threads; see the sensitivity table.",
+    "events). Intervals and p-values use cluster-robust (sandwich) standard errors by "
+    "thread starter for either fit, since one person's threads are not independent "
+    "(the model is not fitted with fewer than 20 starters, where such errors are too "
+    "small); "
+    "the period enters only as a linear trend, so threads that cluster in time beyond "
+    "it are not accounted for. An association across threads; see the sensitivity table.",
 }

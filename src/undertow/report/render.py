@@ -34,7 +34,8 @@ SEVERITY_LABELS = {"severe": "Severe", "moderate": "Moderate", "low": "Low", "in
 _SYNTHESIS_METRIC = "power_knowledge_model"
 #: Section headings where the registry's theme title would repeat the report's question.
 HEADINGS = {"synthesis": "S · Synthesis: power and knowledge outcomes, thread by thread"}
-#: Descriptive (``info``) findings listed in the report; all are in ``findings.json``.
+#: Descriptive entries listed in the report (``info`` findings, then notes); all are in
+#: ``findings.json`` and ``notes.json``.
 MAX_DESCRIPTIVE = 15
 
 
@@ -263,9 +264,11 @@ def render_report(diagnosis: Diagnosis) -> str:
     True
     """
     findings = list(diagnosis.findings)
-    finding_views = [_finding_view(f, i) for i, f in enumerate(findings)]
+    finding_views = [_finding_view(f, i) for i, f in enumerate([*findings, *diagnosis.notes])]
     flagged = [v for v in finding_views if v["severity"] != "info"]
-    descriptive = [v for v in finding_views if v["severity"] == "info"][:MAX_DESCRIPTIVE]
+    # Tested findings at info come first, then descriptive notes (no test).
+    described = [v for v in finding_views if v["severity"] == "info"]
+    descriptive = described[:MAX_DESCRIPTIVE]
     shown = flagged + descriptive
     charts: dict[str, Any] = {}
     themes: list[dict[str, Any]] = []
@@ -341,7 +344,7 @@ def render_report(diagnosis: Diagnosis) -> str:
         }
         for run in diagnosis._ordered()
     ]
-    raised_kinds = {f.kind for f in findings}
+    raised_kinds = {f.kind for f in [*findings, *diagnosis.notes]}
     validity = [
         {"kind": kind, "text": text}
         for kind, text in VALIDITY.items()
@@ -358,11 +361,11 @@ def render_report(diagnosis: Diagnosis) -> str:
         "img-src data:; base-uri 'none'; form-action 'none'",
         data=script_json({"charts": charts}),
         summary=_trace_summary(diagnosis),
-        opening=_opening(diagnosis, findings),
+        opening=_opening(diagnosis, [*findings, *diagnosis.notes]),
         findings=flagged,
         family=_family_text(diagnosis),
         descriptive=descriptive,
-        n_descriptive=sum(1 for v in finding_views if v["severity"] == "info"),
+        n_descriptive=len(described),
         themes=themes,
         methods=methods,
         tone=[{"measure": name, "validity": text} for name, text in diagnosis.tone.items()],

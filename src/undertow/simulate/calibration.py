@@ -30,7 +30,7 @@ from typing import Any
 from scipy import stats
 
 from undertow.simulate import simulate
-from undertow.simulate.recovery import matches
+from undertow.simulate.recovery import RECOVERY_LEVEL, counts_for_recovery, matches
 from undertow.themes.registry import Finding
 
 __all__ = [
@@ -106,7 +106,8 @@ def _timing(table: Any) -> dict[str, Any]:
 
 
 def _raised(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity != "info"]
+    """Findings at the level the calibration counts (the one recovery counts)."""
+    return [f for f in findings if counts_for_recovery(f)]
 
 
 def healthy_run(shape: str, seed: int) -> dict[str, Any]:
@@ -294,8 +295,12 @@ def summary(
         "",
         "## Power: planted kinds recovered by a finding above `info`",
         "",
-        "A planted kind is recovered when a finding above `info` has its kind, direction "
-        "`limits`, a planted subject and the planted date within 14 days. Runs where the "
+        "A planted kind is recovered when a raised finding of severity "
+        f"`{RECOVERY_LEVEL}` or above (from a declared test, q ≤ 0.05 across the run; "
+        "`undertow.simulate.recovery.counts_for_recovery`, the same level as the false "
+        "findings above) has its kind, direction "
+        "`limits`, a planted subject and the planted date within 14 days; `info` findings "
+        "recover nothing. Runs where the "
         "kind was switched on but left nothing measurable (`truth.json` `not_measurable`) "
         "are not counted. Target: ≥ 80% at strength 0.6, ≥ 95% at 1.0.",
         "",

@@ -14,11 +14,31 @@ from undertow.themes.divergence.workarounds import MIN_ADOPTERS, TOP_TERMS
 from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.wording import count, p_text
 
-__all__ = ["divergence_shift", "practice_divergence"]
+__all__ = ["divergence_shift", "practice_divergence", "straddle_windows"]
 
 #: Months compared on each side of a candidate date.
 WINDOW_MONTHS = 6
 _PERMUTATIONS = 2000
+
+
+def straddle_windows(periods: np.ndarray, candidate: int) -> tuple[int, int]:
+    """Where the months before ``candidate`` end and the months after it start (indices).
+
+    ``periods`` are sorted month starts. A candidate on a month start splits the series
+    there; a candidate inside a month leaves that month out of both sides, because the
+    month is compared with the reference valid at its end (the new one) while it holds
+    the messages of both regimes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> months = np.array([0, 10, 20, 30])
+    >>> straddle_windows(months, 20), straddle_windows(months, 24)
+    ((2, 2), (2, 3))
+    """
+    after_start = int(np.searchsorted(periods, candidate, side="left"))
+    inside = after_start > 0 and (after_start == periods.size or periods[after_start] != candidate)
+    return (after_start - 1 if inside else after_start), after_start
 
 
 def divergence_shift(
@@ -28,7 +48,10 @@ def divergence_shift(
 
     The rise at a candidate is the mean divergence of the ``WINDOW_MONTHS`` months from
     it minus the mean of the months before it; the p-value compares the largest rise
-    with the largest rise in series whose months were shuffled.
+    with the largest rise in series whose months were shuffled. A month that straddles
+    the candidate (the date falls inside it) is in neither window: its divergence is
+    measured against the new reference while most of its messages predate it
+    (:func:`straddle_windows`).
 
     Examples
     --------
@@ -44,9 +67,9 @@ def divergence_shift(
         out = np.full((values.shape[0], candidates.size), -np.inf)
         for j, candidate in enumerate(candidates):
             # One pass per candidate date (a handful of document versions or months).
-            position = int(np.searchsorted(periods, candidate))
-            before = values[:, max(0, position - WINDOW_MONTHS) : position]
-            after = values[:, position : position + WINDOW_MONTHS]
+            before_end, after_start = straddle_windows(periods, int(candidate))
+            before = values[:, max(0, before_end - WINDOW_MONTHS) : before_end]
+            after = values[:, after_start : after_start + WINDOW_MONTHS]
             if before.shape[1] >= 2 and after.shape[1] >= 2:
                 out[:, j] = after.mean(axis=1) - before.mean(axis=1)
         return out
@@ -91,9 +114,9 @@ def practice_divergence(results: Results) -> list[Finding]:
     at = moment[0].as_py().date().isoformat()
     workarounds = results.get("workaround_vocabulary")
     terms = workarounds.num_rows if workarounds is not None else 0
-    position = int(np.searchsorted(periods, candidates[best]))
-    months_before = jsd[max(0, position - WINDOW_MONTHS) : position]
-    months_after = jsd[position : position + WINDOW_MONTHS]
+    before_end, after_start = straddle_windows(periods, int(candidates[best]))
+    months_before = jsd[max(0, before_end - WINDOW_MONTHS) : before_end]
+    months_after = jsd[after_start : after_start + WINDOW_MONTHS]
     before, after = float(months_before.mean()), float(months_after.mean())
     # Months as the resampled blocks: Welch's interval for the difference of the means.
     se = math.sqrt(

@@ -65,7 +65,7 @@ class Limits:
     """
 
     max_field_bytes: int = 1 << 20
-    max_record_bytes: int = 16 << 20
+    max_record_bytes: int = 8 << 20
     max_lines: int = 100_000_000
     max_decompression_ratio: float = 100.0
     max_decompressed_bytes: int = 16 << 30

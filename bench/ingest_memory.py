@@ -33,9 +33,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
-_WORDS = tuple(
-    ["the", "patch", "looks", "fine", "to", "me", "but", "could", "you", "rebase", "it", "on", "the", "current", "branch", "and", "add", "a", "test", "for", "the", "empty", "case", "before", "we", "merge", "it", "thanks", "for", "the", "quick", "turnaround"]
+_SENTENCE = (
+    "the patch looks fine to me but could you rebase it on the current branch and add a "
+    "test for the empty case before we merge it thanks for the quick turnaround"
 )
+_WORDS = tuple(_SENTENCE.split())
 
 
 def _text(i: int, words: int = 24) -> str:

@@ -193,9 +193,11 @@ class _Meter:
 class _Guarded(io.RawIOBase):
     """A decompressed (or plain) stream read through a :class:`_Meter`."""
 
-    def __init__(self, inner: IO[bytes], meter: _Meter) -> None:
+    def __init__(self, inner: IO[bytes], meter: _Meter, raw: IO[bytes]) -> None:
         self.inner = inner
         self.meter = meter
+        # A codec reading from a file object it was given does not close that file.
+        self.raw = raw
 
     def readable(self) -> bool:
         return True
@@ -210,6 +212,7 @@ class _Guarded(io.RawIOBase):
 
     def close(self) -> None:
         self.inner.close()
+        self.raw.close()
         super().close()
 
 
@@ -255,8 +258,14 @@ def open_input(path: Path, limits: Limits = DEFAULT_LIMITS) -> BinaryIO:
         inner = cast(IO[bytes], lzma.LZMAFile(cast(IO[bytes], raw), "rb"))  # noqa: SIM115
     else:
         meter = _Meter(path, limits, None)
-        return cast(BinaryIO, io.BufferedReader(_Guarded(cast(IO[bytes], raw), meter), _CHUNK))
-    return cast(BinaryIO, io.BufferedReader(_Guarded(inner, _Meter(path, limits, raw)), _CHUNK))
+        return cast(
+            BinaryIO,
+            io.BufferedReader(_Guarded(cast(IO[bytes], raw), meter, cast(IO[bytes], raw)), _CHUNK),
+        )
+    return cast(
+        BinaryIO,
+        io.BufferedReader(_Guarded(inner, _Meter(path, limits, raw), cast(IO[bytes], raw)), _CHUNK),
+    )
 
 
 def read_input(path: Path, limits: Limits = DEFAULT_LIMITS, *, cap: int | None = None) -> bytes:

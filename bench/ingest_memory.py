@@ -356,6 +356,8 @@ def main() -> None:
             args = shape.make(folder, getattr(options, shape.size))
             size_mb = _size(args[:1]) / 2**20
             peak, cpu, wall, code, last = run(folder, args)
+            # The temporary folder's path says nothing; the file name is kept.
+            last = last.replace(f"{folder}{os.sep}", "").removeprefix("error: ")
             outcome = "ok" if code == 0 else f"exit {code}: {last[:90]}"
             row = (
                 shape.name,

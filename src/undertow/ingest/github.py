@@ -3,7 +3,11 @@
 Input is JSON as the API returns it: paginated arrays from ``/issues``, ``/pulls``,
 ``/issues/comments``, ``/pulls/{n}/reviews`` and ``/pulls/comments`` (a folder of
 such pages, any names, any nesting), or single objects. Each file is one source and
-each object in it one record; the kind of object is recognised from its keys.
+each object in it one record; the kind of object is recognised from its keys. A page
+is parsed one element at a time (memory follows the largest record, not the page):
+elements before a break in the JSON are kept and the break is one rejected record
+(``bad_json``); an element over the record cap is ``record_too_large``, a file over
+the file cap ``too_large`` (``docs/limits.md``).
 
 What becomes what
 -----------------

@@ -44,7 +44,10 @@ Safety: a file whose prolog holds a DTD (``<!DOCTYPE``, hence any ``<!ENTITY``) 
 refused before parsing (``dtd_refused``), so no entity is ever expanded. Parsing
 streams with :func:`xml.etree.ElementTree.iterparse`, clearing each row. A truncated
 or malformed file keeps every row read before the break and rejects the rest once,
-with the line and column (``truncated_xml``, ``bad_xml``, ``truncated_gzip``).
+with the line and column (``truncated_xml``, ``bad_xml``, ``truncated_gzip``). A row
+with an attribute over the field cap is rejected alone (``field_too_large``); a tag
+longer than the record cap stops the file there (``record_too_large``) before the
+parser buffers it (``docs/limits.md``).
 """
 
 from __future__ import annotations

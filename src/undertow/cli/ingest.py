@@ -24,6 +24,7 @@ from undertow.errors import InputError
 from undertow.identity.keys import resolve_key
 from undertow.ingest.builder import TraceBuilder
 from undertow.ingest.inputs import check_inputs
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits
 from undertow.ingest.registry import ADAPTERS
 from undertow.ingest.table import TableMapping, read_roster
 from undertow.model.writer import claim_folder, inside
@@ -32,6 +33,9 @@ __all__ = ["ingest", "ingest_paths", "read_documents"]
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _DOCUMENT_SUFFIXES = (".txt", ".md", ".rst")
+_LIMIT_DEFAULTS = {
+    name: getattr(DEFAULT_LIMITS, "max_" + name.replace("-", "_")) for name in Limits.names()
+}
 
 
 def read_documents(builder: TraceBuilder, folder: Path) -> int:
@@ -39,7 +43,8 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
 
     A file name starting with a date (``2021-03-01-charter.md``) gives the version's
     ``valid_from``. Each file is a manifest source of one record; a file that is not
-    UTF-8 is rejected (``bad_encoding``). Returns the number of documents.
+    UTF-8 is rejected (``bad_encoding``), one larger than the builder's
+    ``max_record_bytes`` too (``record_too_large``, unread). Returns the number of documents.
 
     Examples
     --------
@@ -58,6 +63,11 @@ def read_documents(builder: TraceBuilder, folder: Path) -> int:
     for path in files:
         log = builder.source(path)
         log.read()
+        size = path.stat().st_size
+        if size > builder.limits.max_record_bytes:
+            cap = builder.limits.max_record_bytes
+            log.reject("record_too_large", f"{path.name}: {size} bytes over the {cap}-byte cap")
+            continue
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -95,6 +105,7 @@ def ingest_paths(
     progress: bool = False,
     force: bool = False,
     allow_empty: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
     r"""Ingest ``paths`` with adapter ``fmt`` into trace folder ``out``; return the manifest.
 
@@ -130,6 +141,7 @@ def ingest_paths(
         identity_map=identity_map,
         force=force,
         allow_empty=allow_empty,
+        limits=limits,
     )
     parameters = inspect.signature(adapter).parameters
     # An adapter that reads documents itself (git: one version per release tag) gets the
@@ -246,10 +258,19 @@ def ingest(
     allow_empty: Annotated[
         bool, typer.Option(help="Write the trace even if a source yields no record.")
     ] = False,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Override a cap, NAME=VALUE (repeatable): "
+            + ", ".join(f"{n}={v}" for n, v in _LIMIT_DEFAULTS.items())
+            + ". See docs/limits.md."
+        ),
+    ] = None,
 ) -> None:
     """Read community files into a pseudonymous, validated trace folder."""
     if not paths:
         raise InputError("no input paths given")
+    limits = DEFAULT_LIMITS.override(limit or [])
     mapping = TableMapping.parse(column_map or [], mapping_file)
     project_key = resolve_key(key_file, create=True)
     print_key_notes(project_key)
@@ -270,6 +291,7 @@ def ingest(
         progress=progress,
         force=force,
         allow_empty=allow_empty,
+        limits=limits,
     )
     console.print(_summary(manifest))
     totals = manifest["totals"]

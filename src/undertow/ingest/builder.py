@@ -57,6 +57,7 @@ from undertow.identity.scrub import (
     named_addresses,
 )
 from undertow.identity.words import community_words, is_word
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits
 from undertow.ingest.lines import record_lines
 from undertow.model.observation import FACTS, observation_model
 from undertow.model.schema import (
@@ -262,6 +263,23 @@ def _identity_row(prefix: str, identity: RawIdentity | None) -> dict[str, Any]:
     return {f"{prefix}_{name}": getattr(identity, name) for name in _IDENTITY_FIELDS}
 
 
+_TEXT_IDENTITY_FIELDS = ("email", "name", "handle", "source_id")
+
+
+def _oversize_field(cap: int, **values: str | None) -> str | None:
+    """The first field longer than ``cap`` UTF-8 bytes, as ``name (N bytes)``, else ``None``.
+
+    A string of ``n`` code points holds at most ``4n`` UTF-8 bytes, so only strings
+    longer than ``cap / 4`` are encoded to be measured.
+    """
+    for name, value in values.items():
+        if isinstance(value, str) and len(value) * 4 > cap:
+            size = len(value.encode("utf-8", "surrogatepass"))
+            if size > cap:
+                return f"{name} of {size} bytes over the {cap}-byte field cap"
+    return None
+
+
 def _as_utc(value: datetime) -> tuple[datetime, bool]:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC), True
@@ -297,6 +315,10 @@ class TraceBuilder:
     allow_empty
         Write a trace even if a source yields no accepted record (otherwise an
         :class:`~undertow.errors.InputError` naming the source).
+    limits
+        The caps of :mod:`undertow.ingest.limits`; adapters read them from here, and
+        a message with a text, id or identity field over ``max_field_bytes`` is
+        rejected (``field_too_large``).
     """
 
     def __init__(
@@ -311,8 +333,10 @@ class TraceBuilder:
         seeds: Mapping[str, int] | None = None,
         force: bool = False,
         allow_empty: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.out = None if out is None else Path(out)
+        self.limits = limits
         self.force = force
         self.allow_empty = allow_empty
         self.strict = strict
@@ -443,6 +467,20 @@ class TraceBuilder:
         if not EARLIEST <= when < LATEST:
             log.reject("implausible_date", where, when.isoformat())
             return
+        oversize = _oversize_field(
+            self.limits.max_field_bytes,
+            source_message_id=source_message_id,
+            text=text,
+            quoted_text=quoted_text,
+            parent_source_id=parent_source_id,
+            thread_source_id=thread_source_id,
+            space=space,
+            **{f"author_{k}": getattr(author, k) for k in _TEXT_IDENTITY_FIELDS},
+            **{f"addressee_{k}": getattr(addressee, k, None) for k in _TEXT_IDENTITY_FIELDS},
+        )
+        if oversize is not None:
+            log.reject("field_too_large", f"{where}: {oversize}", None)
+            return
         if naive:
             log.note("naive_timestamp")
         row: dict[str, Any] = {
@@ -552,6 +590,7 @@ class TraceBuilder:
                 ),
             ),
             ("bad_kind", pc.invert(pc.is_in(table.column("kind"), pa.array(MESSAGE_KINDS)))),
+            ("field_too_large", self._oversize_mask(table)),
         ]
         bad_any = pa.array(np.zeros(n, dtype=bool))
         for reason, mask in checks:
@@ -561,7 +600,11 @@ class TraceBuilder:
                 log.reject_many(
                     reason,
                     rejected.column("source_ref").to_pylist(),
-                    [json.dumps(r, default=str) for r in rejected.drop(["source_ref"]).to_pylist()],
+                    [
+                        # An oversize row is quarantined by its first 1000 characters.
+                        json.dumps(r, default=str)[: 1000 if reason == "field_too_large" else None]
+                        for r in rejected.drop(["source_ref"]).to_pylist()
+                    ],
                 )
             bad_any = pc.or_(bad_any, mask)
         kept = table.filter(pc.invert(bad_any))
@@ -569,6 +612,16 @@ class TraceBuilder:
         self._flush()
         self._store(kept.select(_RAW_SCHEMA.names).cast(_RAW_SCHEMA))
         log.n_accepted += kept.num_rows
+
+    def _oversize_mask(self, table: pa.Table) -> pa.Array:
+        """Rows with a string field longer than ``max_field_bytes`` (UTF-8 bytes)."""
+        cap = self.limits.max_field_bytes
+        mask = pa.array(np.zeros(table.num_rows, dtype=bool))
+        for name in table.column_names:
+            column = table.column(name)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                mask = pc.or_(mask, pc.fill_null(pc.greater(pc.binary_length(column), cap), False))
+        return mask
 
     def add_role(
         self,

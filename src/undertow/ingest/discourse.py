@@ -50,7 +50,6 @@ __all__ = ["OFFICIAL_CATEGORY", "ingest_discourse"]
 OFFICIAL_CATEGORY = re.compile(
     r"\b(staff|moderators?|announcements?|site[ -]feedback|meta|governance)\b", re.IGNORECASE
 )
-_MAX_FILE_BYTES = 256 * 1024 * 1024
 _SMALL_ACTION = 3
 _METADATA = frozenset({"categories.json", "site.json"})
 _DELETED = RawIdentity(is_deleted=True)
@@ -138,8 +137,9 @@ class _Forum:
         log = self.builder.source(path)
         posts: list[Any] | None = None
         try:
-            if path.stat().st_size > _MAX_FILE_BYTES:
-                raise RecordError("too_large", f"{path.stat().st_size} bytes")
+            cap = self.builder.limits.max_file_bytes
+            if path.stat().st_size > cap:
+                raise RecordError("too_large", f"{path.stat().st_size} bytes over the {cap} cap")
             topic = load_json(path.read_bytes())
             if not isinstance(topic, dict):
                 raise RecordError("bad_json", "expected a topic object")

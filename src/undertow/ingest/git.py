@@ -34,11 +34,12 @@ committer messages are derived records, counted in members ``trailers`` and
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import re
 import subprocess
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from undertow.errors import InputError
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits, open_input
 from undertow.ingest.lines import record_lines
 from undertow.ingest.maintainers import add_roles, read_snapshot_dir, repo_snapshots, tag_dates
 
@@ -192,21 +194,22 @@ def _commit(record: Mapping[str, Any], location: str) -> Commit:
     )
 
 
-def _open_text(path: Path) -> IO[str]:
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
+def _open_text(path: Path, limits: Limits = DEFAULT_LIMITS) -> IO[str]:
+    # Plain or compressed, under the line and decompression caps.
+    return io.TextIOWrapper(open_input(path, limits), encoding="utf-8", errors="replace")
 
 
-def _jsonl_commits(path: Path) -> Iterator[Commit | Rejected]:
-    with _open_text(path) as stream:
+def _jsonl_commits(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Commit | Rejected]:
+    cap = limits.max_record_bytes
+    with _open_text(path, limits) as stream:
         number = 0
         while True:
             try:
-                line = stream.readline()
-            except (EOFError, OSError):
+                line = stream.readline(cap + 1)
+                oversize = len(line) > cap and not line.endswith("\n")
+                while oversize and (rest := stream.readline(cap)) and not rest.endswith("\n"):
+                    pass  # the rest of an oversize line is read past, never held
+            except (EOFError, OSError, zlib.error):
                 yield Rejected("truncated", f"line {number + 1}", None)
                 return
             if not line:
@@ -215,6 +218,9 @@ def _jsonl_commits(path: Path) -> Iterator[Commit | Rejected]:
             if not line.strip():
                 continue
             location = f"line {number}"
+            if oversize:
+                yield Rejected("record_too_large", location, line[:1000])
+                continue
             try:
                 record = json.loads(
                     line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants
@@ -275,7 +281,9 @@ def _repo_commits(repo: Path, revision: str) -> Iterator[Commit | Rejected]:
         )
 
 
-def read_commits(path: Path, *, revision: str = "HEAD") -> Iterator[Commit | Rejected]:
+def read_commits(
+    path: Path, *, revision: str = "HEAD", limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Commit | Rejected]:
     r"""Stream the commits of a repository or a JSON Lines export.
 
     Parameters
@@ -304,7 +312,7 @@ def read_commits(path: Path, *, revision: str = "HEAD") -> Iterator[Commit | Rej
     """
     if path.is_dir():
         return _repo_commits(path, revision)
-    return _jsonl_commits(path)
+    return _jsonl_commits(path, limits)
 
 
 def trailer_person(value: str) -> tuple[str | None, str | None]:
@@ -628,7 +636,7 @@ def ingest_git(
             builder.source(path, member="trailers"),
             builder.source(path, member="committers"),
         )
-        for item in read_commits(path, revision=revision):
+        for item in read_commits(path, revision=revision, limits=builder.limits):
             logs[0].read(1)
             if isinstance(item, Rejected):
                 logs[0].reject(item.reason, item.location, item.raw)

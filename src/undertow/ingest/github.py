@@ -3,7 +3,11 @@
 Input is JSON as the API returns it: paginated arrays from ``/issues``, ``/pulls``,
 ``/issues/comments``, ``/pulls/{n}/reviews`` and ``/pulls/comments`` (a folder of
 such pages, any names, any nesting), or single objects. Each file is one source and
-each object in it one record; the kind of object is recognised from its keys.
+each object in it one record; the kind of object is recognised from its keys. A page
+is parsed one element at a time (memory follows the largest record, not the page):
+elements before a break in the JSON are kept and the break is one rejected record
+(``bad_json``); an element over the record cap is ``record_too_large``, a file over
+the file cap ``too_large`` (``docs/limits.md``).
 
 What becomes what
 -----------------
@@ -35,13 +39,20 @@ What becomes what
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from undertow.errors import InputError
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
-from undertow.ingest.jsonsource import RecordError, load_json, markdown_text, parse_iso
+from undertow.ingest.jsonsource import (
+    RecordError,
+    iter_json_array,
+    markdown_text,
+    parse_iso,
+)
+from undertow.ingest.limits import open_input
 
 __all__ = ["ASSOCIATION_ROLES", "ingest_github"]
 
@@ -52,7 +63,6 @@ ASSOCIATION_ROLES = {
     "COLLABORATOR": ("collaborator", 1),
 }
 
-_MAX_FILE_BYTES = 512 * 1024 * 1024
 _API_URL = re.compile(r"/repos/([^/]+/[^/]+)/(?:issues|pulls)/(\d+)(?:$|[/?#])")
 _HTML_URL = re.compile(r"github\.com/([^/]+/[^/]+)/(?:issues|pull)/(\d+)(?:$|[/?#])")
 _MENTION = re.compile(r"(?<![\w@/.`-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
@@ -119,27 +129,38 @@ class _Repos:
         return repo
 
     def file(self, path: Path) -> None:
+        # A page is parsed one array element at a time, so memory follows one record;
+        # records before a break in the JSON stay, the break is one rejected record.
         log = self.builder.source(path)
+        limits = self.builder.limits
+        index = 0
         try:
-            if path.stat().st_size > _MAX_FILE_BYTES:
-                raise RecordError("too_large", f"{path.stat().st_size} bytes")
-            data = load_json(path.read_bytes())
+            size = path.stat().st_size
+            if size > limits.max_file_bytes:
+                raise RecordError("too_large", f"{size} bytes over the {limits.max_file_bytes} cap")
+            with open_input(path, limits) as stream:
+                for index, record in enumerate(
+                    iter_json_array(stream, max_element=limits.max_record_bytes)
+                ):
+                    log.read()
+                    location = f"{path.name}[{index}]"
+                    try:
+                        if isinstance(record, RecordError):
+                            raise record
+                        if not isinstance(record, dict):
+                            raise RecordError("bad_record", "not an object")
+                        self.record(log, location, record)
+                    except RecordError as error:
+                        log.reject(error.reason, f"{location}: {error.detail}")
+                    index += 1
         except RecordError as error:
             log.read()
             log.reject(error.reason, f"{path.name}: {error.detail}")
-            return
-        except OSError as error:
-            raise InputError(f"cannot read ({error.strerror})", path=path) from error
-        records = data if isinstance(data, list) else [data]
-        for index, record in enumerate(records):
+        except (EOFError, zlib.error) as error:
             log.read()
-            location = f"{path.name}[{index}]"
-            try:
-                if not isinstance(record, dict):
-                    raise RecordError("bad_record", "not an object")
-                self.record(log, location, record)
-            except RecordError as error:
-                log.reject(error.reason, f"{location}: {error.detail}")
+            log.reject("truncated", f"{path.name} after element {index}: {error}")
+        except OSError as error:
+            raise InputError(f"cannot read ({error.strerror or error})", path=path) from error
 
     def role(self, person: RawIdentity, record: dict[str, Any], repo: str, where: str) -> None:
         role = ASSOCIATION_ROLES.get(_text(record.get("author_association")) or "")

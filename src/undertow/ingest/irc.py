@@ -31,6 +31,7 @@ Buckets, per log line (the TSV header and blank lines are not records):
   not converse;
 - rejected: ``malformed_row`` (wrong number of TSV columns), ``bad_date``,
   ``truncated`` (a ``.gz`` that ends early: one record for the unknown rest),
+  ``record_too_large`` (a line over the record cap; read past, not held),
   ``unparsed_line`` (lines the log's own parser could not classify, or plain lines of
   no known shape), ``orphan_continuation``, ``unknown_kind``.
 
@@ -40,7 +41,7 @@ last time seen that day (or midnight), which keeps them in their conversation.
 
 from __future__ import annotations
 
-import gzip
+import io
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits, open_input
 
 if TYPE_CHECKING:
     from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
@@ -124,20 +127,26 @@ class IrcEvent:
     location: str
 
 
-def _open_text(path: Path) -> IO[str]:
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return path.open("r", encoding="utf-8", errors="replace", newline="")
+def _open_text(path: Path, limits: Limits) -> IO[str]:
+    # Plain or compressed, under the line and decompression caps.
+    return io.TextIOWrapper(
+        open_input(path, limits), encoding="utf-8", errors="replace", newline=""
+    )
 
 
-def _lines(stream: IO[str]) -> Iterator[tuple[int, str | None]]:
-    """Numbered lines; a stream that breaks off (truncated ``.gz``) ends with ``None``."""
+def _lines(stream: IO[str], cap: int) -> Iterator[tuple[int, str | None]]:
+    """Numbered lines; a stream that breaks off (truncated ``.gz``) ends with ``None``.
+
+    A line longer than ``cap`` characters is yielded as its first ``cap + 1`` (the rest
+    is read past, never held), for the caller to reject as ``record_too_large``.
+    """
     number = 0
     while True:
         try:
-            line = stream.readline()
+            line = stream.readline(cap + 1)
+            if len(line) > cap and not line.endswith("\n"):
+                while (rest := stream.readline(cap)) and not rest.endswith("\n"):
+                    pass
         except (EOFError, OSError, zlib.error):
             yield number + 1, None
             return
@@ -147,6 +156,12 @@ def _lines(stream: IO[str]) -> Iterator[tuple[int, str | None]]:
         yield number, line
 
 
+def _too_long(read: str, cap: int, location: str) -> IrcEvent | None:
+    if len(read) <= cap:
+        return None
+    return IrcEvent("record_too_large", None, None, read[:200], None, location, location)
+
+
 def _strip_action(nick: str, text: str) -> str:
     for prefix in (f"* {nick} ", f"*{nick} ", f"{nick} "):
         if text.startswith(prefix):
@@ -154,12 +169,15 @@ def _strip_action(nick: str, text: str) -> str:
     return text
 
 
-def _tsv_events(stream: IO[str]) -> Iterator[IrcEvent]:
+def _tsv_events(stream: IO[str], cap: int) -> Iterator[IrcEvent]:
     last_time: dict[str, datetime] = {}
-    for number, read in _lines(stream):
+    for number, read in _lines(stream, cap):
         if read is None:
             yield IrcEvent("truncated", None, None, "", None, f"line {number}", f"line {number}")
             return
+        if (too_long := _too_long(read, cap, f"line {number}")) is not None:
+            yield too_long
+            continue
         line = read.rstrip("\r\n")
         if number == 1 and line.startswith("date\t"):
             continue
@@ -197,7 +215,7 @@ def _day_from(text: str) -> date | None:
     return None
 
 
-def _plain_events(stream: IO[str], name: str) -> Iterator[IrcEvent]:
+def _plain_events(stream: IO[str], name: str, cap: int) -> Iterator[IrcEvent]:
     match = _DATE_IN_NAME.search(name)
     day: date | None = None
     if match is not None:
@@ -206,11 +224,14 @@ def _plain_events(stream: IO[str], name: str) -> Iterator[IrcEvent]:
         except ValueError:
             day = None
     previous: datetime | None = None
-    for number, read in _lines(stream):
+    for number, read in _lines(stream, cap):
         location = f"line {number}"
         if read is None:
             yield IrcEvent("truncated", None, None, "", None, location, location)
             return
+        if (too_long := _too_long(read, cap, location)) is not None:
+            yield too_long
+            continue
         line = read.rstrip("\r\n")
         if not line.strip():
             continue
@@ -285,7 +306,7 @@ def _plain_events(stream: IO[str], name: str) -> Iterator[IrcEvent]:
         yield IrcEvent(kind, at, nick, text, None, f"{name}:{number}", location)
 
 
-def read_irc(path: Path) -> Iterator[IrcEvent]:
+def read_irc(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[IrcEvent]:
     r"""Stream the lines of one IRC log as normalised events.
 
     Parameters
@@ -308,13 +329,17 @@ def read_irc(path: Path) -> Iterator[IrcEvent]:
     >>> [(e.kind, e.nick, e.text) for e in read_irc(log)]
     [('msg', 'ann', 'bob: ready?'), ('action', 'bob', 'nods')]
     """
-    with _open_text(path) as stream:
-        first = stream.readline()
-        stream.seek(0)
+    cap = limits.max_record_bytes
+    with _open_text(path, limits) as probe:
+        try:
+            first = probe.readline(cap)
+        except (EOFError, OSError, zlib.error):
+            first = ""
+    with _open_text(path, limits) as stream:
         if first.rstrip("\r\n").startswith("date\ttime\tseq\tkind"):
-            yield from _tsv_events(stream)
+            yield from _tsv_events(stream, cap)
         else:
-            yield from _plain_events(stream, path.name)
+            yield from _plain_events(stream, path.name, cap)
 
 
 def addressed_nick(text: str, known: Iterable[str]) -> str | None:
@@ -366,7 +391,7 @@ def _handle_event(
     bots: frozenset[str],
     last_speaker: list[tuple[str, str]],
 ) -> None:
-    if event.kind in {"malformed_row", "bad_date", "truncated"}:
+    if event.kind in {"malformed_row", "bad_date", "truncated", "record_too_large"}:
         log.reject(event.kind, event.location, event.text)
         return
     if event.kind == "other":
@@ -481,7 +506,7 @@ def ingest_irc(
                 builder.add_space(space, name=space)
             log = builder.source(path)
             last_speaker: list[tuple[str, str]] = []
-            for event in read_irc(path):
+            for event in read_irc(path, builder.limits):
                 log.read(1)
                 _handle_event(
                     builder,

@@ -10,16 +10,19 @@ builder, which rejects them as ``implausible_date`` for every adapter alike.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 __all__ = [
     "MAX_INT_DIGITS",
     "MarkdownText",
     "RecordError",
+    "iter_json_array",
     "load_json",
     "markdown_text",
     "parse_epoch",
@@ -98,6 +101,127 @@ def load_json(data: bytes | str) -> Any:
         raise RecordError("bad_json", f"{error.msg} at line {error.lineno}") from error
     except RecursionError as error:
         raise RecordError("bad_json", "nested too deeply") from error
+
+
+_STRICT = json.JSONDecoder(
+    parse_constant=_no_constants, object_pairs_hook=_no_duplicates, parse_int=_bounded_int
+)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _Text:
+    """UTF-8 text of a byte stream, decoded a chunk at a time into a sliding buffer."""
+
+    def __init__(self, stream: IO[bytes], chunk: int) -> None:
+        self.stream = stream
+        self.chunk = chunk
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.buffer = ""
+        self.eof = False
+        self.started = False
+
+    def more(self, at_least: int = 0) -> None:
+        data = self.stream.read(max(self.chunk, at_least))
+        self.eof = not data
+        try:
+            text = self.decoder.decode(data, final=self.eof)
+        except UnicodeDecodeError as error:
+            raise RecordError("bad_encoding", str(error)) from error
+        if not self.started and text:
+            text, self.started = text.removeprefix("\ufeff"), True
+        self.buffer += text
+
+    def skip_space(self, pos: int) -> int:
+        """The first position at or after ``pos`` that is not white space (reading on)."""
+        while True:
+            pos = _SPACE.match(self.buffer, pos).end()  # type: ignore[union-attr]
+            if pos < len(self.buffer) or self.eof:
+                return pos
+            self.more()
+
+
+def iter_json_array(stream: IO[bytes], *, max_element: int, chunk: int = 1 << 20) -> Iterator[Any]:
+    """Parse a JSON array one element at a time, holding one element and a chunk of text.
+
+    Parsing is as strict as :func:`load_json`. An element longer than ``max_element``
+    characters is yielded as a :class:`RecordError` (``record_too_large``) in its
+    place when it parses within twice that, else raised (nothing after it can be
+    found). A top-level value that is not an array is yielded whole.
+
+    Raises
+    ------
+    RecordError
+        ``bad_json``/``bad_encoding`` where the text stops being JSON; the elements
+        before it have been yielded.
+
+    Examples
+    --------
+    >>> import io
+    >>> list(iter_json_array(io.BytesIO(b'[{"a": 1}, 2, [3]]'), max_element=100, chunk=4))
+    [{'a': 1}, 2, [3]]
+    >>> [str(x) for x in iter_json_array(io.BytesIO(b'["abcdef", 1]'), max_element=5)]
+    ['record_too_large: element 0 of 8 characters over the 5 cap', '1']
+    """
+    text = _Text(stream, chunk)
+    pos = text.skip_space(0)
+    if pos >= len(text.buffer):
+        raise RecordError("bad_json", "empty file")
+    if text.buffer[pos] != "[":
+        while not text.eof:
+            text.more()
+        yield load_json(text.buffer)
+        return
+    pos = text.skip_space(pos + 1)
+    index = 0
+    if text.buffer[pos : pos + 1] == "]":
+        pos += 1
+    else:
+        while True:
+            try:
+                element, end = _STRICT.raw_decode(text.buffer, pos)
+                if end == len(text.buffer) and not text.eof:
+                    raise ValueError("a number may go on in the next chunk")
+            except (json.JSONDecodeError, ValueError) as error:
+                if text.eof or isinstance(error, RecordError):
+                    raise _json_error(error, index) from error
+                if len(text.buffer) - pos > 2 * max_element:
+                    raise RecordError(
+                        "record_too_large",
+                        f"element {index} longer than {max_element} characters; "
+                        "the rest of the file is not read",
+                    ) from error
+                text.more(len(text.buffer) - pos)
+                continue
+            except RecursionError as error:
+                raise RecordError("bad_json", f"element {index} nested too deeply") from error
+            if end - pos > max_element:
+                yield RecordError(
+                    "record_too_large",
+                    f"element {index} of {end - pos} characters over the {max_element} cap",
+                )
+            else:
+                yield element
+            index += 1
+            pos = text.skip_space(end)
+            if pos > chunk:
+                text.buffer, pos = text.buffer[pos:], 0
+            mark = text.buffer[pos : pos + 1]
+            if mark == "]":
+                pos += 1
+                break
+            if mark != ",":
+                raise RecordError("bad_json", f"expected ',' or ']' after element {index - 1}")
+            pos = text.skip_space(pos + 1)
+    pos = text.skip_space(pos)
+    if pos < len(text.buffer):
+        raise RecordError("bad_json", f"extra data after the array of {index} elements")
+
+
+def _json_error(error: Exception, index: int) -> RecordError:
+    if isinstance(error, RecordError):
+        return error
+    message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+    return RecordError("bad_json", f"{message} in element {index}")
 
 
 def parse_iso(value: object) -> datetime:

@@ -21,7 +21,6 @@ adapter uses for the same accounts.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 import subprocess
@@ -32,6 +31,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from undertow.ingest.limits import DEFAULT_LIMITS, read_input
 from undertow.ingest.lines import record_lines
 
 if TYPE_CHECKING:
@@ -307,9 +307,7 @@ def tag_dates(*csv_paths: Path) -> dict[str, datetime]:
     for path in csv_paths:
         if not path.is_file():
             continue
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        raw = read_input(path)
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
         fields = reader.fieldnames or []
         tag_col = next((c for c in ("tag", "rev") if c in fields), None)
@@ -347,7 +345,8 @@ def read_snapshot_dir(
         if when is None:
             undated.append(path.name)
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
+        limits = DEFAULT_LIMITS if builder is None else builder.limits
+        text = read_input(path, limits, cap=limits.max_file_bytes).decode("utf-8", "replace")
         if stem == "MAINTAINERS":
             lines = maintainers_lines(text)
             entries = [entry for _, entry, _, _ in lines if entry is not None]

@@ -54,6 +54,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits, guard_chunks
 from undertow.ingest.textparts import split_body
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ __all__ = [
 ]
 
 #: Messages larger than this are rejected as ``oversize`` (attachments are the usual cause).
-DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = DEFAULT_LIMITS.max_record_bytes
 _CHUNK = 64 * 1024
 _QUARANTINE_BYTES = 64 * 1024
 
@@ -331,10 +332,12 @@ def _line_ends(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk.replace(b"\r", b"\n") if cr_only else chunk
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path, limits: Limits = DEFAULT_LIMITS) -> IO[bytes]:
+    # Decompressed chunks pass the line and decompression caps before anything splits them.
     stream = path.open("rb")
     magic = stream.read(6)
     stream.seek(0)
+    compressed: IO[bytes] | None = stream
     if magic.startswith(b"\x1f\x8b"):
         chunks = _gunzip(stream)
     elif magic.startswith(b"BZh"):
@@ -342,8 +345,9 @@ def _open(path: Path) -> IO[bytes]:
     elif magic == b"\xfd7zXZ\x00":
         chunks = _inflate(stream, lzma.LZMADecompressor)
     else:
-        chunks = _plain(stream)
-    return cast(IO[bytes], _LineReader(_line_ends(chunks), stream))
+        chunks, compressed = _plain(stream), None
+    guarded = guard_chunks(chunks, path, limits, compressed)
+    return cast(IO[bytes], _LineReader(_line_ends(guarded), stream))
 
 
 def split_mbox(
@@ -740,7 +744,10 @@ def mbox_files(path: Path) -> list[Path]:
 
 
 def read_mbox(
-    path: Path, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    path: Path,
+    *,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Mail | Rejected]:
     """Stream one archive file as parsed messages and rejections.
 
@@ -750,13 +757,15 @@ def read_mbox(
         An mbox file, plain or gzip-compressed.
     max_message_bytes
         The per-message size cap.
+    limits
+        The line and decompression caps (:mod:`undertow.ingest.limits`).
 
     Yields
     ------
     Mail or Rejected
         Exactly one per record read.
     """
-    with _open(path) as stream:
+    with _open(path, limits) as stream:
         for raw in split_mbox(stream, max_message_bytes=max_message_bytes):
             yield parse_mail(raw, source_name=path.name)
 
@@ -765,7 +774,10 @@ _HEADER_MSGID = re.compile(rb"^message-id:[ \t]*(?:\n[ \t]+)?(<[^<>\s]+>)", re.I
 
 
 def known_message_ids(
-    paths: Iterable[Path], *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    paths: Iterable[Path],
+    *,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> set[str]:
     r"""The ``Message-ID`` of every message in the archives (first pass, bounded memory).
 
@@ -783,7 +795,7 @@ def known_message_ids(
     """
     ids: set[str] = set()
     for path in paths:
-        with _open(path) as stream:
+        with _open(path, limits) as stream:
             for raw in split_mbox(stream, max_message_bytes=max_message_bytes):
                 if raw.data is None:
                     continue
@@ -851,7 +863,7 @@ def ingest_mbox(
     builder: TraceBuilder,
     paths: Iterable[Path],
     *,
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_message_bytes: int | None = None,
     **_options: object,
 ) -> None:
     """Add the messages of mailing-list archives to a trace being built.
@@ -867,17 +879,20 @@ def ingest_mbox(
     paths
         mbox files (plain or ``.gz``) or folders of them (read in name order).
     max_message_bytes
-        Larger messages are rejected as ``oversize``.
+        Larger messages are rejected as ``oversize`` (default: the builder's
+        ``max_record_bytes``).
     **_options
         Options of other formats, ignored.
     """
     builder.observe("mbox")
     files = [f for given in paths for f in mbox_files(Path(given))]
-    known = known_message_ids(files, max_message_bytes=max_message_bytes)
+    limits = builder.limits
+    cap = limits.max_record_bytes if max_message_bytes is None else max_message_bytes
+    known = known_message_ids(files, max_message_bytes=cap, limits=limits)
     spaces: set[str] = set()
     for path in files:
         log = builder.source(path)
-        for item in read_mbox(path, max_message_bytes=max_message_bytes):
+        for item in read_mbox(path, max_message_bytes=cap, limits=limits):
             log.read(1)
             if isinstance(item, Rejected):
                 raw = item.raw[:_QUARANTINE_BYTES] if item.raw is not None else None

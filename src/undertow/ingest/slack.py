@@ -45,8 +45,6 @@ from undertow.errors import InputError
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
 from undertow.ingest.jsonsource import RecordError, load_json, markdown_text, parse_epoch
 from undertow.ingest.safezip import (
-    MAX_MEMBER_BYTES,
-    MAX_TOTAL_BYTES,
     SafeZip,
     UnsafeMemberError,
     unsafe_name_reason,
@@ -336,8 +334,8 @@ def ingest_slack(
     builder: TraceBuilder,
     paths: Sequence[str | Path],
     *,
-    max_member_bytes: int = MAX_MEMBER_BYTES,
-    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_member_bytes: int | None = None,
+    max_total_bytes: int | None = None,
     **options: Any,
 ) -> None:
     """Read Slack export zips (or their unpacked folders) into a trace builder.
@@ -350,7 +348,8 @@ def ingest_slack(
         Export zips or folders holding ``users.json``, ``channels.json`` and one folder
         of day files per channel (also when all of it sits in one top folder).
     max_member_bytes, max_total_bytes
-        Caps on decompressed bytes actually read, per member and per archive.
+        Caps on decompressed bytes actually read, per member and per archive
+        (default: the builder's ``max_file_bytes`` and ``max_decompressed_bytes``).
 
     Raises
     ------
@@ -379,4 +378,8 @@ def ingest_slack(
         path = Path(path)
         if not path.exists():
             raise InputError("no such file or folder", path=path)
-        _Export(builder, path, max_member_bytes, max_total_bytes).read()
+        member_cap = builder.limits.max_file_bytes if max_member_bytes is None else max_member_bytes
+        total_cap = (
+            builder.limits.max_decompressed_bytes if max_total_bytes is None else max_total_bytes
+        )
+        _Export(builder, path, member_cap, total_cap).read()

@@ -44,7 +44,10 @@ Safety: a file whose prolog holds a DTD (``<!DOCTYPE``, hence any ``<!ENTITY``) 
 refused before parsing (``dtd_refused``), so no entity is ever expanded. Parsing
 streams with :func:`xml.etree.ElementTree.iterparse`, clearing each row. A truncated
 or malformed file keeps every row read before the break and rejects the rest once,
-with the line and column (``truncated_xml``, ``bad_xml``, ``truncated_gzip``).
+with the line and column (``truncated_xml``, ``bad_xml``, ``truncated_gzip``). A row
+with an attribute over the field cap is rejected alone (``field_too_large``); a tag
+longer than the record cap stops the file there (``record_too_large``) before the
+parser buffers it (``docs/limits.md``).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from undertow.errors import InputError
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
 from undertow.ingest.html import html_text
 from undertow.ingest.jsonsource import RecordError
+from undertow.ingest.limits import DEFAULT_LIMITS, Limits, open_input
 
 __all__ = ["BADGE_ROLES", "REPUTATION_ROLES", "ingest_stackexchange"]
 
@@ -104,11 +108,16 @@ class _Refused(Exception):
 class _Prolog:
     """A byte stream whose XML prolog was checked for a DTD before anything is parsed."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, max_token: int) -> None:
         self._raw = raw
         self._head = raw.read(_PROLOG_LIMIT)
         self.n_bytes = len(self._head)
         _check_prolog(self._head, complete=len(self._head) < _PROLOG_LIMIT)
+        # Bytes since the last ``>``: a tag (a row and its attributes) longer than the
+        # record cap is refused before the parser buffers it, whose cost grows with
+        # the square of a token's length.
+        self._max_token = max_token
+        self._open_for = 0
 
     def read(self, size: int = -1) -> bytes:
         if self._head:
@@ -121,6 +130,14 @@ class _Prolog:
 
     def _count(self, chunk: bytes) -> bytes:
         self.n_bytes += len(chunk)
+        close = chunk.rfind(b">")
+        self._open_for = self._open_for + len(chunk) if close < 0 else len(chunk) - close - 1
+        if self._open_for > self._max_token:
+            raise _Refused(
+                "record_too_large",
+                f"byte {self.n_bytes}: a tag longer than {self._max_token} bytes "
+                "(the rest of the file is not read)",
+            )
         return chunk
 
 
@@ -151,26 +168,27 @@ def _check_prolog(head: bytes, *, complete: bool) -> None:
         at = end + len(close)
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path, limits: Limits) -> BinaryIO:
     try:
-        if path.suffix == ".gz":
-            return gzip.open(path, "rb")  # type: ignore[return-value]
-        return path.open("rb")
+        return open_input(path, limits)
     except OSError as error:
         raise InputError(f"cannot read ({error.strerror})", path=path) from error
 
 
-def _rows(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(
+    path: Path, log: SourceLog, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Stream the ``<row>`` elements of one dump file as (position, attributes).
 
     A refused prolog or a broken stream is counted as one read record and rejected
     with its location; rows yielded before a break stay accepted by the caller.
     """
-    stream = _open(path)
+    stream = _open(path, limits)
+    field_cap = limits.max_field_bytes
     position = 0
     try:
         try:
-            checked = _Prolog(stream)
+            checked = _Prolog(stream, limits.max_record_bytes)
             depth = 0
             root: ET.Element | None = None
             for event, element in ET.iterparse(checked, events=("start", "end")):  # noqa: S314
@@ -184,7 +202,19 @@ def _rows(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, str]]]:
                     continue
                 position += 1
                 if element.tag == "row":
-                    yield position, dict(element.attrib)
+                    oversize = [
+                        key
+                        for key, value in element.attrib.items()
+                        if len(value) * 4 > field_cap and len(value.encode()) > field_cap
+                    ]
+                    if oversize:
+                        log.read()
+                        log.reject(
+                            "field_too_large",
+                            f"{path.name} row {position}: {oversize[0]} over {field_cap} bytes",
+                        )
+                    else:
+                        yield position, dict(element.attrib)
                 else:
                     log.read()
                     log.reject("unexpected_element", f"{path.name} row {position} <{element.tag}>")
@@ -282,7 +312,7 @@ class _Site:
         if path is None:
             return
         log = self.builder.source(path)
-        for position, row in _rows(path, log):
+        for position, row in _rows(path, log, self.builder.limits):
             # A Users row's Id is the account's public id: file and row only.
             location = f"{path.name} row {position}" + (
                 "" if stem == "Users" else f" (Id={row.get('Id', '?')})"

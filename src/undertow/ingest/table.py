@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ from undertow.errors import InputError
 from undertow.identity.normalize import identifier_from_text
 from undertow.ingest.builder import RawIdentity, SourceLog, TraceBuilder
 from undertow.ingest.jsonsource import MAX_INT_DIGITS
+from undertow.ingest.limits import DEFAULT_LIMITS, open_input
 from undertow.ingest.lines import record_lines
 from undertow.model.schema import DATE_BASES, TIMESTAMP
 
@@ -81,7 +82,7 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "quoted_text": "quoted_text",
 }
 #: Fields larger than this are rejected (``field_too_large``): a guard against runaway quotes.
-MAX_FIELD_BYTES = 1 << 20
+MAX_FIELD_BYTES = DEFAULT_LIMITS.max_field_bytes
 _BATCH_ROWS = 100_000
 _ROSTER_COLUMNS = (
     "identifier",
@@ -174,6 +175,7 @@ def _csv_records(
     path: Path, log: SourceLog, delimiter: str | None
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Return the header and an iterator of ``(line, fields)``; malformed rows are rejected."""
+    field_cap = log.builder.limits.max_field_bytes
     data = path.read_bytes()
     head = data[:4096]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(0) * 4 > len(head):
@@ -192,7 +194,7 @@ def _csv_records(
 
     def records() -> Iterator[tuple[int, list[str]]]:
         # The csv module enforces the field cap itself (in characters); restored after.
-        previous_limit = csv.field_size_limit(MAX_FIELD_BYTES)
+        previous_limit = csv.field_size_limit(field_cap)
         try:
             yield from _records()
         finally:
@@ -215,7 +217,7 @@ def _csv_records(
                     location = f"{path.name}:{first}"
                     if _SURROGATE.search(raw):
                         log.reject("bad_encoding", location, raw.encode("utf-8", "surrogateescape"))
-                    elif any(len(v) > MAX_FIELD_BYTES for v in row):
+                    elif any(len(v) > field_cap for v in row):
                         log.reject("field_too_large", location, raw[:1000])
                     elif len(row) != len(header):
                         log.reject("bad_row", location, raw)
@@ -239,6 +241,20 @@ def _csv_records(
     return header, records()
 
 
+def _bounded_lines(handle: IO[bytes], cap: int) -> Iterator[tuple[int, bytes, bool]]:
+    """``(number, line, oversize)``: a line over ``cap`` bytes is its first ``cap + 1``.
+
+    The rest of an oversize line is read past in pieces, never held whole.
+    """
+    number = 0
+    while line := handle.readline(cap + 1):
+        number += 1
+        oversize = len(line) > cap and not line.endswith(b"\n")
+        while oversize and (rest := handle.readline(cap)) and not rest.endswith(b"\n"):
+            pass
+        yield number, line, oversize
+
+
 def _jsonl_records(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, Any]]]:
     def no_constant(name: str) -> Any:
         raise ValueError(f"non-standard constant {name}")
@@ -256,12 +272,17 @@ def _jsonl_records(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, 
             raise ValueError(f"integer of {len(literal)} digits")
         return int(literal)
 
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
+    limits = log.builder.limits
+    field_cap = limits.max_field_bytes
+    with open_input(path, limits) as handle:
+        for number, line, oversize in _bounded_lines(handle, limits.max_record_bytes):
             if not line.strip() or (number == 1 and line.strip() == b"\xef\xbb\xbf"):
                 continue
             log.read()
             location = f"{path.name}:{number}"
+            if oversize:
+                log.reject("record_too_large", location, line[:1000])
+                continue
             try:
                 record = json.loads(
                     line.decode("utf-8-sig"),
@@ -281,8 +302,8 @@ def _jsonl_records(path: Path, log: SourceLog) -> Iterator[tuple[int, dict[str, 
             if any(isinstance(v, float) and not math.isfinite(v) for v in record.values()):
                 log.reject("bad_json", f"{location}: non-finite number", line)
                 continue
-            if len(line) > MAX_FIELD_BYTES and any(
-                len(v if isinstance(v, str) else json.dumps(v)) > MAX_FIELD_BYTES
+            if len(line) > field_cap and any(
+                len((v if isinstance(v, str) else json.dumps(v)).encode()) > field_cap
                 for v in record.values()
             ):
                 log.reject("field_too_large", location, line[:1000])

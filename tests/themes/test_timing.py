@@ -315,7 +315,9 @@ def test_real_xen_formalisation_shock_is_calibrated_by_placebo_dates(
     rows = shock_table(weekly_series(trace), starts).to_pylist()
     # 21 MAINTAINERS snapshots with room on both sides, 6 weekly series each.
     assert len(rows) == 126
-    assert all(r["n_placebo"] >= 700 and r["null_scale"] >= 1.0 for r in rows)
+    # Placebo dates carry breaks at the offsets of the snapshots near the tested one, so
+    # some near the ends of the series drop out: still hundreds per configuration.
+    assert all(r["n_placebo"] >= 600 and r["null_scale"] >= 1.0 for r in rows)
     assert all(r["level_change_lo"] <= r["level_change"] <= r["level_change_hi"] for r in rows)
     # The HAC errors of a few dozen weeks are about half what the placebo dates show.
     assert np.median([r["null_scale"] for r in rows]) > 1.5

@@ -195,7 +195,8 @@ THRESHOLDS: dict[str, Threshold] = {
     ),
     "chilling_leader": Threshold(
         scale="drop in new non-leader participants per thread (or in the follow-up rate, "
-        "scaled by 2) after a leader's first message, vs leaderless threads",
+        "scaled by 2) after a leader's first message, vs leaderless threads, beyond the same "
+        "drop of activity-matched members without a role and of the leader before the role",
         practical=0.2,
         large=0.5,
         min_n=40,

@@ -207,4 +207,3 @@ def _with_columns(table: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
     for name in MATCHED_COLUMNS:
         table = table.append_column(name, columns[name])
     return table
-

@@ -75,7 +75,9 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
     adjusted = holm([p for p, _, _ in strongest])
     chosen: list[tuple[float, dict[str, Any], int]] = []
     for (_, row, tested), p_value in zip(strongest, adjusted, strict=True):
-        if all(abs((row["at"] - other["at"]).days) > 7 * SEPARATION_WEEKS for _, other, _ in chosen):
+        if all(
+            abs((row["at"] - other["at"]).days) > 7 * SEPARATION_WEEKS for _, other, _ in chosen
+        ):
             chosen.append((p_value, row, tested))
     findings = []
     for p_value, row, tested in chosen:

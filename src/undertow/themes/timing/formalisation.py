@@ -18,11 +18,15 @@ distribution but against an **empirical null from placebo dates of the same seri
 (Abadie, Diamond & Hainmueller 2015 on placebo studies; Efron 2004 on empirical nulls):
 the same model is fitted at every week that is at least :data:`PLACEBO_GAP_WEEKS` from
 an appointment and has :data:`MIN_SIDE_WEEKS` weeks on both sides, with the real
-appointments' breaks in the model, so a real break does not leak into its placebos.
-The spread of the placebo z-statistics around zero (1.4826 × their median absolute
-value, never below 1, the model's own scale) is the null's scale; the number of
-effectively independent placebo dates (Bartlett's formula for the variance of a
-variance from an autocorrelated series) is its degrees of freedom. The p-value of a
+appointments' breaks in the model, so a real break does not leak into its placebos, and
+with breaks at the same offsets from the placebo date as the other appointments inside
+the tested appointment's window, so the placebo model has the shape of the appointment's
+(a break a few weeks after another is fitted from a short segment and swings far more
+than a lone break). The null is a Student t centred at zero fitted to the placebo
+z-statistics by maximum likelihood, so its tails are as heavy as the placebos' (scale at
+least 1, the model's own, and at least 1.4826 × their median absolute value); its degrees
+of freedom are at most the number of effectively independent placebo dates (Bartlett's
+formula for the variance of a variance from an autocorrelated series). The p-value of a
 level change is two-sided from that scaled t distribution, and its interval is the
 level change ± the t quantile × null scale × standard error, so the interval excludes
 zero exactly when p < 0.05. A series with fewer than :data:`MIN_PLACEBOS` placebo

@@ -217,7 +217,7 @@ def placebo_null(z: FloatArray) -> tuple[float, float]:
     --------
     >>> import numpy as np
     >>> scale, df = placebo_null(np.random.default_rng(0).normal(0, 2, 400))
-    >>> round(scale, 1), df > 30
+    >>> round(scale, 1), df > 20
     (2.0, True)
     >>> scale, df = placebo_null(np.random.default_rng(0).standard_t(3, 400))
     >>> df < 10

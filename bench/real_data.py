@@ -2,6 +2,7 @@
 
     python bench/real_data.py                     # writes bench/RESULTS-real.md
     python bench/real_data.py --draws 5           # fewer placebo rosters (quicker)
+    python bench/real_data.py --controls-only --datasets uvc,irc   # prints the controls
 
 For every shared real dataset (``../shared/data`` beside the checkout, or ``--data``): ingest it
 as its README says, analyse it, and write a table of documented facts about the community
@@ -271,10 +272,64 @@ def run_placebos(trace: Trace, draws: int, progress: Callable[[str], None]) -> l
     counts = []
     for draw in range(draws):
         diagnosis = analyze(placebo_roster(trace, seed=draw), progress=False)
-        records = [{"severity": f.severity, "theme": f.theme} for f in diagnosis.findings]
-        counts.append(len(_serious(records, ("leadership", "timing"))))
-        progress(f"  placebo {draw + 1}/{draws}: {counts[-1]}")
+        records = [
+            {"severity": f.severity, "theme": f.theme, "kind": f.kind} for f in diagnosis.findings
+        ]
+        serious = _serious(records, ("leadership", "timing"))
+        counts.append(len(serious))
+        kinds = ", ".join(f"{f['severity']} {f['kind']}" for f in serious) or "none"
+        progress(f"  placebo {draw + 1}/{draws}: {kinds}")
     return counts
+
+
+def _controls(traces: dict[str, Trace], draws: int, progress: Callable[[str], None]) -> list[str]:
+    """The negative-control section: placebo rosters and truncated traces."""
+    lines = ["", "## Negative controls", ""]
+    lines += [
+        f"**Placebo rosters.** {draws} draws per dataset without a roster of its own: "
+        "5 random members with ≥ 10 messages appointed (rank 2, exact dates) at random dates "
+        "inside the coverage window. Pass: no leadership or timing finding of moderate or "
+        "higher in ≥ 95 % of draws.",
+        "",
+        "| dataset | draws | draws with a moderate+ leadership/timing finding "
+        "| clean share | pass |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name in ("uvc", "irc"):
+        if name not in traces:
+            continue
+        progress(f"{name}: {draws} placebo rosters")
+        counts = run_placebos(traces[name], draws, progress)
+        clean = sum(c == 0 for c in counts) / len(counts)
+        lines.append(
+            f"| {name} | {len(counts)} | {sum(c > 0 for c in counts)} | {clean:.0%} | "
+            f"{'yes' if clean >= 0.95 else 'NO'} |"
+        )
+    lines += [
+        "",
+        "**Truncated traces.** Each trace cut at an arbitrary date (2009-06-15 for the "
+        "mailing list, 2014-03-01 for IRC): no decline, stage or retention finding of "
+        "moderate or higher dated within 120 days of the cut.",
+        "",
+        "| dataset | cut at | moderate+ timing / retention findings near the cut | pass |",
+        "|---|---|---:|---|",
+    ]
+    cuts = {
+        "uvc": dt.datetime(2009, 6, 15, tzinfo=dt.UTC),
+        "irc": dt.datetime(2014, 3, 1, tzinfo=dt.UTC),
+    }
+    for name, at in cuts.items():
+        if name not in traces:
+            continue
+        progress(f"{name}: truncated at {at.date()}")
+        diagnosis = analyze(truncated_trace(traces[name], at), progress=False)
+        records = [
+            {"severity": f.severity, "theme": f.theme, "at": f.at, "kind": f.kind}
+            for f in diagnosis.findings
+        ]
+        near = cut_findings(records, at)
+        lines.append(f"| {name} | {at.date()} | {len(near)} | {'yes' if not near else 'NO'} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,8 +337,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS-real.md")
     parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument(
+        "--datasets", default="", help="comma-separated dataset names (default: all present)"
+    )
+    parser.add_argument(
+        "--controls-only",
+        action="store_true",
+        help="only the negative controls, printed (not written to --out)",
+    )
     args = parser.parse_args(argv)
-    sets = datasets(args.data)
+    wanted = {name for name in args.datasets.split(",") if name}
+    sets = [d for d in datasets(args.data) if not wanted or d.name in wanted]
     if not sets:
         print(f"no shared datasets under {args.data}", file=sys.stderr)
         return 2
@@ -318,13 +382,19 @@ def main(argv: list[str] | None = None) -> int:
                 identity_map=folder / "identity_map.parquet",
                 **d.options,
             )
+            traces[d.name] = Trace.open(folder / "trace")
+            if args.controls_only:
+                continue
             analyze(folder / "trace", folder / "out", progress=False)
             # Descriptive notes (change points, stages) are checked against the facts too.
             results[d.name] = [
                 *json.loads((folder / "out" / "findings.json").read_text("utf-8")),
                 *json.loads((folder / "out" / "notes.json").read_text("utf-8")),
             ]
-            traces[d.name] = Trace.open(folder / "trace")
+        if args.controls_only:
+            controls = _controls(traces, args.draws, say)
+            print("\n".join(controls))
+            return 0
         lines += ["## Facts vs what undertow reports", ""]
         lines += [
             "| dataset | documented fact | from | undertow reports | verdict |",
@@ -375,51 +445,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {roles['n_roles']} ({roles['exact']} exact, {roles['interval']} interval, "
                 f"{roles['status']} status) | {lacking} |"
             )
-        lines += ["", "## Negative controls", ""]
-        lines += [
-            f"**Placebo rosters.** {args.draws} draws per dataset without a roster of its own: "
-            "5 random members with ≥ 10 messages appointed (rank 2, exact dates) at random dates "
-            "inside the coverage window. Pass: no leadership or timing finding of moderate or "
-            "higher in ≥ 95 % of draws.",
-            "",
-            "| dataset | draws | draws with a moderate+ leadership/timing finding "
-            "| clean share | pass |",
-            "|---|---:|---:|---:|---|",
-        ]
-        for name in ("uvc", "irc"):
-            if name not in traces:
-                continue
-            say(f"{name}: {args.draws} placebo rosters")
-            counts = run_placebos(traces[name], args.draws, say)
-            clean = sum(c == 0 for c in counts) / len(counts)
-            lines.append(
-                f"| {name} | {len(counts)} | {sum(c > 0 for c in counts)} | {clean:.0%} | "
-                f"{'yes' if clean >= 0.95 else 'NO'} |"
-            )
-        lines += [
-            "",
-            "**Truncated traces.** Each trace cut at an arbitrary date (2009-06-15 for the "
-            "mailing list, 2014-03-01 for IRC): no decline, stage or retention finding of "
-            "moderate or higher dated within 120 days of the cut.",
-            "",
-            "| dataset | cut at | moderate+ timing / retention findings near the cut | pass |",
-            "|---|---|---:|---|",
-        ]
-        cuts = {
-            "uvc": dt.datetime(2009, 6, 15, tzinfo=dt.UTC),
-            "irc": dt.datetime(2014, 3, 1, tzinfo=dt.UTC),
-        }
-        for name, at in cuts.items():
-            if name not in traces:
-                continue
-            say(f"{name}: truncated at {at.date()}")
-            diagnosis = analyze(truncated_trace(traces[name], at), progress=False)
-            records = [
-                {"severity": f.severity, "theme": f.theme, "at": f.at, "kind": f.kind}
-                for f in diagnosis.findings
-            ]
-            near = cut_findings(records, at)
-            lines.append(f"| {name} | {at.date()} | {len(near)} | {'yes' if not near else 'NO'} |")
+        lines += _controls(traces, args.draws, say)
     lines += [
         "",
         "Facts not checked here: who the Xen committers are by name and the dates of named "

@@ -39,13 +39,6 @@ def test_the_spam_tail_is_outside_the_coverage_window(uvc: Trace) -> None:
     assert coverage["tail_after"] == 22
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="placebo appointments at random exact dates still raise a leadership or timing "
-    "finding of moderate or higher in more than 1 of 20 draws (11 of 20 before the decision "
-    "layer and the placebo-date ITS null; still failing with both)",
-)
 def test_placebo_rosters_raise_no_leadership_or_timing_finding(uvc: Trace) -> None:
     draws, key = 20, _key(uvc)
     flagged = []

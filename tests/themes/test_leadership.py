@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,7 @@ from _power import FakeResults, check_contract, power_metrics
 
 from undertow.features.leaders import degree_centralisation
 from undertow.model.trace import Trace
-from undertow.testing import make_trace, tiny_trace
+from undertow.testing import EPOCH, make_trace, tiny_trace
 from undertow.themes.leadership.agenda import agenda_setting
 from undertow.themes.leadership.approvals import approval_share_by_unit
 from undertow.themes.leadership.chilling import chilling_effect
@@ -337,3 +339,106 @@ def test_shadow_leaders_with_a_person_who_is_only_addressed() -> None:
     assert "quiet" not in table.column("person_id").to_pylist() or not any(
         r["has_formal_role"] for r in table.to_pylist() if r["person_id"] == "quiet"
     )
+
+
+def _entering_community(
+    member_new: Callable[[], int], chief_new: Callable[[bool], int], *, appointed_after: int
+) -> Trace:
+    """Threads entered at depth 2 by 20 members and a chief, and many leaderless threads.
+
+    After a member's entry ``member_new()`` new people write; after the chief's,
+    ``chief_new(appointed)`` (``appointed``: the chief holds the role, from their
+    ``appointed_after``-th thread on). Leaderless threads get three new people after
+    depth 2.
+    """
+    rows: list[dict[str, Any]] = []
+    hour, fresh = 0, 0
+    appointed_at = 0
+
+    def thread(tag: str, enterer: str, n_new: int) -> None:
+        nonlocal hour, fresh
+        rows.extend(
+            [
+                {"message_id": f"{tag}-0", "author_id": f"s{hour % 7}", "created_at": hour},
+                {
+                    "message_id": f"{tag}-1",
+                    "author_id": f"p{hour % 5}",
+                    "parent_id": f"{tag}-0",
+                    "created_at": hour + 1,
+                },
+                {
+                    "message_id": f"{tag}-2",
+                    "author_id": enterer,
+                    "parent_id": f"{tag}-1",
+                    "created_at": hour + 2,
+                },
+            ]
+        )
+        for k in range(n_new):
+            fresh += 1
+            rows.append(
+                {
+                    "message_id": f"{tag}-n{k}",
+                    "author_id": f"x{fresh % 40}",
+                    "parent_id": f"{tag}-2",
+                    "created_at": hour + 3 + k,
+                }
+            )
+        hour += 10
+
+    for i in range(40):
+        if i == appointed_after:
+            appointed_at = hour
+        for m in range(20):
+            if i % 2 == 0:
+                thread(f"m{m}-{i}", f"member{m}", member_new())
+        thread(f"c{i}", "chief", chief_new(i >= appointed_after))
+        for j in range(15):
+            thread(f"q{i}-{j}", f"p{(i + j + 1) % 5}", 3)
+    roles = [
+        {
+            "person_id": "chief",
+            "role": "manager",
+            "rank": 2,
+            "valid_from": EPOCH + timedelta(hours=appointed_at),
+            "date_basis": "exact",
+        }
+    ]
+    return make_trace(rows, roles=roles)
+
+
+def test_a_leader_who_behaves_like_members_of_similar_activity_is_not_chilling() -> None:
+    # Everyone who enters a thread late is followed by fewer new people than the
+    # leaderless threads: the chief, holding a role throughout, shows the same habit.
+    rng = np.random.default_rng(3)
+    habit = lambda *_: int(rng.integers(0, 2))  # noqa: E731
+    trace = _entering_community(habit, habit, appointed_after=0)
+    table = chilling_effect(trace, seed=1)
+    chief = next(
+        r
+        for r in table.to_pylist()
+        if r["actor_id"] == "chief" and r["measure"] == "new_participants_after"
+    )
+    assert chief["difference_hi"] < -1.0  # far fewer than in leaderless threads
+    assert chief["n_matched"] >= 10
+    assert [f for f in chilling_leader(FakeResults(trace)) if f.severity != "info"] == []
+
+
+def test_a_leader_who_chills_only_with_the_role_is_named() -> None:
+    # Before the appointment the chief enters threads like the members; afterwards
+    # nobody new writes after them.
+    rng = np.random.default_rng(3)
+    trace = _entering_community(
+        lambda: int(rng.integers(1, 3)),
+        lambda after: 0 if after else int(rng.integers(1, 3)),
+        appointed_after=20,
+    )
+    row = next(
+        r
+        for r in chilling_effect(trace, seed=1).to_pylist()
+        if r["actor_id"] == "chief" and r["measure"] == "new_participants_after"
+    )
+    assert row["n_self"] is not None and row["n_self"] >= 20
+    findings = [f for f in chilling_leader(FakeResults(trace)) if f.severity != "info"]
+    assert [f.subjects for f in findings] == [("chief",)]
+    assert findings[0].decision is not None and findings[0].decision.test == "placebo"

@@ -315,8 +315,52 @@ def test_real_xen_formalisation_shock_is_calibrated_by_placebo_dates(
     rows = shock_table(weekly_series(trace), starts).to_pylist()
     # 21 MAINTAINERS snapshots with room on both sides, 6 weekly series each.
     assert len(rows) == 126
-    assert all(r["n_placebo"] >= 700 and r["null_scale"] >= 1.0 for r in rows)
+    # Placebo dates carry breaks at the offsets of the snapshots near the tested one, so
+    # some near the ends of the series drop out: still hundreds per configuration.
+    assert all(r["n_placebo"] >= 600 and r["null_scale"] >= 1.0 for r in rows)
     assert all(r["level_change_lo"] <= r["level_change"] <= r["level_change_hi"] for r in rows)
     # The HAC errors of a few dozen weeks are about half what the placebo dates show.
     assert np.median([r["null_scale"] for r in rows]) > 1.5
     assert sum(r["p_level"] < 0.05 for r in rows) <= 0.1 * len(rows)
+
+
+def test_formalisation_shock_findings_adjust_over_the_roster_dates() -> None:
+    """Five appointment dates are five tries at one claim: Holm over the dates."""
+    from undertow.themes.timing.formalisation import ITS_SCHEMA
+
+    rows = []
+    for k, p_level in enumerate([0.004, 0.3, 0.5, 0.6, 0.9]):
+        rows.append(
+            {
+                "at": START + timedelta(weeks=20 * (k + 1)),
+                "series": "messages",
+                "level_change": -10.0,
+                "level_change_lo": -15.0,
+                "level_change_hi": -5.0,
+                "slope_change": 0.0,
+                "slope_change_lo": -1.0,
+                "slope_change_hi": 1.0,
+                "p_level": p_level,
+                "z_level": -4.0,
+                "null_scale": 1.5,
+                "null_df": 40.0,
+                "n_placebo": 200,
+                "pre_mean": 30.0,
+                "pre_sd": 5.0,
+                "standardised_level_change": -2.0,
+                "n_appointed": 1,
+                "n": 52,
+            }
+        )
+    table = pa.Table.from_pylist(rows, schema=ITS_SCHEMA)
+
+    class Results:
+        def get(self, name: str) -> pa.Table | None:
+            return table if name == "formalisation_shock" else None
+
+    findings = {f.at: f for f in formalisation_shock_findings(Results())}
+    first = findings[(START + timedelta(weeks=20)).date().isoformat()]
+    assert first.decision is not None
+    assert first.p_value == pytest.approx(5 * 0.004)
+    assert "Holm over the 5 appointment dates" in first.decision.null
+    assert all(f.p_value is not None and f.p_value >= 0.02 for f in findings.values())

@@ -50,6 +50,7 @@ __all__ = [
     "Threshold",
     "benjamini_hochberg",
     "clopper_pearson_interval",
+    "holm",
     "permutation_p",
     "severity_for",
     "wald_p",
@@ -81,7 +82,8 @@ class Decision:
     test
         What kind of test: ``rewiring`` (who replies to whom reassigned under a null),
         ``permutation`` (labels or periods shuffled), ``placebo`` (the same statistic at
-        placebo dates of the same community), ``cluster_bootstrap`` (thread or person
+        placebo dates of the same community, or for placebo people: members of similar
+        activity who hold no role), ``cluster_bootstrap`` (thread or person
         resampling; the p-value is the Wald test with the bootstrap standard error),
         ``exact`` (Fisher, binomial), ``model`` (a regression's Wald test) or
         ``estimate`` (a descriptive estimate with an interval; no null, no p-value,
@@ -193,7 +195,8 @@ THRESHOLDS: dict[str, Threshold] = {
     ),
     "chilling_leader": Threshold(
         scale="drop in new non-leader participants per thread (or in the follow-up rate, "
-        "scaled by 2) after a leader's first message, vs leaderless threads",
+        "scaled by 2) after a leader's first message, vs leaderless threads, beyond the same "
+        "drop of activity-matched members without a role and of the leader before the role",
         practical=0.2,
         large=0.5,
         min_n=40,
@@ -456,3 +459,29 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     q = np.empty(m)
     q[order] = np.minimum(q_sorted, 1.0)
     return [float(v) for v in q]
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm (1979) step-down adjusted p-values, in the input order.
+
+    For the tests of one claim made several times over (one roster's appointment
+    dates, one person among several): the family-wise error of the claim is at most
+    the level, whichever of the tests is reported. ``p_(i)`` is multiplied by
+    ``m - i + 1`` over the sorted p-values, made monotone and capped at 1.
+
+    Examples
+    --------
+    >>> [round(p, 3) for p in holm([0.01, 0.04, 0.03, 0.5])]
+    [0.04, 0.09, 0.09, 0.5]
+    >>> holm([])
+    []
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(p[order] * (m - np.arange(m)), 1.0)
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return [float(v) for v in adjusted]

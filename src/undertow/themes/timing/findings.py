@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from undertow.themes.decision import Decision, severity_for
+from undertow.themes.decision import Decision, holm, severity_for
 from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.wording import finite, numbers, p_text
 
@@ -47,7 +47,8 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
     """``formalisation_shock``: a weekly metric jumps when formal roles arrive.
 
     One decision per appointment date: the series :func:`_strongest` picks, its
-    level-change p-value Bonferroni-adjusted over the series tested at that date. The effect is the
+    level-change p-value Bonferroni-adjusted over the series tested at that date and
+    Holm-adjusted over the appointment dates tested. The effect is the
     level change in pre-period SDs with its interval; a change that does not limit the
     community (more activity, replies, resolutions or newcomers, a smaller top voice)
     is ``info``. Dates within :data:`SEPARATION_WEEKS` weeks of a stronger one are the
@@ -62,14 +63,22 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
         if values is None or not (finite(row["pre_sd"]) or 0.0) > 0:
             continue
         by_date.setdefault(row["at"], []).append(row)
-    chosen: list[tuple[float, dict[str, Any], int]] = []
     ranked = sorted(
         ((min(float(r["p_level"]) for r in rows), at, rows) for at, rows in by_date.items()),
         key=lambda item: (item[0], str(item[1])),
     )
-    for _, at, rows in ranked:
-        if all(abs((at - other["at"]).days) > 7 * SEPARATION_WEEKS for _, other, _ in chosen):
-            chosen.append((*_strongest(rows), len(rows)))
+    strongest = [(*_strongest(rows), len(rows)) for _, _, rows in ranked]
+    # Every appointment date is a test of the same claim (the roster's arrival broke the
+    # series): Holm over the dates tested, so a roster of many dates does not raise a
+    # shock at one of them by chance more often than one date would.
+    tested_dates = len(strongest)
+    adjusted = holm([p for p, _, _ in strongest])
+    chosen: list[tuple[float, dict[str, Any], int]] = []
+    for (_, row, tested), p_value in zip(strongest, adjusted, strict=True):
+        if all(
+            abs((row["at"] - other["at"]).days) > 7 * SEPARATION_WEEKS for _, other, _ in chosen
+        ):
+            chosen.append((p_value, row, tested))
     findings = []
     for p_value, row, tested in chosen:
         sd = float(row["pre_sd"])
@@ -79,7 +88,7 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
             test="placebo",
             null="the level change at the appointment is like those at placebo dates of the "
             f"same series ({row['n_placebo']} dates), Bonferroni over the {tested} series "
-            "tested at that date",
+            f"tested at that date, Holm over the {tested_dates} appointment dates tested",
             estimate=level / sd,
             ci_low=float(row["level_change_lo"]) / sd,
             ci_high=float(row["level_change_hi"]) / sd,
@@ -102,7 +111,7 @@ def formalisation_shock_findings(results: Results) -> list[Finding]:
                     f"weekly {series.replace('_', ' ')} {'rose' if level > 0 else 'fell'} by "
                     f"{abs(level):.3g} at once (95% CI {row['level_change_lo']:.3g} to "
                     f"{row['level_change_hi']:.3g}; {abs(decision.estimate):.1f} pre-period "
-                    f"SDs; Bonferroni-adjusted {p_text(p_value)})."
+                    f"SDs; adjusted over series and dates {p_text(p_value)})."
                 ),
                 severity=severity if worse else "info",
                 n=decision.n,

@@ -18,11 +18,15 @@ distribution but against an **empirical null from placebo dates of the same seri
 (Abadie, Diamond & Hainmueller 2015 on placebo studies; Efron 2004 on empirical nulls):
 the same model is fitted at every week that is at least :data:`PLACEBO_GAP_WEEKS` from
 an appointment and has :data:`MIN_SIDE_WEEKS` weeks on both sides, with the real
-appointments' breaks in the model, so a real break does not leak into its placebos.
-The spread of the placebo z-statistics around zero (1.4826 × their median absolute
-value, never below 1, the model's own scale) is the null's scale; the number of
-effectively independent placebo dates (Bartlett's formula for the variance of a
-variance from an autocorrelated series) is its degrees of freedom. The p-value of a
+appointments' breaks in the model, so a real break does not leak into its placebos, and
+with breaks at the same offsets from the placebo date as the other appointments inside
+the tested appointment's window, so the placebo model has the shape of the appointment's
+(a break a few weeks after another is fitted from a short segment and swings far more
+than a lone break). The null is a Student t centred at zero fitted to the placebo
+z-statistics by maximum likelihood, so its tails are as heavy as the placebos' (scale at
+least 1, the model's own, and at least 1.4826 × their median absolute value); its degrees
+of freedom are at most the number of effectively independent placebo dates (Bartlett's
+formula for the variance of a variance from an autocorrelated series). The p-value of a
 level change is two-sided from that scaled t distribution, and its interval is the
 level change ± the t quantile × null scale × standard error, so the interval excludes
 zero exactly when p < 0.05. A series with fewer than :data:`MIN_PLACEBOS` placebo
@@ -198,30 +202,41 @@ def segmented_fit(
 def placebo_null(z: FloatArray) -> tuple[float, float]:
     """Scale and degrees of freedom of the empirical null from placebo z-statistics.
 
-    The scale is 1.4826 × the median absolute placebo z (the standard deviation of a
-    normal null centred at zero, robust to a few real breaks among the placebos),
-    never below 1. The degrees of freedom are the effective number of independent
-    placebo dates: ``m / (1 + 2 Σ_k ρ_k²)`` over the autocorrelations ``ρ_k`` of the
-    placebo series up to lag :data:`WINDOW_WEEKS` (Bartlett's variance of a sample
-    variance), at least 1.
+    The null is a Student t centred at zero fitted to the placebo z-statistics by
+    maximum likelihood, so its tails are as heavy as theirs: placebo level changes of a
+    bursty series are far from normal, and a scale read from their centre alone puts
+    the appointment's p-value an order of magnitude too low. The scale is never below
+    1 (the model's own) nor below 1.4826 × the median absolute placebo z. The degrees
+    of freedom are the smaller of the fitted shape and the effective number of
+    independent placebo dates, ``m / (1 + 2 Σ_k ρ_k²)`` over the autocorrelations
+    ``ρ_k`` of the placebo series up to lag :data:`WINDOW_WEEKS` (Bartlett's variance
+    of a sample variance: few independent dates leave the scale itself uncertain), at
+    least 1.
 
     Examples
     --------
     >>> import numpy as np
     >>> scale, df = placebo_null(np.random.default_rng(0).normal(0, 2, 400))
-    >>> round(scale, 1), df > 100
+    >>> round(scale, 1), df > 20
     (2.0, True)
+    >>> scale, df = placebo_null(np.random.default_rng(0).standard_t(3, 400))
+    >>> df < 10
+    True
     """
     m = z.size
-    scale = max(1.0, 1.4826 * float(np.median(np.abs(z))))
+    robust = 1.4826 * float(np.median(np.abs(z)))
+    shape, fitted = float(m), robust
+    if m >= 3 and float(np.ptp(z)) > 0:
+        shape, _, fitted = (float(v) for v in stats.t.fit(z, floc=0.0))
+    scale = max(1.0, robust, fitted)
     centred = z - z.mean()
     denominator = float(centred @ centred)
     if denominator <= 0:
-        return scale, float(max(1, m - 1))
+        return scale, float(max(1, min(shape, m - 1)))
     lags = np.arange(1, min(WINDOW_WEEKS, m - 1) + 1)
     rho = np.array([float(centred[k:] @ centred[:-k]) / denominator for k in lags.tolist()])
-    df = m / (1.0 + 2.0 * float(np.sum(rho * rho)))
-    return scale, float(max(1.0, df))
+    effective = m / (1.0 + 2.0 * float(np.sum(rho * rho)))
+    return scale, float(max(1.0, min(shape, effective)))
 
 
 def _placebo_z(
@@ -229,11 +244,20 @@ def _placebo_z(
     weights: FloatArray,
     candidates: npt.NDArray[np.int64],
     breaks: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64] | None = None,
 ) -> FloatArray:
-    """z-statistics of the level change at each placebo week (real breaks modelled)."""
+    """z-statistics of the level change at each placebo week (real breaks modelled).
+
+    ``offsets`` (weeks relative to the tested date) are the other appointments inside
+    the tested appointment's window: each placebo date gets breaks at the same offsets
+    from it, so the placebo model has the appointment model's shape (a break a few
+    weeks after another is estimated from a short segment and swings far more than a
+    lone break).
+    """
     values = []
     for week in candidates.tolist():
-        fitted = segmented_fit(y, weights, week, other_breaks=breaks)
+        others = breaks if offsets is None else np.union1d(breaks, week + offsets)
+        fitted = segmented_fit(y, weights, week, other_breaks=others)
         if fitted is not None:
             values.append(fitted[0][3] / fitted[1][3])
     return np.asarray(values, dtype=float)
@@ -329,7 +353,7 @@ def shock_table(weekly: WeeklySeries, starts: npt.NDArray[np.int64]) -> pa.Table
             continue
         # Rates rest on few threads in quiet weeks: weight weeks by their denominator.
         weights = series_n[name].astype(float) if name in _RATES else np.ones(n_weeks, dtype=float)
-        null: tuple[float, float, int] | None = None
+        nulls: dict[tuple[int, ...], tuple[float, float, int]] = {}
         for t0, count, date in zip(
             weeks_with[usable].tolist(),
             appointed[usable].tolist(),
@@ -353,10 +377,18 @@ def shock_table(weekly: WeeklySeries, starts: npt.NDArray[np.int64]) -> pa.Table
             if fitted is None:
                 continue
             beta, errors, n_used = fitted
-            if null is None:
-                placebo = _placebo_z(series, weights, candidates, inside)
-                null = (*placebo_null(placebo), int(placebo.size)) if placebo.size else (1, 1, 0)
-            scale, df, n_placebo = null
+            # The null of this appointment: placebo dates with breaks at the same offsets
+            # as the other appointments inside its window (one null per configuration).
+            near = inside[(inside != t0) & (np.abs(inside - t0) < WINDOW_WEEKS)] - t0
+            shape = tuple(near.tolist())
+            if shape not in nulls:
+                placebo = _placebo_z(
+                    series, weights, candidates, inside, near if near.size else None
+                )
+                nulls[shape] = (
+                    (*placebo_null(placebo), int(placebo.size)) if placebo.size else (1, 1, 0)
+                )
+            scale, df, n_placebo = nulls[shape]
             level, error = float(beta[3]), float(errors[3])
             z = level / error
             slope_half = float(stats.norm.ppf(0.975)) * float(errors[4])

@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from undertow.features.bootstrap import DEFAULT_N_BOOT, bootstrap_ratio_ci, percentile_interval
-from undertow.themes.decision import permutation_p
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
+from undertow.themes.decision import permutation_p
 from undertow.themes.emotion_work.episodes import (
     CONTAINMENT_HOURS,
     CONTAINMENT_MESSAGES,

@@ -13,7 +13,8 @@ supportive reply and the next ``k`` messages with tone is at least the baseline.
 
 The same rule is applied to every message with prose (``answered``), so that the
 containment of episodes can be compared with how often the same response follows
-other messages of the same threads (:func:`undertow.themes.emotion_work.containment.containment_contrast`).
+other messages of the same threads
+(:func:`~undertow.themes.emotion_work.containment.containment_contrast`).
 """
 
 from __future__ import annotations

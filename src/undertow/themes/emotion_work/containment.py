@@ -267,12 +267,7 @@ def containment_contrast(trace: Trace, *, seed: int = 0) -> pa.Table:
     others = size - episodes
     difference = _contrast(both, answered, episodes, others, np.ones((1, size.size)))[0]
     lo, hi = _contrast_ci(both, answered, episodes, others, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    # Under the null each thread's contained responses fall on its messages at random:
-    # the episodes' share of them is hypergeometric, independently per thread.
-    drawn = rng.hypergeometric(
-        answered, size - answered, episodes, size=(N_PERMUTATIONS, size.size)
-    ).sum(axis=1)
+    drawn = _permuted_contained(answered, size, episodes, seed=seed + 1)
     total_answered, total_episodes, total_others = answered.sum(), episodes.sum(), others.sum()
     null = (total_answered - drawn) / total_others - drawn / total_episodes
     row = {
@@ -290,6 +285,26 @@ def containment_contrast(trace: Trace, *, seed: int = 0) -> pa.Table:
         "n": int(total_episodes),
     }
     return pa.Table.from_pylist([row], schema=_schema(_CONTRAST_COLUMNS, ints=ints))
+
+
+def _permuted_contained(
+    answered: np.ndarray, size: np.ndarray, episodes: np.ndarray, *, seed: int
+) -> np.ndarray:
+    """Contained episodes in each within-thread permutation of the episode labels.
+
+    Under the null each thread's contained responses fall on its messages at random, so
+    the episodes' count of them is hypergeometric, independently per thread. Drawn in
+    chunks of permutations to bound memory on traces with many threads.
+    """
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CELLS_PER_CHUNK // max(size.size, 1))
+    totals = []
+    for start in range(0, N_PERMUTATIONS, chunk):
+        count = min(chunk, N_PERMUTATIONS - start)
+        draws = rng.hypergeometric(answered, size - answered, episodes, size=(count, size.size))
+        totals.append(draws.sum(axis=1))
+    result: np.ndarray = np.concatenate(totals)
+    return result
 
 
 def _contrast(

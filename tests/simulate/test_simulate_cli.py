@@ -36,7 +36,9 @@ def test_simulate_writes_trace_and_truth(tmp_path: Path) -> None:
     truth = json.loads((out / "truth.json").read_text())
     assert truth["scenario"] == "emotion_collapse" and truth["seed"] == 3
     kinds = [p["kind"] for p in truth["planted"]]
-    assert kinds == ["emotion_work_concentrated", "uncontained_emotion"]
+    assert kinds == ["emotion_work_concentrated"]
+    # Support goes only to distress there: no contrast with other messages to plant.
+    assert [e["kind"] for e in truth["not_measurable"]] == ["uncontained_emotion"]
     people = set(trace.arrow("people")["person_id"].to_pylist())
     assert set(truth["planted"][0]["subjects"]) <= people
     assert all(p["direction"] == "limits" for p in truth["planted"])

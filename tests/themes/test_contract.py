@@ -244,12 +244,14 @@ def test_seed_use_is_as_declared(spec: MetricSpec, community: dict[str, pa.Table
 #: Seeded metrics whose resampling has nothing to move on the generated community: one
 #: broker and six people with a unit (brokerage sampling and unit-label permutations),
 #: no adherence events, two supportive replies (every Gini replicate lands on the same
-#: percentiles), no hostile reply (every share is 0/n and gets its exact interval).
+#: percentiles), no hostile reply (every share is 0/n and gets its exact interval), no
+#: message followed by containment (every resampled or permuted contrast is 0).
 SEED_NEUTRAL_ON_COMMUNITY = frozenset(
     {
         "broker_formal_roles",
         "brokerage",
         "canonical_adherence",
+        "containment_contrast",
         "ei_index",
         "emotion_work_distribution",
         "hostility_targets",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
 
 import pyarrow as pa
 import pytest
@@ -16,7 +15,12 @@ from undertow.testing import make_trace
 from undertow.themes import REGISTRY
 from undertow.themes.decision import THRESHOLDS
 from undertow.themes.divergence.findings import practice_divergence
-from undertow.themes.emotion_work.containment import containment_and_resolution, containment_rate
+from undertow.themes.emotion_work.containment import (
+    N_PERMUTATIONS,
+    containment_and_resolution,
+    containment_contrast,
+    containment_rate,
+)
 from undertow.themes.emotion_work.display_rules import display_rules
 from undertow.themes.emotion_work.distribution import (
     emotion_work_by_group,
@@ -140,23 +144,122 @@ def test_display_rules_same_people() -> None:
 
 
 @pytest.mark.parametrize("seed", [0])
-def test_planted_carers_and_collapse_recovered(seed: int) -> None:
+def test_planted_carers_recovered_and_collapse_not_called_uncontained(seed: int) -> None:
     result = simulate("emotion_collapse", seed=seed)
     planted = {p["kind"]: p for p in result.truth["planted"]}
+    # The simulated community supports only distress: its burnout cannot leave episodes
+    # contained less often than other messages, so that kind is not planted.
+    assert "uncontained_emotion" not in planted
+    assert "uncontained_emotion" in {e["kind"] for e in result.truth["not_measurable"]}
     findings = {
         f.kind: f
         for r in (emotion_work_concentrated, uncontained_emotion)
         for f in r(Results(result.trace()))
     }
-    assert set(findings) == {"emotion_work_concentrated", "uncontained_emotion"}
     assert set(findings["emotion_work_concentrated"].subjects) == set(
         planted["emotion_work_concentrated"]["subjects"]
     )
-    # Containment fell in the month of the carers' burnout or the month after (a month
-    # is labelled by its first day).
-    fell = date.fromisoformat(findings["uncontained_emotion"].details["containment_fell_at"])
-    burnout = date.fromisoformat(str(result.truth["knobs"]["burnout_date"])[:10])
-    assert burnout.replace(day=1) <= fell <= burnout + timedelta(days=31)
+    assert findings["emotion_work_concentrated"].severity in ("moderate", "severe")
+    contained = findings["uncontained_emotion"]
+    assert contained.severity == "info" and contained.direction == "neutral"
+    assert contained.estimate is not None and contained.estimate < 0
+
+
+def _contrast_trace(n_threads: int, *, episodes_supported: bool) -> Trace:
+    return make_trace(_contrast_messages(n_threads, episodes_supported=episodes_supported))
+
+
+def _contrast_messages(n_threads: int, *, episodes_supported: bool) -> list[dict[str, object]]:
+    """Threads of a log, a reply, thanks, an outburst, a reply and thanks.
+
+    One of the two replies is supportive: with ``episodes_supported`` the one to the
+    outburst, otherwise the one to the log (and the outburst gets a plain reply).
+    """
+    support = "Don't worry, you're not alone, we will sort it out together."
+    plain = "Try the option in the docs."
+    first, second = (plain, support) if episodes_supported else (support, plain)
+    texts = (
+        ("asker", "Here is the output of the command."),
+        ("helper", first),
+        ("asker", "Thanks, great, that helps a lot!"),
+        ("asker", "I am so frustrated, nothing works."),
+        ("helper", second),
+        ("asker", "Thanks, great, that helps a lot!"),
+    )
+    messages: list[dict[str, object]] = []
+    for i in range(n_threads):
+        for j, (who, text) in enumerate(texts):
+            messages.append(
+                {
+                    "message_id": f"m{i}-{j}",
+                    "author_id": f"asker{i}" if who == "asker" else "helper",
+                    "parent_id": f"m{i}-{j - 1}" if j else None,
+                    "created_at": 10 * i + j,
+                    "text": text,
+                }
+            )
+    return messages
+
+
+def test_contrast_known_answer_when_support_goes_elsewhere() -> None:
+    trace = _contrast_trace(40, episodes_supported=False)
+    emotion = message_emotion(trace)
+    assert emotion.episode.sum() == 40 and not emotion.contained.any()
+    row = containment_contrast(trace).to_pylist()[0]
+    answered_others = int(emotion.answered.sum())
+    assert answered_others == 40  # every log, and nothing else, is followed by the support
+    assert row["n_episodes"] == 40 and row["n_threads"] == 40
+    assert row["rate_episodes"] == 0.0
+    assert row["rate_others"] == pytest.approx(answered_others / row["n_others"])
+    assert row["difference"] == pytest.approx(row["rate_others"])
+    assert row["difference_lo"] <= row["difference"] <= row["difference_hi"]
+    # Each thread's one contained message falls on its episode with chance 1/6 under
+    # the null, so no episode contained (the observed extreme) has chance (5/6)^40.
+    exact = (5 / 6) ** 40
+    assert row["p_value"] >= 1 / (1 + N_PERMUTATIONS)
+    assert row["p_value"] == pytest.approx(exact, abs=3 * math.sqrt(exact / N_PERMUTATIONS))
+
+
+def test_contrast_negative_when_distress_is_answered() -> None:
+    row = containment_contrast(_contrast_trace(40, episodes_supported=True)).to_pylist()[0]
+    assert row["rate_episodes"] == 1.0 and row["difference"] < 0 and row["p_value"] > 0.5
+
+
+def test_uncontained_finding_reads_the_contrast() -> None:
+    support_elsewhere = Results(_contrast_trace(40, episodes_supported=False))
+    (finding,) = uncontained_emotion(support_elsewhere)
+    assert finding.direction == "limits" and finding.severity in ("moderate", "severe")
+    assert finding.decision is not None and finding.decision.test == "permutation"
+    assert "0.0% of 40 emotional episodes" in finding.statement
+    answered = Results(_contrast_trace(40, episodes_supported=True))
+    (finding,) = uncontained_emotion(answered)
+    assert finding.direction == "neutral" and finding.severity == "info"
+    assert finding.title.endswith("no less often than other messages")
+
+
+def test_low_containment_alone_is_no_finding() -> None:
+    # Support in 1 of 40 threads, after the log: containment is rare after every message,
+    # as in a technical archive whose replies carry no support phrases. No contrast.
+    messages = [
+        dict(m, text="Read the docs.")
+        if m["message_id"] != "m0-1" and "worry" in str(m["text"])
+        else m
+        for m in _contrast_messages(40, episodes_supported=False)
+    ]
+    row = containment_contrast(make_trace(messages)).to_pylist()[0]
+    assert row["rate_episodes"] == 0.0 and row["n_contained"] == 1
+    assert row["difference"] < THRESHOLDS["uncontained_emotion"].practical
+    assert row["p_value"] > 0.05
+
+
+def test_containment_needs_reply_links() -> None:
+    for name in (
+        "containment_rate",
+        "containment_by_month",
+        "containment_contrast",
+        "containment_and_resolution",
+    ):
+        assert "reply_links" in REGISTRY[name].observes
 
 
 @pytest.mark.parametrize("seed", [0])
@@ -294,9 +397,21 @@ class _Tables:
 
 
 def _uvc_like(resolved_share_contained: float) -> _Tables:
-    # The figures linux-uvc-devel gave: few outcomes, none in the contained threads.
+    # A mailing list's few outcomes, none in the contained threads, with episodes
+    # contained 20 points less often than other messages.
     return _Tables(
         {
+            "containment_contrast": {
+                "difference": 0.2,
+                "difference_lo": 0.16,
+                "difference_hi": 0.24,
+                "p_value": 0.0005,
+                "rate_episodes": 0.07,
+                "rate_others": 0.27,
+                "n_episodes": 742,
+                "n_others": 2100,
+                "n_threads": 553,
+            },
             "containment_rate": {
                 "containment_rate": 0.07,
                 "containment_rate_lo": 0.05,

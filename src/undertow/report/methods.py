@@ -51,8 +51,9 @@ VALIDITY: dict[str, str] = {
     "help; care given off-list is not seen.",
     "uncontained_emotion": "Share of emotional episodes (prose that the label-calibrated "
     "hostility or polarity model calls hostile or negative, or that shows distress) "
-    "followed by an emotionally supportive reply and recovery of valence; the models' "
-    "figures are under Tone measures.",
+    "followed by an emotionally supportive reply and recovery of valence, minus the same "
+    "share for the other messages of their threads (episodes permuted within threads); "
+    "needs reply links. The models' figures are under Tone measures.",
     "practice_divergence": "Jensen–Shannon divergence between messages and official "
     "documents over time. Vocabulary shifts with topics, not only with practice.",
     "unit_silos": "E-I index of replies across formal units, against a permutation null. "

@@ -179,8 +179,12 @@ MEASURABLE = {
     "least 20 replies by the manager after it",
     "formalisation_shock": "8 weeks of activity on both sides of the appointment",
     "gatekeeping": "at least 10 newcomers met with a hostile first reply",
-    "emotion_work_concentrated": "at least 20 supported emotional episodes",
-    "uncontained_emotion": "at least 10 emotional episodes after the burnout date",
+    "emotion_work_concentrated": "at least 20 supported emotional episodes, at least half "
+    "of them supported by the carers",
+    "uncontained_emotion": "emotional episodes answered with support less often than other "
+    "messages of their threads; the simulated community gives support only in answer to "
+    "distress, so the carers' burnout leaves later episodes unsupported (a fall over time), "
+    "never supported less often than other messages",
     "practice_divergence": "8 weeks of activity on both sides of the mandate",
 }
 
@@ -228,9 +232,12 @@ def _measurable(
         if kind == "gatekeeping":
             return total("hostile_first") >= 10
         if kind == "emotion_work_concentrated":
-            return total("supported") >= 20
+            supported = total("supported")
+            return supported >= 20 and model.carer_supports >= 0.5 * supported
         if kind == "uncontained_emotion":
-            return total("episodes", since=model.burnout_day) >= 10
+            # Support goes only to distress here (model._allocate_support), so the
+            # contrast the finding tests cannot be planted.
+            return False
         if kind == "practice_divergence":
             return inside(model.mandate_day)
         return True

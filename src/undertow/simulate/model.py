@@ -149,7 +149,12 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
         self.s_emotion = scenario.strength("emotion_collapse")
         self.s_divergence = scenario.strength("divergence")
         # Emotion work concentrated: everyone but the carers has little capacity for it.
-        self.care_factor = 1.0 - 0.99 * self.s_emotion
+        # The fifth power makes the plant bite at moderate strengths: at 0.6 the others
+        # keep 1% of their capacity, so the three carers give most of the support (a
+        # linear factor left them 40%, and the many others still gave most of it).
+        self.care_factor = max(0.002, (1.0 - self.s_emotion) ** 5)
+        # Supportive replies the carers gave (the planted concentration, for truth.json).
+        self.carer_supports = 0
         spaces = list(SPACES)
         for extra in range(scenario.n_spaces - len(SPACES)):
             number = extra // 2 + 2
@@ -689,6 +694,7 @@ class CommunityModel(mesa.Model):  # type: ignore[misc]  # mesa is untyped
             if carer is not None:
                 carer.inbox.append(Task("support", thread, post, "supportive"))
                 self._day_counts["supported"] += 1
+                self.carer_supports += carer in self.carers
                 return
         thread.uncontained = True
         post.author.mood = max(-1.0, post.author.mood - 0.3)

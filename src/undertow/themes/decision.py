@@ -266,14 +266,17 @@ THRESHOLDS: dict[str, Threshold] = {
         "least 10 repliers.",
     ),
     "uncontained_emotion": Threshold(
-        scale="half minus the containment rate (positive when fewer than half of the "
-        "episodes are contained)",
-        practical=0.1,
-        large=0.25,
+        scale="containment rate after comparable non-episode messages of the same threads "
+        "minus the rate after emotional episodes (positive when distress is contained less "
+        "often than ordinary messages are)",
+        practical=0.05,
+        large=0.15,
         min_n=30,
         min_group=30,
-        rationale="Containment below 40% (practical) or 25% (large) of episodes; 30 "
-        "episodes before a rate is read.",
+        rationale="Containment follows a few percent of ordinary messages in technical "
+        "communities; distress answered 5 points less often than they are (practical) is "
+        "support visibly withheld from it, 15 points (large) support going mostly elsewhere. "
+        "30 episodes and 30 comparable messages before the rates are compared.",
     ),
     "uptake_gap": Threshold(
         scale="uptake rate of leaders' (core members') contributions minus others'",

@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from undertow.features.bootstrap import DEFAULT_N_BOOT, bootstrap_ratio_ci, percentile_interval
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
+from undertow.themes.decision import permutation_p
 from undertow.themes.emotion_work.episodes import (
     CONTAINMENT_HOURS,
     CONTAINMENT_MESSAGES,
@@ -16,7 +17,20 @@ from undertow.themes.emotion_work.episodes import (
 )
 from undertow.themes.registry import Chart, metric
 
-__all__ = ["containment_and_resolution", "containment_by_month", "containment_rate"]
+__all__ = [
+    "containment_and_resolution",
+    "containment_by_month",
+    "containment_contrast",
+    "containment_rate",
+]
+
+#: Containment is a *reply* to an episode: a source must record whom its messages answer
+#: (an IRC log's time-gap conversations interleave several exchanges, so the next lines
+#: after a distressed one are mostly answers to someone else).
+_OBSERVES = ("conversation", "reply_links")
+
+#: Within-thread permutations of the contrast test.
+N_PERMUTATIONS = 1999
 
 _RATE_COLUMNS = (
     "measure",
@@ -40,6 +54,7 @@ _SOURCE = (
     theme="emotion_work",
     columns=_RATE_COLUMNS,
     source=_SOURCE,
+    observes=_OBSERVES,
     chart=Chart(
         kind="errorbar",
         x="measure",
@@ -117,6 +132,7 @@ def _got_support(trace: Trace, rows: np.ndarray) -> np.ndarray:
     theme="emotion_work",
     columns=("period", "containment_rate", "n", "n_threads"),
     source=_SOURCE,
+    observes=_OBSERVES,
     chart=Chart(
         kind="line",
         x="period",
@@ -170,6 +186,157 @@ def containment_by_month(trace: Trace, *, seed: int = 0) -> pa.Table:
     return table.cast(schema)
 
 
+_CONTRAST_COLUMNS = (
+    "measure",
+    "difference",
+    "difference_lo",
+    "difference_hi",
+    "p_value",
+    "rate_episodes",
+    "rate_others",
+    "n_episodes",
+    "n_others",
+    "n_contained",
+    "n_threads",
+    "n",
+)
+
+
+@metric(
+    seeded=True,
+    theme="emotion_work",
+    columns=_CONTRAST_COLUMNS,
+    source=_SOURCE,
+    observes=_OBSERVES,
+    chart=Chart(
+        kind="errorbar",
+        x="measure",
+        y="difference",
+        lo="difference_lo",
+        hi="difference_hi",
+        title="Containment after other messages minus after episodes (95% CI over threads)",
+    ),
+)
+def containment_contrast(trace: Trace, *, seed: int = 0) -> pa.Table:
+    """How much less often episodes get the containing response than other messages do.
+
+    Compares the containment rate of emotional episodes with the rate at which the same
+    response (a supportive message from someone else within the window, and a recovery
+    of valence; :mod:`undertow.themes.emotion_work.episodes`) follows the other messages
+    with prose *of the same threads*. Only threads with at least one episode and one
+    other message with prose take part. ``difference`` is the others' rate minus the
+    episodes' rate: positive when distress is met with containment less often than
+    ordinary messages are; zero when support is unrelated to distress; negative when
+    the community answers distress specifically. The CI resamples threads; the p-value
+    (one-sided, greater) comes from permuting which messages of each thread are
+    episodes, which keeps every thread's number of messages, episodes and contained
+    responses (the episodes' contained count is then a sum of independent
+    hypergeometric draws, one per thread), so differences between threads (a busy
+    help thread, a quiet announcement) cannot make the contrast.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row: ``measure``, ``difference`` (``_lo``/``_hi``), ``p_value``,
+        ``rate_episodes``, ``rate_others``, ``n_episodes``, ``n_others`` (comparable
+        messages), ``n_contained`` (messages of either kind followed by containment),
+        ``n_threads``, ``n`` (episodes). Empty without a thread holding both.
+
+    Examples
+    --------
+    >>> from undertow.testing import tiny_trace
+    >>> containment_contrast(tiny_trace()).column_names[:2]
+    ['measure', 'difference']
+    """
+    ints = ("n_episodes", "n_others", "n_contained", "n_threads", "n")
+    emotion = message_emotion(trace)
+    arrays = message_arrays(trace)
+    rows = np.flatnonzero(emotion.has_tone)
+    if rows.size == 0:
+        return _empty(_CONTRAST_COLUMNS, ints=ints)
+    threads, inverse = np.unique(arrays.thread[rows], return_inverse=True)
+    size = np.bincount(inverse).astype(np.int64)
+    episodes = np.bincount(inverse, weights=emotion.episode[rows]).astype(np.int64)
+    answered = np.bincount(inverse, weights=emotion.answered[rows]).astype(np.int64)
+    both = np.bincount(inverse, weights=(emotion.episode & emotion.answered)[rows])
+    keep = (episodes > 0) & (episodes < size)
+    if not keep.any():
+        return _empty(_CONTRAST_COLUMNS, ints=ints)
+    size, episodes, answered = size[keep], episodes[keep], answered[keep]
+    both = both[keep].astype(np.int64)
+    others = size - episodes
+    difference = _contrast(both, answered, episodes, others, np.ones((1, size.size)))[0]
+    lo, hi = _contrast_ci(both, answered, episodes, others, seed=seed)
+    drawn = _permuted_contained(answered, size, episodes, seed=seed + 1)
+    total_answered, total_episodes, total_others = answered.sum(), episodes.sum(), others.sum()
+    null = (total_answered - drawn) / total_others - drawn / total_episodes
+    row = {
+        "measure": "contained: other messages minus episodes",
+        "difference": float(difference),
+        "difference_lo": lo,
+        "difference_hi": hi,
+        "p_value": permutation_p(float(difference), null, alternative="greater"),
+        "rate_episodes": float(both.sum() / total_episodes),
+        "rate_others": float((total_answered - both.sum()) / total_others),
+        "n_episodes": int(total_episodes),
+        "n_others": int(total_others),
+        "n_contained": int(total_answered),
+        "n_threads": int(size.size),
+        "n": int(total_episodes),
+    }
+    return pa.Table.from_pylist([row], schema=_schema(_CONTRAST_COLUMNS, ints=ints))
+
+
+def _permuted_contained(
+    answered: np.ndarray, size: np.ndarray, episodes: np.ndarray, *, seed: int
+) -> np.ndarray:
+    """Contained episodes in each within-thread permutation of the episode labels.
+
+    Under the null each thread's contained responses fall on its messages at random, so
+    the episodes' count of them is hypergeometric, independently per thread. Drawn in
+    chunks of permutations to bound memory on traces with many threads.
+    """
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CELLS_PER_CHUNK // max(size.size, 1))
+    totals = []
+    for start in range(0, N_PERMUTATIONS, chunk):
+        count = min(chunk, N_PERMUTATIONS - start)
+        draws = rng.hypergeometric(answered, size - answered, episodes, size=(count, size.size))
+        totals.append(draws.sum(axis=1))
+    result: np.ndarray = np.concatenate(totals)
+    return result
+
+
+def _contrast(
+    both: np.ndarray,
+    answered: np.ndarray,
+    episodes: np.ndarray,
+    others: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Others' minus episodes' containment rate for rows of thread ``weights``."""
+    sums = weights @ np.column_stack([both, answered - both, episodes, others]).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: np.ndarray = sums[:, 1] / sums[:, 3] - sums[:, 0] / sums[:, 2]
+    return result
+
+
+def _contrast_ci(
+    both: np.ndarray, answered: np.ndarray, episodes: np.ndarray, others: np.ndarray, *, seed: int
+) -> tuple[float, float]:
+    """Percentile interval of the contrast, resampling threads (chunked like the odds ratio)."""
+    n = both.size
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
+    replicates = []
+    for start in range(0, DEFAULT_N_BOOT, chunk):
+        count = min(chunk, DEFAULT_N_BOOT - start)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=count)
+        replicates.append(_contrast(both, answered, episodes, others, weights))
+    draws = np.concatenate(replicates)
+    return percentile_interval(draws[np.isfinite(draws)])
+
+
 _RESOLUTION_COLUMNS = (
     "measure",
     "odds_ratio",
@@ -189,6 +356,7 @@ _RESOLUTION_COLUMNS = (
     columns=_RESOLUTION_COLUMNS,
     source=_SOURCE + "; resolution as knowledge creation (K)",
     requires=("messages", "outcomes"),
+    observes=_OBSERVES,
     chart=Chart(
         kind="errorbar",
         x="measure",

@@ -10,6 +10,11 @@ and ``T`` hours in the same thread, someone else replies with emotional support
 p_negative``) recovers to its baseline (the mean valence of the thread's messages with
 tone before the episode, or neutral when there are none): the mean valence of the
 supportive reply and the next ``k`` messages with tone is at least the baseline.
+
+The same rule is applied to every message with prose (``answered``), so that the
+containment of episodes can be compared with how often the same response follows
+other messages of the same threads
+(:func:`~undertow.themes.emotion_work.containment.containment_contrast`).
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ class Emotion:
         The message is an emotional episode.
     contained
         The episode was contained (False for non-episodes).
+    answered
+        The message, episode or not, was followed by the containing response: a
+        supportive message from someone else within the window and a recovery of
+        valence to the baseline (False without prose).
     support_row
         Row of the containing supportive reply, or -1.
     hours_to_containment
@@ -95,6 +104,7 @@ class Emotion:
     contained: BoolArray
     support_row: IntArray
     hours_to_containment: FloatArray
+    answered: BoolArray
 
 
 def trace_rows(trace: Trace) -> IntArray:
@@ -153,6 +163,7 @@ def message_emotion(trace: Trace) -> Emotion:
                 empty_b,
                 np.zeros(0, np.int64),
                 empty_f,
+                empty_b,
             )
         rows = trace_rows(trace)
         tone = message_tone(trace)
@@ -177,7 +188,10 @@ def message_emotion(trace: Trace) -> Emotion:
         has_parent = arrays.parent >= 0
         support_reply = supportive & has_parent & (arrays.parent_author != arrays.author)
         episode = has_tone & (hostile | flag("is_negative") | distress)
-        emotion = _contain(arrays, valence, supportive, episode, support_reply)
+        # The rule is per message, so one pass over every message with prose gives both
+        # the episodes' containment and the same response after other messages.
+        emotion = _contain(arrays, valence, supportive, has_tone)
+        contained = emotion.contained & episode
         return Emotion(
             compound=compound,
             valence=valence,
@@ -186,9 +200,10 @@ def message_emotion(trace: Trace) -> Emotion:
             supportive=supportive,
             support_reply=support_reply,
             episode=episode,
-            contained=emotion.contained,
-            support_row=emotion.support_row,
-            hours_to_containment=emotion.hours_to_containment,
+            contained=contained,
+            support_row=np.where(contained, emotion.support_row, -1),
+            hours_to_containment=np.where(contained, emotion.hours_to_containment, np.nan),
+            answered=emotion.contained,
         )
 
     result: Emotion = trace.cached("message_emotion", compute)
@@ -207,8 +222,8 @@ def _contain(
     valence: FloatArray,
     supportive: BoolArray,
     episode: BoolArray,
-    support_reply: BoolArray,
 ) -> _Containment:
+    """The containment rule for the messages flagged in ``episode`` (others: not contained)."""
     n = arrays.n
     thread_end = (arrays.thread_start + arrays.thread_size)[arrays.thread]  # exclusive
     toned = np.isfinite(valence)

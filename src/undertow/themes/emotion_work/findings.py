@@ -124,68 +124,97 @@ def emotion_work_concentrated(results: Results) -> list[Finding]:
 
 @finding_rule(theme="emotion_work")
 def uncontained_emotion(results: Results) -> list[Finding]:
-    """Distress goes without a supportive reply, and uncontained threads are not resolved.
+    """Distress is met with containment less often than other messages of the same threads.
 
     Silent when the whole trace has fewer than :data:`MIN_SUPPORT` supportive replies
     (nobody there writes support in words, so missing support says nothing about
-    containment). The decision is half minus the containment rate (one-sided
-    cluster-bootstrap test that fewer than half of the episodes are contained);
-    ``severe`` also needs contained threads to be resolved more often (odds-ratio CI
-    above 1, with :data:`MIN_LINK_THREADS` threads on each side and
+    containment) or when the source cannot show containment (``containment_contrast``
+    skipped: no reply links). The decision is the containment rate after comparable
+    non-episode messages of the same threads minus the rate after episodes
+    (:func:`undertow.themes.emotion_work.containment.containment_contrast`: thread
+    bootstrap interval, within-thread permutation p-value); a community whose support
+    is unrelated to distress has a difference near zero, so a low containment rate
+    alone is no finding. ``severe`` also needs contained threads to be resolved more
+    often (odds-ratio CI above 1, with :data:`MIN_LINK_THREADS` threads on each side and
     :data:`MIN_LINK_CELL` in each cell of the 2x2 table).
     """
-    table = results.get("containment_rate")
+    table = results.get("containment_contrast")
     if table is None or table.num_rows == 0:
         return []
     row = table.to_pylist()[0]
-    values = numbers(row, "n", "containment_rate", "containment_rate_lo", "containment_rate_hi")
+    values = numbers(
+        row,
+        "difference",
+        "difference_lo",
+        "difference_hi",
+        "p_value",
+        "rate_episodes",
+        "rate_others",
+        "n_episodes",
+        "n_others",
+        "n_threads",
+    )
     if values is None or _supportive_replies(results) < MIN_SUPPORT:
         return []
-    n, rate, rate_lo, rate_hi = values
-    p_value = wald_p(rate, rate_lo, rate_hi, null=0.5, alternative="less")
-    if not math.isfinite(p_value):
-        return []
+    difference, lo, hi, p_value, rate_episodes, rate_others, n, n_others, n_threads = values
     decision = Decision(
-        test="cluster_bootstrap",
-        null="at least half of the emotional episodes are contained (threads resampled)",
-        estimate=0.5 - rate,
-        ci_low=0.5 - max(rate_hi, rate),
-        ci_high=0.5 - min(rate_lo, rate),
+        test="permutation",
+        null="containment falls on episodes and other messages of the same thread alike "
+        "(episode labels permuted within threads; interval over threads resampled)",
+        estimate=difference,
+        ci_low=min(lo, difference),
+        ci_high=max(hi, difference),
         p_value=p_value,
         n=int(n),
         unit="episodes",
+        n_smallest=int(min(n, n_others)),
     )
+    less = difference > 0
     odds, link = _resolution_link(results)
     linked = odds is not None and odds[1] > 1
     at, drop = _containment_drop(results)
     if at is not None:
-        link += f" Containment fell by {drop * 100:.0f} percentage points from {at}."
-    severity = severity_for("uncontained_emotion", decision)
+        link += f" Containment of episodes fell by {drop * 100:.0f} percentage points from {at}."
+    severity = severity_for("uncontained_emotion", decision) if less else "info"
     if severity == "severe" and not linked:
         severity = "moderate"
+    title = (
+        "Emotional episodes are contained less often than other messages"
+        if less
+        else "Emotional episodes are contained no less often than other messages"
+    )
     return [
         Finding(
             theme="emotion_work",
             kind="uncontained_emotion",
-            title="Emotional episodes are rarely contained",
+            title=title,
             statement=(
-                f"Only {rate:.0%} of {count(int(n), 'emotional episode')} (95% CI "
-                f"{rate_lo:.0%}-{rate_hi:.0%}) got a supportive reply and a recovery of tone "
-                f"within the thread ({p_text(p_value)} against half)." + link
+                f"{rate_episodes:.1%} of {count(int(n), 'emotional episode')} got a supportive "
+                f"reply and a recovery of tone within the thread, against {rate_others:.1%} of "
+                f"{count(int(n_others), 'other message')} in the same "
+                f"{count(int(n_threads), 'thread')}: a difference of "
+                f"{difference * 100:.1f} points (95% CI {lo * 100:.1f} to {hi * 100:.1f}; "
+                f"{p_text(p_value)}, episodes permuted within threads)." + link
             ),
             severity=severity,
             n=int(n),
             effect=decision.estimate,
             confidence=1.0 - p_value,
-            evidence=("emotion_work/containment_rate", "emotion_work/containment_and_resolution"),
+            evidence=(
+                "emotion_work/containment_contrast",
+                "emotion_work/containment_rate",
+                "emotion_work/containment_and_resolution",
+            ),
             caveat="Episodes are messages whose prose is hostile or negative by label-calibrated "
             "models (" + tone_validity("hostility") + " " + tone_validity("polarity") + ") or "
-            "shows distress; support given off-list or in another thread is invisible here.",
-            estimate=rate,
-            ci_low=rate_lo,
-            ci_high=rate_hi,
+            "shows distress; in technical talk many are reports of a failing device rather "
+            "than distress. Support is read from explicit phrases, and support given "
+            "off-list or in another thread is invisible here.",
+            estimate=decision.estimate,
+            ci_low=decision.ci_low,
+            ci_high=decision.ci_high,
             null_model=decision.null,
-            direction="limits" if rate < 0.5 else "neutral",
+            direction="limits" if less else "neutral",
             # The agreed finding carries no date; the month containment fell is a detail.
             details={"containment_fell_at": at} if at is not None else {},
             decision=decision,

@@ -49,10 +49,28 @@ SURVIVORSHIP = {"uptake_gap", "gatekeeping", "newcomers_ignored", "chilling_lead
 JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
     ("uvc", "emotion_work_concentrated"): (
         "plausible",
-        "the subject is the driver author (the archive's top poster, 2,033 messages); read "
-        "replies of his open with 'Thanks for the report', 'Thank you for the patch', 'Sorry' "
-        "and 'Don't worry :-)' around the technical answer: he does most of the list's "
-        "courteous reply work, though the marker lexicon counts courtesy as support",
+        "the subject is the driver author (the archive's top poster, 2,033 messages); his 23 "
+        "replies that the support markers count were read: most are reassurance about a "
+        "harmless log line ('Don't worry') or 'No need to apologize', a few are real ('I'm not "
+        "ignoring you'); plausible, but below the minimum of 50 supportive replies it stays info",
+    ),
+    ("uvc", "uncontained_emotion"): (
+        "artefact",
+        "20 episodes read: most are bug reports in negative words (bad image quality, error "
+        "codes, 'nothing happens') answered with technical help; explicit support is as rare "
+        "after episodes as after any other message, so a low contained share measures how "
+        "rarely support phrases appear on a technical list, not neglect",
+    ),
+    ("stackexchange", "uncontained_emotion"): (
+        "artefact",
+        "20 episodes read: moderation disputes, tag-policy discussion and misread praise; "
+        "support after them is as rare as after other posts in the same threads",
+    ),
+    ("irc", "uncontained_emotion"): (
+        "unverifiable",
+        "12 episodes read: the lines after an episode mostly belong to other conversations "
+        "(a time-gap conversation cannot show what a line answers), and some episodes are "
+        "themselves sympathy ('that sucks')",
     ),
     ("stackexchange", "chilling_leader"): (
         "artefact",

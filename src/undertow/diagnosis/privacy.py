@@ -42,6 +42,8 @@ __all__ = [
     "merge_rare_roles",
     "rare_roles",
     "rare_units",
+    "rows_where",
+    "sum_groups",
     "suppress_small_cells",
 ]
 
@@ -117,7 +119,7 @@ def _partition_keys(table: pa.Table) -> list[str]:
     return temporal + [name for name in strings if name != label]
 
 
-def _where(table: pa.Table, where: tuple[str, tuple[str, ...]] | None) -> np.ndarray:
+def rows_where(table: pa.Table, where: tuple[str, tuple[str, ...]] | None) -> np.ndarray:
     """Rows a declaration applies to (all rows without ``where``)."""
     if where is None:
         return np.ones(table.num_rows, dtype=bool)
@@ -135,7 +137,7 @@ def _quarter(column: pa.ChunkedArray) -> list[object]:
     return [None if y is None else (y, q) for y, q in zip(years, quarters, strict=True)]
 
 
-def _sum_groups(table: pa.Table, sums: Sequence[RowSum]) -> list[np.ndarray]:
+def sum_groups(table: pa.Table, sums: Sequence[RowSum]) -> list[np.ndarray]:
     """Row indices of every set of rows that adds up to a known total.
 
     Declared sums (``sums``) replace the default: all rows that agree on every time
@@ -153,9 +155,9 @@ def _sum_groups(table: pa.Table, sums: Sequence[RowSum]) -> list[np.ndarray]:
     for declared in sums:
         if declared.over not in table.column_names:
             continue
-        eligible = _where(table, declared.where)
+        eligible = rows_where(table, declared.where)
         if declared.labels:
-            eligible &= _where(table, (declared.over, declared.labels))
+            eligible &= rows_where(table, (declared.over, declared.labels))
         keys = [name for name in labels if name != declared.over]
         values = [table.column(name).to_pylist() for name in keys]
         over = table.column(declared.over)
@@ -247,7 +249,7 @@ def suppress_small_cells(table: pa.Table, k: int, *, sums: Sequence[RowSum] = ()
         return table
     n_people = _numbers(table, "n_people")
     primary = ~np.isnan(n_people) & (n_people < k)
-    suppressed = _complement(primary, n_people, _sum_groups(table, sums))
+    suppressed = _complement(primary, n_people, sum_groups(table, sums))
     mask = pa.array(suppressed, type=pa.bool_())
     columns: list[pa.Array | pa.ChunkedArray] = []
     fields: list[pa.Field] = []
@@ -290,13 +292,13 @@ def coarsen_people_counts(
     """
     if table.num_rows == 0 and not people:
         return table
-    groups = _sum_groups(table, sums) if sums else []
+    groups = sum_groups(table, sums) if sums else []
     hidden_by_column: dict[str, np.ndarray] = {}
     for declared in people:
         if declared.column not in table.column_names:
             continue
         values = _numbers(table, declared.column)
-        applies = _where(table, declared.where)
+        applies = rows_where(table, declared.where)
         small = applies & (values >= 1) & (values < k)
         if groups:
             # Only sums whose rows this count applies to constrain it.

@@ -307,12 +307,14 @@ def small_cell_audit(folder: Path, k: int) -> list[str]:
                         f"findings.json: {finding.get('kind')} {key} quotes "
                         f"{len(few)} count(s) of 1 to {k - 1} people"
                     )
-    report = folder / "report.html"
-    if report.is_file():
-        import html as html_module
+    import html as html_module
 
-        text = html_module.unescape(re.sub(r"<[^>]+>", " ", report.read_text("utf-8")))
+    for page in ("report.html", "skipped.json"):
+        path = folder / page
+        if not path.is_file():
+            continue
+        text = html_module.unescape(re.sub(r"<[^>]+>", " ", path.read_text("utf-8")))
         few = [m for m in _FEW_PEOPLE.findall(text) if 1 <= int(m) < k]
         if few:
-            problems.append(f"report.html: quotes {len(few)} count(s) of 1 to {k - 1} people")
+            problems.append(f"{page}: quotes {len(few)} count(s) of 1 to {k - 1} people")
     return problems

@@ -232,7 +232,7 @@ def small_cell_audit(folder: Path, k: int) -> list[str]:
       the default sets), no hidden cell is determined by the visible cells and the
       totals (linear algebra on the suppression pattern);
     - no date of an individual role event finer than the month;
-    - no quoted count of 1 to k-1 people in ``findings.json`` or in the report's text.
+    - no quoted count of 1 to k-1 people in ``findings.json``, ``skipped.json`` or the report.
 
     Returns one line per problem (empty: none found). Never quotes a hidden value.
     """

@@ -3,7 +3,8 @@
 Each dataset is ingested as its README says and analysed once (module scope); the output
 folder is then read back by :func:`~undertow.diagnosis.audit.small_cell_audit`: no visible
 count of 1 to 4 people, no hidden cell recoverable from the published rows and totals, no
-role-event date finer than the month, no finding text quoting a count of 1 to 4 people.
+role or unit held by fewer than 5 people, no role-event date finer than the month, no
+finding text quoting a count of 1 to 4 people.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from undertow.cli.ingest import ingest_paths
 from undertow.diagnosis import analyze
 from undertow.diagnosis.audit import small_cell_audit
+from undertow.model.trace import Trace
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -63,7 +65,8 @@ def analysed(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Ana
 @pytest.mark.parametrize("name", ["uvc", "irc", "se", "xen"])
 def test_no_small_cell_is_shown_or_recoverable(name: str, analysed: Analysed) -> None:
     folder = analysed(name)
-    assert small_cell_audit(folder / "out", 5) == []
+    roles = Trace.open(folder / "trace").arrow("roles")
+    assert small_cell_audit(folder / "out", 5, roles) == []
 
 
 def test_role_dates_stay_exact_in_the_trace(analysed: Analysed) -> None:

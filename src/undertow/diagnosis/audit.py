@@ -222,7 +222,7 @@ _FEW_PEOPLE = re.compile(
 )
 
 
-def small_cell_audit(folder: Path, k: int) -> list[str]:
+def small_cell_audit(folder: Path, k: int, roles: pa.Table | None = None) -> list[str]:
     """Every way the outputs in ``folder`` could show or give away a group of fewer than k.
 
     Checks, by reading the written files only:
@@ -232,6 +232,7 @@ def small_cell_audit(folder: Path, k: int) -> list[str]:
       the default sets), no hidden cell is determined by the visible cells and the
       totals (linear algebra on the suppression pattern);
     - no date of an individual role event finer than the month;
+    - with the trace's ``roles`` table, no role or unit label held by fewer than k people;
     - no quoted count of 1 to k-1 people in ``findings.json``, ``skipped.json`` or the report.
 
     Returns one line per problem (empty: none found). Never quotes a hidden value.
@@ -241,13 +242,28 @@ def small_cell_audit(folder: Path, k: int) -> list[str]:
     import numpy as np
 
     import undertow.themes  # noqa: F401 - registers the metrics whose declarations apply
-    from undertow.diagnosis.privacy import ROLE_DATE_COLUMNS, rows_where, sum_groups
+    from undertow.diagnosis.privacy import (
+        ROLE_COLUMNS,
+        ROLE_DATE_COLUMNS,
+        UNIT_COLUMNS,
+        rare_roles,
+        rare_units,
+        rows_where,
+        sum_groups,
+    )
     from undertow.themes.registry import REGISTRY
 
+    rare = set() if roles is None else rare_roles(roles, k) | rare_units(roles, k)
     problems: list[str] = []
     for path in sorted((folder / "metrics").rglob("*.parquet")):
         name = path.relative_to(folder / "metrics").as_posix()
         table = pq.read_table(path)
+        for column in dict.fromkeys([*ROLE_COLUMNS, *UNIT_COLUMNS]):
+            if rare and column in table.column_names:
+                labels = table.column(column).cast(pa.string()).to_pylist()
+                held = sum(1 for label in labels if label in rare)
+                if held:
+                    problems.append(f"{name}: {held} {column} label(s) held by fewer than {k}")
         spec = REGISTRY.get(path.stem)
         people = [] if spec is None else list(spec.people)
         sums = () if spec is None else spec.sums

@@ -9,6 +9,7 @@ the visible cells are substituted.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -293,3 +294,13 @@ def test_findings_are_coarsened_in_every_text_field() -> None:
     assert shown.statement.startswith("fewer than 5 of 50 repliers")
     assert shown.caveat == "Only fewer than 5 members were active."
     assert shown.null_model == "against fewer than 5 carers at random"
+
+
+def test_a_written_analysis_passes_the_small_cell_audit(tmp_path: Path) -> None:
+    from undertow.diagnosis import analyze
+    from undertow.diagnosis.audit import small_cell_audit
+    from undertow.testing import tiny_trace
+
+    trace = tiny_trace()
+    analyze(trace, tmp_path / "out", progress=False)
+    assert small_cell_audit(tmp_path / "out", K, trace.arrow("roles")) == []

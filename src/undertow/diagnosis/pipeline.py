@@ -329,6 +329,9 @@ def analyze(
             with use_lexicon(lexicon):
                 run = _run_metric(spec, trace, seed)
             release_memory()
+            if run.reason is not None:
+                # A skip reason is shared text too: "only 2 contributions by 2 people".
+                run.reason = coarsen_text_counts(run.reason, k)
             if run.table is not None:
                 run.table = publish_table(run.table, k=k, rare=rare, rare_unit=rare_unit, spec=spec)
             diagnosis.runs[spec.name] = run

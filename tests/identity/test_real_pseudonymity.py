@@ -86,12 +86,6 @@ def test_text_only_people_and_words(name: str, measured: Measured) -> None:
     assert float(str(result["false_per_10k"])) < 1.0, result["false_replacements"]
 
 
-@pytest.mark.xfail(
-    reason="not met yet: after opting out the most active linux-uvc-devel person (with an "
-    "alias from the aliases file), one form of that person's name (the surname on its own) "
-    "remains in the written trace",
-    strict=False,
-)
 def test_opt_out_removes_every_form_and_aliases(
     privacy: ModuleType, shared_data: Path, tmp_path: Path
 ) -> None:

@@ -108,3 +108,19 @@ def test_words_stay_words_and_names_are_caught_in_every_form() -> None:
     assert out[4] == "the maintainers agree"
     assert scrub.replacements["misencoded"] == 3
     assert scrub.suppressed["local_part"] >= 2  # "email", "maintainers"
+
+
+def test_community_words_exempt_no_token_of_a_person_who_opted_out() -> None:
+    # "Quarnby" is used as a word by many authors: for a person who stays that is evidence
+    # it is a word; for a person who opted out their threads are gone, so it is not.
+    def scrub(replacement: str) -> list[str | None]:
+        people = [(identity_tokens(RawIdentity(name="Ysolde Quarnby")), replacement)]
+        texts = pa.array(["Thanks, Quarnby", "the quarnby setting", "Ysolde Quarnby wrote"])
+        return Scrubber(people, words={"quarnby"})(texts).to_pylist()
+
+    assert scrub("p_lt") == ["Thanks, Quarnby", "the quarnby setting", "p_lt wrote"]
+    assert scrub(AMBIGUOUS) == [
+        f"Thanks, {AMBIGUOUS}",
+        "the quarnby setting",
+        f"{AMBIGUOUS} wrote",
+    ]

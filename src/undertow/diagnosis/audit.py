@@ -25,6 +25,7 @@ __all__ = [
     "audit_text",
     "digest_hits",
     "output_text",
+    "small_cell_audit",
     "static_tokens",
     "trace_digests",
 ]
@@ -209,3 +210,127 @@ def audit_outputs(
         for kind, count in sorted(counts.items()):
             leaks.append(Leak(path=path.relative_to(folder).as_posix(), kind=kind, count=count))
     return leaks
+
+
+# A count of people in a sentence: a number then (optionally "of N" and one word) a
+# people word. Broader than the finding coarsener's own pattern, so it checks it.
+_FEW_PEOPLE = re.compile(
+    r"(?<![\w.,#/:-])(?<!next )(?<!top )(?<!first )(?<!last )(\d+)(?= (?:of [\d,]+ )?"
+    r"(?:[a-z-]+ )?(?:people|persons?|members?|repliers?|carers?|newcomers?|leaders?|"
+    r"maintainers?|reviewers?|founders?|authors?|users?|participants?|contributors?|"
+    r"individuals?|holders?|active)\b)"
+)
+
+
+def small_cell_audit(folder: Path, k: int, roles: pa.Table | None = None) -> list[str]:
+    """Every way the outputs in ``folder`` could show or give away a group of fewer than k.
+
+    Checks, by reading the written files only:
+
+    - no visible ``n_people`` or declared people count (``PeopleCount``) of 1 to k-1;
+    - in every set of rows that adds up to a known total (the metric's ``sums``, or
+      the default sets), no hidden cell is determined by the visible cells and the
+      totals (linear algebra on the suppression pattern);
+    - no date of an individual role event finer than the month;
+    - with the trace's ``roles`` table, no role or unit label held by fewer than k people;
+    - no quoted count of 1 to k-1 people in ``findings.json``, ``skipped.json`` or the report.
+
+    Returns one line per problem (empty: none found). Never quotes a hidden value.
+    """
+    import json
+
+    import numpy as np
+
+    import undertow.themes  # noqa: F401 - registers the metrics whose declarations apply
+    from undertow.diagnosis.privacy import (
+        ROLE_COLUMNS,
+        ROLE_DATE_COLUMNS,
+        UNIT_COLUMNS,
+        rare_roles,
+        rare_units,
+        rows_where,
+        sum_groups,
+    )
+    from undertow.themes.registry import REGISTRY
+
+    rare = set() if roles is None else rare_roles(roles, k) | rare_units(roles, k)
+    problems: list[str] = []
+    for path in sorted((folder / "metrics").rglob("*.parquet")):
+        name = path.relative_to(folder / "metrics").as_posix()
+        table = pq.read_table(path)
+        for column in dict.fromkeys([*ROLE_COLUMNS, *UNIT_COLUMNS]):
+            if rare and column in table.column_names:
+                labels = table.column(column).cast(pa.string()).to_pylist()
+                held = sum(1 for label in labels if label in rare)
+                if held:
+                    problems.append(f"{name}: {held} {column} label(s) held by fewer than {k}")
+        spec = REGISTRY.get(path.stem)
+        people = [] if spec is None else list(spec.people)
+        sums = () if spec is None else spec.sums
+        suppressed = (
+            np.asarray(table.column("suppressed").to_pylist(), dtype=bool)
+            if "suppressed" in table.column_names
+            else np.zeros(table.num_rows, dtype=bool)
+        )
+        counted: list[tuple[str, tuple[str, tuple[str, ...]] | None]] = (
+            [("n_people", None)] if "n_people" in table.column_names else []
+        )
+        counted += [(p.column, p.where) for p in people if p.column in table.column_names]
+        for column, where in counted:
+            applies = rows_where(table, where)
+            values = table.column(column).cast(pa.float64()).fill_null(np.nan)
+            numbers = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+            visible = int(np.count_nonzero(applies & (numbers >= 1) & (numbers < k)))
+            if visible:
+                problems.append(f"{name}: {visible} visible {column} of 1 to {k - 1} people")
+        hidden_sets: list[tuple[str, np.ndarray]] = []
+        if "n_people" in table.column_names:
+            hidden_sets.append(("suppressed rows", suppressed))
+        for p in people:
+            flag = f"{p.column}_hidden"
+            if flag in table.column_names:
+                hidden = np.asarray(table.column(flag).to_pylist(), dtype=bool) | suppressed
+                hidden_sets.append((f"hidden {p.column}", hidden & rows_where(table, p.where)))
+        if hidden_sets and table.num_rows:
+            groups = sum_groups(table, sums)
+            for label, hidden in hidden_sets:
+                lonely = sum(1 for rows in groups if rows.size > 1 and int(hidden[rows].sum()) == 1)
+                if lonely:
+                    problems.append(f"{name}: {lonely} sum(s) with a single {label}")
+        for column in dict.fromkeys(
+            [*ROLE_DATE_COLUMNS, *(() if spec is None else spec.role_dates)]
+        ):
+            if column not in table.column_names:
+                continue
+            if not pa.types.is_timestamp(table.schema.field(column).type):
+                continue
+            exact = sum(
+                1
+                for value in table.column(column).to_pylist()
+                if value is not None
+                and (value.day != 1 or value.hour or value.minute or value.second)
+            )
+            if exact:
+                problems.append(f"{name}: {exact} {column} finer than the month")
+    findings_path = folder / "findings.json"
+    if findings_path.is_file():
+        for finding in json.loads(findings_path.read_text("utf-8")):
+            for key in ("title", "statement", "caveat", "null_model"):
+                text = finding.get(key) or ""
+                few = [m for m in _FEW_PEOPLE.findall(text) if 1 <= int(m) < k]
+                if few:
+                    problems.append(
+                        f"findings.json: {finding.get('kind')} {key} quotes "
+                        f"{len(few)} count(s) of 1 to {k - 1} people"
+                    )
+    import html as html_module
+
+    for page in ("report.html", "skipped.json"):
+        path = folder / page
+        if not path.is_file():
+            continue
+        text = html_module.unescape(re.sub(r"<[^>]+>", " ", path.read_text("utf-8")))
+        few = [m for m in _FEW_PEOPLE.findall(text) if 1 <= int(m) < k]
+        if few:
+            problems.append(f"{page}: quotes {len(few)} count(s) of 1 to {k - 1} people")
+    return problems

@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,8 +20,12 @@ from undertow.diagnosis.findings import collect_findings
 from undertow.diagnosis.output import write_outputs
 from undertow.diagnosis.privacy import (
     MIN_SAFE_K,
+    coarsen_people_counts,
+    coarsen_role_dates,
+    coarsen_text_counts,
     merge_rare_roles,
     rare_roles,
+    rare_units,
     suppress_small_cells,
 )
 from undertow.diagnosis.results import Diagnosis, MetricRun
@@ -31,9 +36,9 @@ from undertow.features.tone import load_tone_model, tone_validity, use_tone_mode
 from undertow.identity.keys import check_trace_key
 from undertow.model.trace import Trace
 from undertow.model.writer import claim_folder, inside
-from undertow.themes.registry import REGISTRY, THEMES, MetricSkipped, MetricSpec
+from undertow.themes.registry import REGISTRY, THEMES, Finding, MetricSkipped, MetricSpec
 
-__all__ = ["analyze", "publish_table", "withhold_degenerate"]
+__all__ = ["analyze", "coarsen_findings", "publish_table", "withhold_degenerate"]
 
 
 def _sortable(field: pa.Field) -> bool:
@@ -41,11 +46,21 @@ def _sortable(field: pa.Field) -> bool:
     return not (pa.types.is_nested(kind) or pa.types.is_dictionary(kind) or pa.types.is_null(kind))
 
 
-def publish_table(table: pa.Table, *, k: int, rare: Iterable[str] = ()) -> pa.Table:
-    """The table as it may be shown: stable row order, small cells suppressed, rare roles merged.
+def publish_table(
+    table: pa.Table,
+    *,
+    k: int,
+    rare: Iterable[str] = (),
+    rare_unit: Iterable[str] = (),
+    spec: MetricSpec | None = None,
+) -> pa.Table:
+    """The table as finding rules read it: stable order, small groups hidden, rare roles merged.
 
     Rows are sorted by every sortable column in column order, so the published bytes do
-    not depend on the order an engine happened to return the rows in.
+    not depend on the order an engine happened to return the rows in. Rare roles and
+    units are merged, the dates of individual role events shown to the month, and group
+    rows of fewer than ``k`` people suppressed with their complements (the metric's
+    declared ``sums``). :func:`coarsen_table` then hides the declared people counts.
 
     Examples
     --------
@@ -56,8 +71,36 @@ def publish_table(table: pa.Table, *, k: int, rare: Iterable[str] = ()) -> pa.Ta
     keys = [(f.name, "ascending") for f in table.schema if _sortable(f)]
     if keys and table.num_rows > 1:
         table = table.sort_by(keys)
-    table = merge_rare_roles(table, rare)
-    return suppress_small_cells(table, k)
+    table = merge_rare_roles(table, rare, rare_unit)
+    table = coarsen_role_dates(table, () if spec is None else spec.role_dates)
+    return suppress_small_cells(table, k, sums=() if spec is None else spec.sums)
+
+
+def coarsen_table(table: pa.Table, *, k: int, spec: MetricSpec) -> pa.Table:
+    """The table as shared: also no declared count of 1 to ``k - 1`` people.
+
+    Runs after the finding rules, which read exact counts so that a finding about a few
+    people is still found; its text is coarsened instead (:func:`coarsen_findings`).
+    """
+    if not spec.people:
+        return table
+    return coarsen_people_counts(table, k, spec.people, sums=spec.sums)
+
+
+def coarsen_findings(findings: Iterable[Finding], k: int) -> list[Finding]:
+    """Findings whose title, statement and caveat quote no count of 1 to ``k - 1`` people."""
+    return [
+        replace(
+            finding,
+            title=coarsen_text_counts(finding.title, k),
+            statement=coarsen_text_counts(finding.statement, k),
+            caveat=coarsen_text_counts(finding.caveat, k),
+            null_model=None
+            if finding.null_model is None
+            else coarsen_text_counts(finding.null_model, k),
+        )
+        for finding in findings
+    ]
 
 
 def _interval_columns(table: pa.Table) -> list[str]:
@@ -334,6 +377,7 @@ def analyze(
     with use_tone_models(models):
         diagnosis.tone = {name: tone_validity(name) for name in ("hostility", "polarity")}
     rare = rare_roles(trace.arrow("roles"), k)
+    rare_unit = rare_units(trace.arrow("roles"), k)
     specs = _ordered_specs()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -355,8 +399,11 @@ def analyze(
             with use_lexicon(lexicon):
                 run = _run_metric(spec, trace, seed)
             release_memory()
+            if run.reason is not None:
+                # A skip reason is shared text too: "only 2 contributions by 2 people".
+                run.reason = coarsen_text_counts(run.reason, k)
             if run.table is not None:
-                run.table = publish_table(run.table, k=k, rare=rare)
+                run.table = publish_table(run.table, k=k, rare=rare, rare_unit=rare_unit, spec=spec)
             diagnosis.runs[spec.name] = run
             bar.advance(task)
         bar.update(task, description="metrics")
@@ -364,12 +411,12 @@ def analyze(
 
         finding_task = bar.add_task("findings", total=1)
         mark = time.perf_counter()
-        (
-            diagnosis.findings,
-            diagnosis.notes,
-            diagnosis.rule_failures,
-            diagnosis.family,
-        ) = collect_findings(diagnosis)
+        findings, notes, diagnosis.rule_failures, diagnosis.family = collect_findings(diagnosis)
+        diagnosis.findings = coarsen_findings(findings, k)
+        diagnosis.notes = coarsen_findings(notes, k)
+        for run in diagnosis.computed:
+            assert run.table is not None  # noqa: S101 - computed runs carry a table
+            run.table = coarsen_table(run.table, k=k, spec=run.spec)
         timings["findings"] = time.perf_counter() - mark
         bar.advance(finding_task)
 

@@ -89,8 +89,11 @@ class Family:
 class Diagnosis:
     """The result of :func:`undertow.analyze`, and the ``Results`` that finding rules read.
 
-    Finding rules see the *published* tables: small cells are already suppressed and
-    rare roles merged, so a finding can never state a number the tables may not show.
+    Finding rules see the *published* tables: small groups are already suppressed, rare
+    roles merged and role dates coarsened, so a finding can never state a number of a
+    suppressed group. Declared people counts are hidden after the rules ran, and any count
+    of 1 to k-1 people in a finding's text reads "fewer than k"
+    (:func:`undertow.diagnosis.pipeline.coarsen_findings`).
     """
 
     trace: Trace

@@ -213,7 +213,8 @@ class Scrubber:
         pseudonym, or ``<person>`` for people who opted out.
     words
         Words of the community (:func:`~undertow.identity.words.community_words`): like
-        English words, never replaced on their own.
+        English words, never replaced on their own (except the tokens of people who
+        opted out, whose messages are gone and with them the evidence of word use).
 
     Attributes
     ----------
@@ -245,15 +246,20 @@ class Scrubber:
         self.replacements: Counter[str] = Counter()
         self._lock = threading.Lock()
         kind_of: dict[str, str] = {}
-        verdict: dict[tuple[str, str], bool] = {}
+        verdict: dict[tuple[str, str, bool], bool] = {}
 
         addressed: list[tuple[str, str]] = []
 
-        def keep(token: str, tokens: IdentityTokens, replacement: str = "") -> bool:
+        def keep(token: str, tokens: IdentityTokens, replacement: str) -> bool:
             kind = tokens.kinds.get(token, "name_token")
-            found = verdict.get((token, kind))
+            # An opted-out person's messages are gone, so every use of their name looks
+            # unrelated to them and community-word evidence is void: only English and
+            # common words exempt their tokens.
+            opted_out = replacement == AMBIGUOUS
+            found = verdict.get((token, kind, opted_out))
             if found is None:
-                found = verdict[(token, kind)] = is_name_like(token, kind, community)
+                found = is_name_like(token, kind, () if opted_out else community)
+                verdict[(token, kind, opted_out)] = found
                 if not found:
                     self.suppressed[kind] += 1
             if not found and kind == "handle" and _SIMPLE_HANDLE.fullmatch(token):
@@ -281,7 +287,7 @@ class Scrubber:
             (token, repl)
             for tokens, repl in people
             for token in sorted(tokens.capitalised)
-            if keep(token, tokens)
+            if keep(token, tokens, repl)
         )
         for token in anywhere:
             other = capitalised.pop(token, None)

@@ -302,6 +302,12 @@ def render_report(diagnosis: Diagnosis) -> str:
                 if "suppressed" in table.column_names
                 else 0
             )
+            # Cells hidden for counting fewer than k people (``<column>_hidden``).
+            n_hidden = sum(
+                int(pc.sum(table.column(name)).as_py() or 0)
+                for name in table.column_names
+                if name.endswith("_hidden") and pa.types.is_boolean(table.schema.field(name).type)
+            )
             metrics.append(
                 {
                     "id": f"metric-{spec.name}",
@@ -312,6 +318,7 @@ def render_report(diagnosis: Diagnosis) -> str:
                     "chart_title": spec.chart.title if spec.chart else "",
                     "preview": table_preview(table, spec.chart),
                     "n_suppressed": n_suppressed,
+                    "n_hidden": n_hidden,
                     "file": f"metrics/{spec.theme}/{spec.name}.parquet",
                 }
             )

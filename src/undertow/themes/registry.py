@@ -20,6 +20,10 @@ Conventions for metric tables
 - Person columns hold pseudonyms only and end in ``_id`` (``person_id``).
 - Estimates with uncertainty use ``<name>``, ``<name>_lo``, ``<name>_hi``.
 - Times are UTC timestamps (``*_at``, ``week``, ``period``).
+- Other columns that count people (``n_founders``, a weekly count of newcomers) are
+  declared with ``people=``; sets of rows that add up to a known total with ``sums=``;
+  dates of one person's role events with ``role_dates=``. The pipeline coarsens all
+  three in shareable outputs (:mod:`undertow.diagnosis.privacy`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ __all__ = [
     "FindingRule",
     "MetricSkipped",
     "MetricSpec",
+    "PeopleCount",
     "Results",
+    "RowSum",
     "Theme",
     "finding_rule",
     "metric",
@@ -130,6 +136,49 @@ class Chart:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class PeopleCount:
+    """A column that counts people, in every row or only where ``where`` holds.
+
+    Attributes
+    ----------
+    column
+        The counting column.
+    where
+        ``(column, values)``: the count is of people only in rows whose ``column``
+        is one of ``values`` (e.g. a weekly ``value`` of the ``newcomers`` series).
+    covers
+        Columns of statistics resting on the people counted (the share of support
+        the ``n_carers`` carers give): hidden with a hidden count.
+    """
+
+    column: str
+    where: tuple[str, tuple[str, ...]] | None = None
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowSum:
+    """Rows whose numbers add up to a total a reader knows or can find.
+
+    Attributes
+    ----------
+    over
+        The column labelling the cells that add up (rows agreeing on every other
+        label column form one sum). A time column sums within calendar quarters
+        (quarterly totals such as cohort sizes are published elsewhere).
+    labels
+        Only the rows with these ``over`` labels add up (``core`` + ``periphery``);
+        empty: every label.
+    where
+        ``(column, values)``: only rows whose ``column`` is one of ``values`` add up.
+    """
+
+    over: str
+    labels: tuple[str, ...] = ()
+    where: tuple[str, tuple[str, ...]] | None = None
+
+
 class MetricFunction(Protocol):
     """The call signature of a registered metric."""
 
@@ -151,6 +200,9 @@ class MetricSpec:
     chart: Chart | None = None
     seeded: bool = False
     observes: tuple[str, ...] = ()
+    people: tuple[PeopleCount, ...] = ()
+    sums: tuple[RowSum, ...] = ()
+    role_dates: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -208,6 +260,9 @@ def metric(
     chart: Chart | None = None,
     seeded: bool = False,
     observes: Iterable[str] = (),
+    people: Iterable[str | PeopleCount] = (),
+    sums: Iterable[str | RowSum] = (),
+    role_dates: Iterable[str] = (),
 ) -> Callable[[Callable[..., pa.Table]], Callable[..., pa.Table]]:
     """Register a metric function.
 
@@ -234,8 +289,25 @@ def metric(
         ``conversation``, ``reply_links``, ``appointments``) the quantity needs the
         source to have recorded; when the trace's observation model lacks one, the
         pipeline skips the metric and names the fact and why it is missing.
+    people
+        Columns (besides ``n_people``) that count people: in shareable outputs a count
+        of 1 to k-1 is hidden (:func:`undertow.diagnosis.privacy.suppress_small_cells`).
+    sums
+        Sets of rows that add up to a known total (a label column, or a
+        :class:`RowSum`); a hidden cell in one gets a complement hidden with it.
+        Undeclared: the rows sharing every time and label column but the most varied one.
+    role_dates
+        Date columns holding one person's role events (appointments, role ends),
+        shown to the month in shareable outputs.
     """
     requires = tuple(requires)
+    people_counts = tuple(p if isinstance(p, PeopleCount) else PeopleCount(p) for p in people)
+    row_sums = tuple(r if isinstance(r, RowSum) else RowSum(r) for r in sums)
+    role_dates = tuple(role_dates)
+    declared = [c for p in people_counts for c in (p.column, *p.covers)]
+    for column in declared + [r.over for r in row_sums] + list(role_dates):
+        if column not in columns:
+            raise ValueError(f"privacy declaration names undeclared column {column!r}")
     observes = tuple(observes)
     for fact in observes:
         if fact not in FACTS:
@@ -269,6 +341,9 @@ def metric(
             chart=chart,
             seeded=seeded,
             observes=observes,
+            people=people_counts,
+            sums=row_sums,
+            role_dates=role_dates,
         )
         return func
 

@@ -14,7 +14,7 @@ from undertow.features.inequality import (
 )
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
-from undertow.themes.registry import Chart, MetricSkipped, metric
+from undertow.themes.registry import Chart, MetricSkipped, PeopleCount, metric
 
 __all__ = ["concentration", "elephant_factor", "lorenz_curve"]
 
@@ -53,6 +53,13 @@ def messages_per_person(trace: Trace) -> np.ndarray:
     columns=CONCENTRATION_COLUMNS,
     source="Gini (standard mean-absolute-difference form); onion core (GrimoireLab); "
     "bus factor (CHAOSS)",
+    people=(
+        PeopleCount(
+            "onion_core_size",
+            covers=("onion_core_size_lo", "onion_core_size_hi", "onion_core_share"),
+        ),
+        "bus_factor",
+    ),
 )
 def concentration(trace: Trace, *, seed: int = 0) -> pa.Table:
     """How concentrated the voice is: Gini, top shares, onion core and bus factor.

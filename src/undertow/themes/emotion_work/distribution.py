@@ -13,7 +13,7 @@ from undertow.features.standing import message_standing
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.emotion_work.episodes import message_emotion
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, PeopleCount, metric
 
 __all__ = [
     "CARER_SHARE",
@@ -108,6 +108,7 @@ _DISTRIBUTION_COLUMNS = (
         hi="gini_hi",
         title="Concentration (Gini) of supportive replies across repliers (95% CI)",
     ),
+    people=(PeopleCount("n_carers", covers=("carers_support_share", "carers_message_share")),),
 )
 def emotion_work_distribution(trace: Trace, *, seed: int = 0) -> pa.Table:
     """How concentrated supportive replies are, compared with how concentrated talk is.

@@ -15,7 +15,7 @@ from undertow.features.standing import message_standing
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.emotion_work.episodes import message_emotion
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, PeopleCount, metric
 
 __all__ = ["NEWCOMER_DAYS", "hostility_recurrence", "hostility_targets"]
 #: A target is a newcomer during their first this many days in the trace.
@@ -131,7 +131,17 @@ _RECURRENCE_COLUMNS = (
 )
 
 
-@metric(theme="emotion_work", columns=_RECURRENCE_COLUMNS, source=_SOURCE)
+@metric(
+    theme="emotion_work",
+    columns=_RECURRENCE_COLUMNS,
+    source=_SOURCE,
+    people=(
+        PeopleCount(
+            "n_hostile_authors", covers=("repeat_author_share", "repeat_author_reply_share")
+        ),
+        PeopleCount("n_targets", covers=("repeat_target_share",)),
+    ),
+)
 def hostility_recurrence(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Whether hostility recurs: repeat hostile authors and repeatedly targeted people.
 

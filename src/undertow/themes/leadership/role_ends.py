@@ -14,7 +14,7 @@ from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.leadership.hub import N_PLACEBO, WINDOW_DAYS, _Windows
 from undertow.themes.novices_masters.reception import newcomer_table
-from undertow.themes.registry import metric
+from undertow.themes.registry import PeopleCount, metric
 
 __all__ = ["ROLE_END_COLUMNS", "role_ends"]
 
@@ -117,6 +117,10 @@ def _successor(roles: pa.Table, person: str, after: int, at: int) -> str | None:
     columns=ROLE_END_COLUMNS,
     source="Before/after comparison of role ends against placebo dates (as for appointments)",
     requires=("messages", "roles.valid_to"),
+    people=(
+        PeopleCount("n_newcomers_before", covers=("newcomers_replied_before",)),
+        PeopleCount("n_newcomers_after", covers=("newcomers_replied_after",)),
+    ),
 )
 def role_ends(trace: Trace, *, seed: int = 0) -> pa.Table:
     """What changes when a formal role ends: the holder's activity, centralisation, newcomers.

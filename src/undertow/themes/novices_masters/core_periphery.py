@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from undertow.features.core import core_membership, core_periphery_test
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, PeopleCount, metric
 
 __all__ = [
     "LONG_TENURE_WINDOWS",
@@ -52,6 +52,7 @@ CORE_PERIPHERY_COLUMNS = (
     columns=CORE_PERIPHERY_COLUMNS,
     source="Borgatti & Everett 2000; Boyd, Fitzgerald & Beck 2006 (MINRES); k-core",
     chart=Chart(kind="line", x="period", y="fit", title="Core/periphery fit per quarter"),
+    people=("n_core", PeopleCount("n", covers=("n_edges", "max_coreness", "fit", "z"))),
 )
 def core_periphery(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Per quarter: the size of the core, its fit, and whether it beats a configuration model.

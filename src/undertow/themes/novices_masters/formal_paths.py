@@ -38,6 +38,7 @@ PATH_SCHEMA = pa.schema(
     requires=("roles.valid_from",),
     source="Lave & Wenger 1991; Jensen & Scacchi 2007 (role migration in open source)",
     chart=None,
+    role_dates=("first_message_at",),
 )
 def path_to_formal_role(trace: Trace, *, seed: int = 0) -> pa.Table:
     """People appointed to a formal role during the trace: time from first message to role.

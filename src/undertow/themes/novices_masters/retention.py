@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters.reception import newcomer_table
-from undertow.themes.registry import Chart, MetricSkipped, metric
+from undertow.themes.registry import Chart, MetricSkipped, PeopleCount, metric
 
 __all__ = ["SURVIVAL_DAYS", "retention_by_reception", "retention_cox"]
 
@@ -104,6 +104,7 @@ def _kaplan_meier(
         title="Newcomers still active, by how their first message was received",
     ),
     observes=("conversation", "reply_links"),
+    people=(PeopleCount("at_risk", covers=("survival", "survival_lo", "survival_hi")),),
 )
 def retention_by_reception(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Kaplan–Meier survival of newcomers by reception of their first message.

@@ -11,7 +11,7 @@ from undertow.features.newcomers import first_messages
 from undertow.features.threads import message_arrays
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters.gatekeeping import is_core_at
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, RowSum, metric
 
 __all__ = ["who_teaches"]
 
@@ -40,6 +40,10 @@ WHO_TEACHES_SCHEMA = pa.schema(
         lo="share_lo",
         hi="share_hi",
         title="Who answers newcomers' first messages",
+    ),
+    sums=(
+        RowSum("group", labels=("core", "periphery")),
+        RowSum("group", labels=("formal", "no_formal_role")),
     ),
 )
 def who_teaches(trace: Trace, *, seed: int = 0) -> pa.Table:

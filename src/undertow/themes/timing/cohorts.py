@@ -20,7 +20,7 @@ from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
 from undertow.themes.novices_masters.core_periphery import trajectories
 from undertow.themes.novices_masters.reception import newcomer_table
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, PeopleCount, metric
 
 __all__ = ["EARLY_WEEKS", "LATE_DAYS", "cohorts", "early_growth_mode", "founders_advantage"]
 
@@ -100,6 +100,7 @@ COHORT_SCHEMA = pa.schema(
         hi="reached_core_hi",
         title="Share of each joining cohort that reached the core",
     ),
+    sums=("cohort",),
 )
 def cohorts(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Per cohort (quarter of first message): survival, reach of the core, voice later.
@@ -207,6 +208,16 @@ def _mean_difference(
         lo="difference_lo",
         hi="difference_hi",
         title="Founders minus later joiners",
+    ),
+    people=(
+        PeopleCount(
+            "n_founders",
+            covers=("founders", "difference", "difference_lo", "difference_hi", "n", "n_later"),
+        ),
+        PeopleCount(
+            "n_later",
+            covers=("later", "difference", "difference_lo", "difference_hi", "n", "n_founders"),
+        ),
     ),
 )
 def founders_advantage(trace: Trace, *, seed: int = 0) -> pa.Table:

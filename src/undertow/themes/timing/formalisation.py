@@ -271,6 +271,8 @@ def _placebo_z(
     "placebo dates as the null (Abadie, Diamond & Hainmueller 2015; Efron 2004)",
     chart=None,
     observes=("appointments",),
+    people=("n_appointed",),
+    role_dates=("at",),
 )
 def formalisation_shock(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Level and slope changes of key weekly metrics at each formal appointment.

@@ -226,6 +226,7 @@ def _stages(levels: list[float], slopes: list[tuple[float, float, float]]) -> li
     columns=PHASE_SCHEMA.names,
     source="Wenger, McDermott & Snyder 2002 (Cultivating communities of practice)",
     chart=None,
+    people=("mean_active",),
 )
 def development_phases(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Segments of weekly active members between change points, labelled with a stage.

@@ -21,7 +21,7 @@ from undertow.features.coverage import coverage_bounds
 from undertow.features.threads import distinct, message_arrays
 from undertow.model.schema import TIMESTAMP
 from undertow.model.trace import Trace
-from undertow.themes.registry import Chart, metric
+from undertow.themes.registry import Chart, PeopleCount, RowSum, metric
 
 __all__ = ["SERIES", "WeeklySeries", "week_index", "weekly_activity", "weekly_series"]
 
@@ -215,6 +215,16 @@ WEEKLY_SCHEMA = pa.schema(
         marks=("change_points:at", "formalisation_shock:at"),
         title="The community week by week",
     ),
+    people=(
+        PeopleCount("value", where=("series", ("active_members", "newcomers"))),
+        # ``n`` of these series is the week's active members.
+        PeopleCount(
+            "n",
+            where=("series", ("newcomers", "reply_density")),
+            covers=("value", "value_lo", "value_hi"),
+        ),
+    ),
+    sums=(RowSum("week", where=("series", ("newcomers",))),),
 )
 def weekly_activity(trace: Trace, *, seed: int = 0) -> pa.Table:
     """One row per week and series: activity, arrivals, replies and knowledge outcomes.

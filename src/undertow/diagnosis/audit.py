@@ -233,7 +233,8 @@ def small_cell_audit(folder: Path, k: int, roles: pa.Table | None = None) -> lis
       totals (linear algebra on the suppression pattern);
     - no date of an individual role event finer than the month;
     - with the trace's ``roles`` table, no role or unit label held by fewer than k people;
-    - no quoted count of 1 to k-1 people in ``findings.json``, ``skipped.json`` or the report.
+    - no quoted count of 1 to k-1 people in ``findings.json``, ``notes.json``,
+      ``skipped.json`` or the report.
 
     Returns one line per problem (empty: none found). Never quotes a hidden value.
     """
@@ -312,15 +313,17 @@ def small_cell_audit(folder: Path, k: int, roles: pa.Table | None = None) -> lis
             )
             if exact:
                 problems.append(f"{name}: {exact} {column} finer than the month")
-    findings_path = folder / "findings.json"
-    if findings_path.is_file():
-        for finding in json.loads(findings_path.read_text("utf-8")):
+    for listing in ("findings.json", "notes.json"):
+        listing_path = folder / listing
+        if not listing_path.is_file():
+            continue
+        for finding in json.loads(listing_path.read_text("utf-8")):
             for key in ("title", "statement", "caveat", "null_model"):
                 text = finding.get(key) or ""
                 few = [m for m in _FEW_PEOPLE.findall(text) if 1 <= int(m) < k]
                 if few:
                     problems.append(
-                        f"findings.json: {finding.get('kind')} {key} quotes "
+                        f"{listing}: {finding.get('kind')} {key} quotes "
                         f"{len(few)} count(s) of 1 to {k - 1} people"
                     )
     import html as html_module

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from undertow.themes.decision import FDR_LEVEL, SEVERITY_ORDER, Severity
@@ -59,7 +59,8 @@ def matches(planted: Mapping[str, Any], finding: Finding) -> bool:
     The finding is at the level recovery counts (:func:`counts_for_recovery`) and has the
     same ``kind``, ``direction == "limits"``, at least one planted subject among the
     finding's subjects (when subjects were planted), and the finding's date within
-    :data:`DATE_TOLERANCE_DAYS` of the planted date (when a date was planted).
+    :data:`DATE_TOLERANCE_DAYS` of the planted date, or of the month it names when it is
+    shown to the month (when a date was planted; see :func:`_near`).
 
     Examples
     --------
@@ -86,10 +87,32 @@ def matches(planted: Mapping[str, Any], finding: Finding) -> bool:
     if at is not None:
         if finding.at is None:
             return False
-        delta = date.fromisoformat(str(finding.at)[:10]) - date.fromisoformat(str(at)[:10])
-        if abs(delta.days) > DATE_TOLERANCE_DAYS:
+        if not _near(date.fromisoformat(str(finding.at)[:10]), date.fromisoformat(str(at)[:10])):
             return False
     return True
+
+
+def _near(reported: date, planted: date) -> bool:
+    """Whether a finding's date reports a planted date.
+
+    Within :data:`DATE_TOLERANCE_DAYS`, or, for a date on the first of a month (shareable
+    outputs show an individual's role events to the month only), within that tolerance of
+    the month the finding names.
+
+    Examples
+    --------
+    >>> _near(date(2024, 11, 1), date(2024, 11, 18)), _near(date(2024, 11, 2), date(2024, 11, 18))
+    (True, False)
+    >>> _near(date(2024, 11, 1), date(2024, 12, 20))
+    False
+    """
+    if abs((reported - planted).days) <= DATE_TOLERANCE_DAYS:
+        return True
+    if reported.day != 1:
+        return False
+    month_end = (reported.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    tolerance = timedelta(days=DATE_TOLERANCE_DAYS)
+    return reported - tolerance <= planted <= month_end + tolerance
 
 
 def recovered(planted: Iterable[Mapping[str, Any]], findings: Iterable[Finding]) -> list[bool]:

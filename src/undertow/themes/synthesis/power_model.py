@@ -195,7 +195,8 @@ def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
 
     def flag(name: str) -> npt.NDArray[np.bool_]:
         values = pc.fill_null(tone.column(name), False).to_numpy(zero_copy_only=False)
-        return np.asarray(values, dtype=bool)[found]
+        result: npt.NDArray[np.bool_] = np.asarray(values, dtype=bool)[found]
+        return result
 
     episode = flag("is_hostile") | flag("is_negative")
     try:

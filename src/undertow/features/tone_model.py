@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -244,23 +244,44 @@ class ToneFeatures:
         )
         return result
 
+    @cached_property
+    def _word_counts(self) -> sparse.csr_matrix:
+        """Texts x distinct words, the count of each word in each text (tokens in order)."""
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(self.token_text, minlength=self.n))))
+        ones = np.ones(self.token_text.size)
+        return sparse.csr_matrix(
+            (ones, self.token_word, indptr), shape=(self.n, self.word_bucket.size)
+        )
+
+    @cached_property
+    def _bigram_counts(self) -> sparse.csr_matrix:
+        """Texts x hash buckets, the count of each bigram bucket in each text."""
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(self.bigram_text, minlength=self.n))))
+        ones = np.ones(self.bigram_text.size)
+        return sparse.csr_matrix((ones, self.bigram_bucket, indptr), shape=(self.n, _N_BUCKETS))
+
     def scores(self, weights: npt.NDArray[np.float32], dense: F64, bias: F64) -> F64:
-        """Linear scores ``n x K`` for hashed weights ``2**BITS x K``."""
+        """Linear scores ``n x K`` for hashed weights ``2**BITS x K``.
+
+        Per distinct word: its unigram weights and the sum of its character n-grams'
+        weights (one ``bincount`` over a combined word x class index). Per text: one
+        sparse product of the word counts with both, one of the bigram counts with the
+        weights; the sparse matrices are built once and shared by every model scored on
+        these features.
+        """
         k = weights.shape[1]
+        w = weights.astype(np.float64)
+        n_words = self.word_bucket.size
+        cell = (self.gram_word[:, None] * k + np.arange(k)).ravel()
+        char_word = np.bincount(
+            cell, weights=w[self.gram_bucket].ravel(), minlength=n_words * k
+        ).reshape(n_words, k)
+        per_word = np.hstack((w[self.word_bucket], char_word))
+        words = np.asarray(self._word_counts @ per_word)
+        bigrams = np.asarray(self._bigram_counts @ w)
         out = np.einsum("ij,jk->ik", self.dense, dense) + bias
-        for c in range(k):
-            w = weights[:, c].astype(np.float64)
-            char_word = np.bincount(
-                self.gram_word, weights=w[self.gram_bucket], minlength=self.word_bucket.size
-            )
-            uni = np.bincount(
-                self.token_text, weights=w[self.word_bucket][self.token_word], minlength=self.n
-            )
-            chars = np.bincount(
-                self.token_text, weights=char_word[self.token_word], minlength=self.n
-            )
-            bi = np.bincount(self.bigram_text, weights=w[self.bigram_bucket], minlength=self.n)
-            out[:, c] += self.scale_uni * uni + self.scale_bi * bi + self.scale_char * chars
+        out += self.scale_uni[:, None] * words[:, :k] + self.scale_char[:, None] * words[:, k:]
+        out += self.scale_bi[:, None] * bigrams
         result: F64 = out
         return result
 

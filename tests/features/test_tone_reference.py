@@ -1,6 +1,7 @@
 """The fast tone paths against straightforward reference implementations.
 
-The byte-level tokeniser must give exactly the tokens of the Unicode regexes, and the
+The byte-level tokeniser and capitals count must give exactly what the Arrow regexes and
+whitespace split give, and the
 scores of the shipped models must be the probabilities of the plain design-matrix
 product on features built with those regex tokens, on a few thousand texts.
 """
@@ -103,6 +104,7 @@ def _assert_same_probabilities(texts: list[str | None], monkeypatch: pytest.Monk
     fast = tone_features(prepared)
     with monkeypatch.context() as patch:
         patch.setattr(tone_model, "word_tokens", _regex_tokens)
+        patch.setattr(tone_model, "_shouted_words", tone_model._shouted_split)
         reference = tone_features(prepared).matrix()
     for name in ("hostility", "polarity"):
         model = shipped_model(name)
@@ -115,6 +117,28 @@ def test_tokens_equal_the_regex_tokens_on_generated_texts() -> None:
     # All-ASCII and all-non-ASCII slices take the single paths.
     _assert_same_tokens([t for t in generated_texts(2_000, seed=1) if t and t.isascii()])
     _assert_same_tokens([t for t in generated_texts(2_000, seed=2) if t and not t.isascii()])
+
+
+def test_shouted_words_equal_arrows_split() -> None:
+    edges = [
+        "",
+        " ",
+        "  ",
+        "a  ",
+        "  a  ",
+        " \t ",
+        "\n\n\n",
+        "AB",
+        "I,",
+        "12",
+        "A1 b",
+        "\x1cAB\x1c",
+    ]
+    for texts in (generated_texts(5_000, seed=4), edges):
+        array = pc.fill_null(pa.array(texts, type=pa.string()), "")
+        fast = tone_model._shouted_words(array)
+        slow = tone_model._shouted_split(array)
+        assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist()
 
 
 def test_probabilities_equal_the_reference_on_generated_texts(

@@ -346,6 +346,43 @@ _LOWER_BYTE[ord("A") : ord("Z") + 1] += 32
 _APOSTROPHE = ord("'")
 
 
+def string_bytes(texts: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], int]:
+    """The bytes of a string array (no nulls).
+
+    Returns the text bounds into the bytes, the bytes, and where they start in the
+    array's data buffer.
+    """
+    n = len(texts)
+    buffers = texts.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[texts.offset : texts.offset + n + 1]
+    base, stop = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    if buffers[2] is None or stop == base:
+        return offsets.astype(np.int64) - base, np.zeros(0, dtype=np.uint8), base
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[base:stop]
+    return offsets.astype(np.int64) - base, data, base
+
+
+def byte_runs(
+    member: npt.NDArray[np.bool_], bounds: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Starts and ends of the maximal runs of ``member`` bytes, split at text ``bounds``."""
+    size = member.size
+    if not size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    text_start = np.zeros(size + 1, dtype=bool)
+    text_start[bounds] = True
+    joined = np.empty(size, dtype=bool)
+    joined[0] = False
+    np.logical_and(member[1:], member[:-1], out=joined[1:])
+    joined &= ~text_start[:size]
+    starts = np.flatnonzero(member & ~joined)
+    continues = np.empty(size, dtype=bool)
+    continues[-1] = False
+    continues[:-1] = joined[1:]
+    ends = np.flatnonzero(member & ~continues) + 1
+    return starts, ends
+
+
 def _ascii_word_tokens(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
     """:func:`word_tokens` of ASCII texts (no nulls), by numpy over the UTF-8 buffer.
 
@@ -357,28 +394,10 @@ def _ascii_word_tokens(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]
     masks span the whole buffer; everything else is per word or per apostrophe.
     """
     lowered = pc.ascii_lower(texts)
-    n = len(lowered)
-    buffers = lowered.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[lowered.offset : lowered.offset + n + 1]
-    base, stop = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
-    if buffers[2] is None or stop == base:
+    bounds, data, base = string_bytes(lowered)
+    if not data.size:
         return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(buffers[2], dtype=np.uint8)[base:stop]
-    bounds = offsets.astype(np.int64) - base
-    size = data.size
-    word = _WORD_BYTE[data]
-    # A word starts after a non-word byte or at a text's start, and ends likewise.
-    text_start = np.zeros(size + 1, dtype=bool)
-    text_start[bounds] = True
-    joined = np.empty(size, dtype=bool)
-    joined[0] = False
-    np.logical_and(word[1:], word[:-1], out=joined[1:])
-    joined &= ~text_start[:size]
-    starts = np.flatnonzero(word & ~joined)
-    continues = np.empty(size, dtype=bool)
-    continues[-1] = False
-    continues[:-1] = joined[1:]
-    ends = np.flatnonzero(word & ~continues) + 1
+    starts, ends = byte_runs(_WORD_BYTE[data], bounds)
     parent = np.searchsorted(bounds, starts, side="right") - 1
 
     # Runs of apostrophes: a word's leading (trailing) run ends (starts) where its
@@ -424,7 +443,7 @@ def _ascii_word_tokens(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]
     interleaved[0::2] = new_start + base
     interleaved[1::2] = new_end + base
     spans = pa.Array.from_buffers(
-        pa.string(), 2 * m - 1, [None, pa.py_buffer(interleaved), buffers[2]]
+        pa.string(), 2 * m - 1, [None, pa.py_buffer(interleaved), lowered.buffers()[2]]
     )
     tokens: pa.Array = spans.take(pa.array(np.arange(0, 2 * m, 2)))
     return tokens, parent[keep].astype(np.int64)

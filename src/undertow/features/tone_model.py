@@ -17,9 +17,13 @@ logistic regression on three groups of hashed features plus a few dense ones:
 Each group is counted per text and divided by the square root of the group's count in
 that text, so long texts are not more extreme by being long. Hashing (a polynomial
 hash of the UTF-8 bytes, finalised by SplitMix64, into ``2**BITS`` buckets) is
-computed with numpy over the bytes of all distinct words at once; a text's score is a
-few ``bincount`` sums over its tokens. Nothing here loops over messages in Python,
-and scoring needs only numpy and pyarrow (fitting uses ``scipy``).
+computed with numpy over the bytes of all distinct words at once; a text's score is
+one sparse product of its word counts with each word's weights (unigram and character
+n-grams summed per distinct word) and one of its bigram counts with the bigram weights.
+The word tokens of ASCII texts and their count of words in capitals come from numpy
+scans of the text bytes (other texts go through the Arrow regexes and split, with the
+same result). Nothing here loops over messages in Python; scoring needs numpy, pyarrow
+and ``scipy.sparse``.
 """
 
 from __future__ import annotations

@@ -107,3 +107,38 @@ def test_real_sources_lose_machine_text_not_prose(shared_data: Path) -> None:
     assert comments["chars_removed_tone"] < 0.1
     chat = tone_text_share(pa.array(irc_lines(shared_data, 3000)))
     assert chat["chars_kept"] > 0.5
+
+
+def test_signed_mail_archive_boilerplate_and_tool_output_are_removed() -> None:
+    signed = (
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA1\n\nThe module loads now, thanks.\n"
+        "-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v1.4.6 (GNU/Linux)\n\n"
+        "iD8DBQFJIPrOVj38o8sTDc4RAuRDAJ9WPYZrmcHA8CRUAaU4NbNPi0G6TgCfdjJX\n"
+        "AkySz+HQH2adnZ036i/I5Sk=\n=XNsh\n-----END PGP SIGNATURE-----"
+    )
+    archived = (
+        "It crashes again.\n-------------- next part --------------\n"
+        "An HTML attachment was scrubbed...\nURL: <>"
+    )
+    # A syslog line whose month was rewritten, a prompt whose "@" became " at ", tool
+    # output "label: value" and a Perl error line.
+    pasted = (
+        "Here is the log:\nx_1f2e  5 15:59:42 linux kernel: usbvideo: Trying format\n"
+        "me at box:/tmp> make all\nvid_sleep: 0\nresolution: 1280 x 720\n"
+        "File not found: /lib/x/.config at ./scripts/make_kconfig.pl line 32, <IN> line 4."
+    )
+    assert tone_text(pa.array([signed, archived, pasted])).to_pylist() == [
+        "The module loads now, thanks.",
+        "It crashes again.",
+        "Here is the log:",
+    ]
+
+
+def test_prose_on_one_long_line_is_kept() -> None:
+    # An issue written without newlines keeps its prose even if it names a line of code.
+    issue = (
+        "Version 7.87 on ubuntu. Steps to reproduce: run it and it dies at app.pl line 12, "
+        "which is odd because the same code worked last week and nothing else changed, "
+        "so I think the new release broke something in the parser."
+    )
+    assert tone_text(pa.array([issue])).to_pylist() == [issue]

@@ -164,7 +164,7 @@ def test_space_governance() -> None:
         r["governance"]: r for r in space_governance(make_trace(rows, spaces=spaces)).to_pylist()
     }
     assert table["official"]["n_people"] == 1 and table["emergent"]["n_people"] == 9
-    assert table["emergent"]["mean_compound"] > table["official"]["mean_compound"]
+    assert table["emergent"]["mean_valence"] > table["official"]["mean_valence"]
     one_kind = make_trace(rows, spaces=[{"space_id": "announce", "governance": "official"}])
     with pytest.raises(MetricSkipped, match="both official and emergent"):
         space_governance(one_kind)

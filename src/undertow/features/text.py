@@ -304,6 +304,27 @@ def word_tokens(texts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, npt.NDArra
 
 
 def _word_tokens_slice(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
+    texts = pc.fill_null(pc.cast(texts, pa.string()), "")
+    ascii_rows = np.asarray(pc.string_is_ascii(texts).to_numpy(zero_copy_only=False), dtype=bool)
+    if ascii_rows.all():
+        return _ascii_word_tokens(texts)
+    if not ascii_rows.any():
+        return _regex_word_tokens(texts)
+    # Mixed slice: ASCII rows by the byte scanner, the others by the regexes, then the
+    # tokens of both are put back in text order (each text's tokens stay in sequence).
+    fast_rows = np.flatnonzero(ascii_rows)
+    slow_rows = np.flatnonzero(~ascii_rows)
+    fast_tokens, fast_parent = _ascii_word_tokens(texts.take(pa.array(fast_rows)))
+    slow_tokens, slow_parent = _regex_word_tokens(texts.take(pa.array(slow_rows)))
+    parent = np.concatenate((fast_rows[fast_parent], slow_rows[slow_parent]))
+    order = np.argsort(parent, kind="stable")
+    tokens = pa.concat_arrays([fast_tokens, slow_tokens.cast(fast_tokens.type)])
+    result: pa.Array = tokens.take(pa.array(order))
+    return result, parent[order]
+
+
+def _regex_word_tokens(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
+    """:func:`word_tokens` by RE2 on the Unicode classes (any text; the reference)."""
     lowered = pc.utf8_lower(pc.fill_null(pc.cast(texts, pa.string()), ""))
     spaced = pc.replace_substring_regex(lowered, pattern=r"[^\p{L}\p{N}']+", replacement=" ")
     spaced = pc.replace_substring_regex(spaced, pattern=r"(^| )'+|'+( |$)", replacement=" ")
@@ -314,6 +335,118 @@ def _word_tokens_slice(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]
     keep = pc.greater(pc.utf8_length(tokens), 0)
     kept: pa.Array = tokens.filter(keep)
     return kept, parent[keep.to_numpy(zero_copy_only=False)]
+
+
+# ASCII bytes that belong to a word (letters, digits, apostrophe) and their lower case.
+_WORD_BYTE = np.zeros(256, dtype=bool)
+_WORD_BYTE[[*range(ord("0"), ord("9") + 1), *range(ord("A"), ord("Z") + 1)]] = True
+_WORD_BYTE[[*range(ord("a"), ord("z") + 1), ord("'")]] = True
+_LOWER_BYTE = np.arange(256, dtype=np.uint8)
+_LOWER_BYTE[ord("A") : ord("Z") + 1] += 32
+_APOSTROPHE = ord("'")
+
+
+def string_bytes(texts: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], int]:
+    """The bytes of a string array (no nulls).
+
+    Returns the text bounds into the bytes, the bytes, and where they start in the
+    array's data buffer.
+    """
+    n = len(texts)
+    buffers = texts.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[texts.offset : texts.offset + n + 1]
+    base, stop = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    if buffers[2] is None or stop == base:
+        return offsets.astype(np.int64) - base, np.zeros(0, dtype=np.uint8), base
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[base:stop]
+    return offsets.astype(np.int64) - base, data, base
+
+
+def byte_runs(
+    member: npt.NDArray[np.bool_], bounds: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Starts and ends of the maximal runs of ``member`` bytes, split at text ``bounds``."""
+    size = member.size
+    if not size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    text_start = np.zeros(size + 1, dtype=bool)
+    text_start[bounds] = True
+    joined = np.empty(size, dtype=bool)
+    joined[0] = False
+    np.logical_and(member[1:], member[:-1], out=joined[1:])
+    joined &= ~text_start[:size]
+    starts = np.flatnonzero(member & ~joined)
+    continues = np.empty(size, dtype=bool)
+    continues[-1] = False
+    continues[:-1] = joined[1:]
+    ends = np.flatnonzero(member & ~continues) + 1
+    return starts, ends
+
+
+def _ascii_word_tokens(texts: pa.Array) -> tuple[pa.Array, npt.NDArray[np.int64]]:
+    """:func:`word_tokens` of ASCII texts (no nulls), by numpy over the UTF-8 buffer.
+
+    Gives exactly what the regexes give: runs of ``[A-Za-z0-9']`` lower-cased, with the
+    apostrophes the second regex removes. That regex (``(^| )'+|'+( |$)``) strips a
+    word's trailing apostrophes together with the space after it, so the next word keeps
+    its leading apostrophes (``x' 'y`` -> ``x``, ``'y``); a word of apostrophes only
+    vanishes and passes on whether its own leading space was taken. Only byte-sized
+    masks span the whole buffer; everything else is per word or per apostrophe.
+    """
+    lowered = pc.ascii_lower(texts)
+    bounds, data, base = string_bytes(lowered)
+    if not data.size:
+        return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
+    starts, ends = byte_runs(_WORD_BYTE[data], bounds)
+    parent = np.searchsorted(bounds, starts, side="right") - 1
+
+    # Runs of apostrophes: a word's leading (trailing) run ends (starts) where its
+    # first (last) letter is.
+    quote = np.flatnonzero(data == _APOSTROPHE)
+    run_first = np.ones(quote.size, dtype=bool)
+    run_first[1:] = np.diff(quote) != 1
+    run_start = quote[run_first]
+    run_last = np.append(np.flatnonzero(run_first)[1:] - 1, quote.size - 1)[: quote.size]
+    run_end = quote[run_last] + 1
+    starts_quoted = data[starts] == _APOSTROPHE
+    ends_quoted = data[ends - 1] == _APOSTROPHE
+    first = starts.copy()
+    lead_run = np.searchsorted(run_start, starts[starts_quoted], side="right") - 1
+    first[starts_quoted] = run_end[lead_run] if lead_run.size else first[starts_quoted]
+    only_apostrophes = first >= ends
+    last_end = ends.copy()
+    trail_run = np.searchsorted(run_start, ends[ends_quoted] - 1, side="right") - 1
+    last_end[ends_quoted] = run_start[trail_run] if trail_run.size else last_end[ends_quoted]
+
+    # Whether the space after each word is taken by the stripping of its apostrophes: a
+    # word ending in one (not a word of apostrophes only), or a word of apostrophes only
+    # whose own leading space was taken (then the state passes through it unchanged).
+    m = starts.size
+    first_of_text = np.ones(m, dtype=bool)
+    first_of_text[1:] = parent[1:] != parent[:-1]
+    anchor = ~only_apostrophes | first_of_text
+    taken = ends_quoted & ~only_apostrophes
+    if not anchor.all():
+        taken = taken[np.maximum.accumulate(np.where(anchor, np.arange(m), 0))]
+    lead_stripped = first_of_text.copy()
+    lead_stripped[1:] |= ~taken[:-1]
+    keep = ~only_apostrophes
+    new_start = np.where(lead_stripped, first, starts)[keep]
+    new_end = last_end[keep]
+
+    # Word i is element 2i of a string array over the lowered buffer whose odd elements
+    # are the gaps between words; taking the even elements copies the words compactly.
+    m = new_start.size
+    if m == 0:
+        return pa.array([], type=pa.string()), np.zeros(0, dtype=np.int64)
+    interleaved = np.empty(2 * m, dtype=np.int32)
+    interleaved[0::2] = new_start + base
+    interleaved[1::2] = new_end + base
+    spans = pa.Array.from_buffers(
+        pa.string(), 2 * m - 1, [None, pa.py_buffer(interleaved), lowered.buffers()[2]]
+    )
+    tokens: pa.Array = spans.take(pa.array(np.arange(0, 2 * m, 2)))
+    return tokens, parent[keep].astype(np.int64)
 
 
 def message_own_words(trace: Trace) -> pa.Array:

@@ -17,9 +17,13 @@ logistic regression on three groups of hashed features plus a few dense ones:
 Each group is counted per text and divided by the square root of the group's count in
 that text, so long texts are not more extreme by being long. Hashing (a polynomial
 hash of the UTF-8 bytes, finalised by SplitMix64, into ``2**BITS`` buckets) is
-computed with numpy over the bytes of all distinct words at once; a text's score is a
-few ``bincount`` sums over its tokens. Nothing here loops over messages in Python,
-and scoring needs only numpy and pyarrow (fitting uses ``scipy``).
+computed with numpy over the bytes of all distinct words at once; a text's score is
+one sparse product of its word counts with each word's weights (unigram and character
+n-grams summed per distinct word) and one of its bigram counts with the bigram weights.
+The word tokens of ASCII texts and their count of words in capitals come from numpy
+scans of the text bytes (other texts go through the Arrow regexes and split, with the
+same result). Nothing here loops over messages in Python; scoring needs numpy, pyarrow
+and ``scipy.sparse``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -40,7 +44,7 @@ from scipy import sparse
 
 from undertow.errors import InputError
 from undertow.features.affect import vader_scores
-from undertow.features.text import lower_case, word_tokens
+from undertow.features.text import byte_runs, lower_case, string_bytes, word_tokens
 
 __all__ = [
     "BITS",
@@ -244,23 +248,44 @@ class ToneFeatures:
         )
         return result
 
+    @cached_property
+    def _word_counts(self) -> sparse.csr_matrix:
+        """Texts x distinct words, the count of each word in each text (tokens in order)."""
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(self.token_text, minlength=self.n))))
+        ones = np.ones(self.token_text.size)
+        return sparse.csr_matrix(
+            (ones, self.token_word, indptr), shape=(self.n, self.word_bucket.size)
+        )
+
+    @cached_property
+    def _bigram_counts(self) -> sparse.csr_matrix:
+        """Texts x hash buckets, the count of each bigram bucket in each text."""
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(self.bigram_text, minlength=self.n))))
+        ones = np.ones(self.bigram_text.size)
+        return sparse.csr_matrix((ones, self.bigram_bucket, indptr), shape=(self.n, _N_BUCKETS))
+
     def scores(self, weights: npt.NDArray[np.float32], dense: F64, bias: F64) -> F64:
-        """Linear scores ``n x K`` for hashed weights ``2**BITS x K``."""
+        """Linear scores ``n x K`` for hashed weights ``2**BITS x K``.
+
+        Per distinct word: its unigram weights and the sum of its character n-grams'
+        weights (one ``bincount`` over a combined word x class index). Per text: one
+        sparse product of the word counts with both, one of the bigram counts with the
+        weights; the sparse matrices are built once and shared by every model scored on
+        these features.
+        """
         k = weights.shape[1]
+        w = weights.astype(np.float64)
+        n_words = self.word_bucket.size
+        cell = (self.gram_word[:, None] * k + np.arange(k)).ravel()
+        char_word = np.bincount(
+            cell, weights=w[self.gram_bucket].ravel(), minlength=n_words * k
+        ).reshape(n_words, k)
+        per_word = np.hstack((w[self.word_bucket], char_word))
+        words = np.asarray(self._word_counts @ per_word)
+        bigrams = np.asarray(self._bigram_counts @ w)
         out = np.einsum("ij,jk->ik", self.dense, dense) + bias
-        for c in range(k):
-            w = weights[:, c].astype(np.float64)
-            char_word = np.bincount(
-                self.gram_word, weights=w[self.gram_bucket], minlength=self.word_bucket.size
-            )
-            uni = np.bincount(
-                self.token_text, weights=w[self.word_bucket][self.token_word], minlength=self.n
-            )
-            chars = np.bincount(
-                self.token_text, weights=char_word[self.token_word], minlength=self.n
-            )
-            bi = np.bincount(self.bigram_text, weights=w[self.bigram_bucket], minlength=self.n)
-            out[:, c] += self.scale_uni * uni + self.scale_bi * bi + self.scale_char * chars
+        out += self.scale_uni[:, None] * words[:, :k] + self.scale_char[:, None] * words[:, k:]
+        out += self.scale_bi[:, None] * bigrams
         result: F64 = out
         return result
 
@@ -340,22 +365,13 @@ def tone_features(texts: pa.Array | pa.ChunkedArray) -> ToneFeatures:
 
 
 def _dense(texts: pa.Array, tokens: pa.Array, parent: I64, n_tokens: F64) -> F64:
-    n = len(texts)
     vader = vader_scores(texts)
     lowered = lower_case(texts)
     emphatic = pc.count_substring_regex(texts, r"[!?]{2,}").to_numpy().astype(np.float64)
     questions = pc.count_substring(texts, "?").to_numpy().astype(np.float64)
     profanity = pc.count_substring_regex(lowered, PROFANITY).to_numpy().astype(np.float64)
     aimed = pc.match_substring_regex(lowered, _AIMED_INSULT).to_numpy(zero_copy_only=False)
-    # Words of two letters or more written in capitals only (not "I", not "A").
-    split = pc.utf8_split_whitespace(texts)
-    raw_tokens = pc.list_flatten(split)
-    raw_parent = pc.list_parent_indices(split).to_numpy()
-    shouted = pc.and_(
-        pc.utf8_is_upper(raw_tokens), pc.greater_equal(pc.utf8_length(raw_tokens), 2)
-    ).to_numpy(zero_copy_only=False)
-    n_raw = np.bincount(raw_parent, minlength=n).astype(np.float64)
-    caps = np.bincount(raw_parent, weights=shouted.astype(np.float64), minlength=n)
+    n_raw, caps = _shouted_words(texts)
     columns = [
         vader.column("compound").to_numpy(),
         vader.column("neg").to_numpy(),
@@ -369,6 +385,80 @@ def _dense(texts: pa.Array, tokens: pa.Array, parent: I64, n_tokens: F64) -> F64
     ]
     result: F64 = np.column_stack(columns).astype(np.float64)
     return result
+
+
+# Arrow's whitespace among ASCII bytes (what ``utf8_split_whitespace`` splits on).
+_SPACE_BYTE = np.zeros(256, dtype=bool)
+_SPACE_BYTE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_UPPER_BYTE = np.zeros(256, dtype=bool)
+_UPPER_BYTE[ord("A") : ord("Z") + 1] = True
+_LOWER_BYTE = np.zeros(256, dtype=bool)
+_LOWER_BYTE[ord("a") : ord("z") + 1] = True
+
+
+def _shouted_words(texts: pa.Array) -> tuple[F64, F64]:
+    """Per text, its whitespace-split words and those in capitals only: ``(words, shouted)``.
+
+    Shouted words have two characters or more (not "I", not "A"). ASCII texts are
+    scanned as bytes, the others split by Arrow; both count as ``utf8_split_whitespace``
+    splits (an empty word where a text starts or ends with whitespace, two after a
+    trailing run of two or more, one for an empty text) and as ``utf8_is_upper``
+    decides (a cased character, none in lower case).
+    """
+    n = len(texts)
+    ascii_rows = np.asarray(pc.string_is_ascii(texts).to_numpy(zero_copy_only=False), dtype=bool)
+    words = np.zeros(n)
+    shouted = np.zeros(n)
+    fast = np.flatnonzero(ascii_rows)
+    slow = np.flatnonzero(~ascii_rows)
+    if fast.size:
+        subset = texts if fast.size == n else texts.take(pa.array(fast))
+        words[fast], shouted[fast] = _shouted_ascii(subset)
+    if slow.size:
+        subset = texts if slow.size == n else texts.take(pa.array(slow))
+        words[slow], shouted[slow] = _shouted_split(subset)
+    return words, shouted
+
+
+def _shouted_split(texts: pa.Array) -> tuple[F64, F64]:
+    n = len(texts)
+    split = pc.utf8_split_whitespace(texts)
+    raw_tokens = pc.list_flatten(split)
+    raw_parent = pc.list_parent_indices(split).to_numpy()
+    shouted = pc.and_(
+        pc.utf8_is_upper(raw_tokens), pc.greater_equal(pc.utf8_length(raw_tokens), 2)
+    ).to_numpy(zero_copy_only=False)
+    words = np.bincount(raw_parent, minlength=n).astype(np.float64)
+    caps = np.bincount(raw_parent, weights=shouted.astype(np.float64), minlength=n).astype(
+        np.float64
+    )
+    return words, caps
+
+
+def _shouted_ascii(texts: pa.Array) -> tuple[F64, F64]:
+    n = len(texts)
+    bounds, data, _ = string_bytes(texts)
+    lengths = np.diff(bounds)
+    space = _SPACE_BYTE[data]
+    starts, ends = byte_runs(~space, bounds)
+    parent = np.searchsorted(bounds, starts, side="right") - 1
+    nonempty = lengths > 0
+    first = np.minimum(bounds[:-1], max(data.size - 1, 0))
+    last = np.maximum(bounds[1:] - 1, 0)
+    lead = nonempty & space[first] if data.size else nonempty
+    trail = nonempty & space[last] if data.size else nonempty
+    # Arrow gives two empty words after a trailing run of two whitespace bytes or more.
+    trail_run = trail & (lengths >= 2) & space[np.maximum(last - 1, 0)] if data.size else trail
+    words = np.bincount(parent, minlength=n) + lead + trail + trail_run + ~nonempty
+    # Upper-case bytes are few: each marks its word; lower case is counted by prefix sums.
+    upper_at = np.flatnonzero(_UPPER_BYTE[data])
+    has_upper = np.zeros(starts.size, dtype=bool)
+    has_upper[np.searchsorted(starts, upper_at, side="right") - 1] = True
+    candidates = np.flatnonzero(has_upper & (ends - starts >= 2))
+    lower_sum = np.concatenate(([0], np.cumsum(_LOWER_BYTE[data], dtype=np.int32)))
+    no_lower = lower_sum[ends[candidates]] == lower_sum[starts[candidates]]
+    caps = np.bincount(parent[candidates[no_lower]], minlength=n).astype(np.float64)
+    return words.astype(np.float64), caps
 
 
 def _softmax(z: F64) -> F64:

@@ -66,7 +66,9 @@ MACHINE_LINE_PATTERNS: dict[str, str] = {
     r"|^\s*(?:uvcvideo|usbcore|ehci_hcd|ohci_hcd|uhci_hcd|xhci_hcd|videodev|kernel|"
     r"gspca\w*|snd\w*|v4l2\w*|input|pci \S+|hub \d\S*|usb \d\S*|usb-storage|ALSA)\s*:"
     r"|^\s*(?:Call Trace|RIP|EIP|Code|Oops|BUG|Modules linked in)\s*:"
-    r"|^\s*(?:VIDIOC_\w+|V4L2_\w+|UVC_\w+)\b",
+    r"|^\s*(?:VIDIOC_\w+|V4L2_\w+|UVC_\w+)\b"
+    # syslog lines whose month an archive or pseudonymisation has rewritten
+    r"|^\S+ +\d{1,2} \d\d:\d\d:\d\d \S+ (?:kernel|[\w.-]+\[\d+\]):",
     "device_listing": r"^\s*Bus \d{3} Device \d{3}"
     r"|^\s+[a-z]{1,3}[A-Z]\w*\s{2,}\S"
     r"|^\s*[A-Z][\w ]{0,40} Descriptor:\s*$"
@@ -77,15 +79,21 @@ MACHINE_LINE_PATTERNS: dict[str, str] = {
     r"|^\s*at [\w$.<>]+\([^)]*\)\s*$"
     r"|^\s*#\d+\s+0x[0-9a-fA-F]+"
     r"|^\s*[\w.]*(?:Error|Exception|Warning)(?::|\s*$)"
-    r"|^\s*(?:Segmentation fault|Aborted|core dumped)",
+    r"|^\s*(?:Segmentation fault|Aborted|core dumped)"
+    # Perl's "... at script.pl line 32, <IN> line 4." (short lines only: an issue
+    # written on one line must not lose its prose)
+    r"|^.{0,160}\bat \S+\.p[lm] line \d+\b.{0,40}$",
     "hex_dump": r"^\s*(?:0x)?[0-9a-fA-F]{2,8}:?(?:\s+(?:0x)?[0-9a-fA-F]{2,4}){4,}"
     r"|(?:\b0x[0-9a-fA-F]+\b.*){3}",
-    "shell": r"^\s*(?:\$|#|%)\s+\S|^\s*[\w.-]+@[\w.-]+:\S*\s*[$#]",
+    # prompts, also with the "@" a mail archive rewrites to " at "
+    "shell": r"^\s*(?:\$|#|%)\s+\S|^\s*[\w.-]+(?:@| at )[\w.-]+:\S*\s*[$#>]",
     "code": r"^\s*(?:#\s*(?:include|define|if|ifdef|ifndef|endif|else)\b|"
     r"(?:static|struct|int|void|unsigned|const|return|char|u8|u16|u32|__u\d+)\b.*[;{(]|"
     r"(?:if|for|while|switch)\s*\(|[{}]\s*$)"
     r"|[;{]\s*$|^\s*[\w.>\[\]-]+\([^()]*\)\s*$",
-    "setting": r"^\s*[\w.\-\[\]]+\s*=\s*\S*\s*$",
+    "setting": r"^\s*[\w.\-\[\]]+\s*=\s*\S*\s*$"
+    # tool output "label: value" where the value is a number, a size or a path
+    r"|^\s*[A-Za-z_][\w ]{0,30}:\s+(?:/\S*|\d[\d.]*(?:\s*x\s*\d+)?)\s*$",
     "path": r"^\s*(?:[\w.~-]*/[\w.+-]+){2,}\S*\s*$",
     "build_output": r"^\s*(?:make(?:\[\d+\])?|gcc|cc1|ld|configure|checking)\s*:"
     r"|^\s*(?:CC|LD|AS|AR|INSTALL|DEPMOD|MODPOST|HOSTCC|GEN|CHK|UPD)\s+(?:\[M\]\s+)?\S"
@@ -93,6 +101,11 @@ MACHINE_LINE_PATTERNS: dict[str, str] = {
     r"|^\s*(?:WARNING|ERROR|FATAL|INFO|DEBUG|NOTICE|W|E|I|D)(?:\s*:|\s*\])",
     "mail_header": r"^\s*(?:Subject|To|From|Cc|Date|Sent|Reply-To|Message-I[Dd]|In-Reply-To|"
     r"Von|An|Betreff|Datum|De|Para|Objet|Envoy\S*)\s*:\s",
+    "signed_mail": r"^-----(?:BEGIN|END) PGP |^Hash: (?:SHA\d*|MD5|RIPEMD\d*)\s*$"
+    r"|^(?:Version|Comment): (?:GnuPG|Using GnuPG)|^[A-Za-z0-9+/]{40,}={0,2}\s*$"
+    r"|^[A-Za-z0-9+/]{16,}={1,2}\s*$|^=[A-Za-z0-9+/]{4}\s*$",
+    "archive_boilerplate": r"^-+ ?next part ?-+\s*$|^(?:An HTML|A non-text) attachment was scrubbed"
+    r"|^URL: <|^Size: \d+ bytes|^Desc: |^Type: \w+/[\w.+-]+\s*$",
     "no_letters": r"^[^\p{L}]{6,}$|^[^\p{L}]*\d[^\p{L}]*$",
     "no_function_word": r"^\s*\S+(?:\s+\S+){4,}\s*$",
 }
@@ -132,19 +145,23 @@ def tone_text(texts: pa.Array | pa.ChunkedArray, *, own: bool = False) -> pa.Arr
 
 
 def _machine_lines(lines: pa.Array) -> npt.NDArray[np.bool_]:
-    """Whether each line is machine output or code."""
-    names = list(MACHINE_LINE_PATTERNS)
-    found = contains_patterns(lines, [MACHINE_LINE_PATTERNS[name] for name in names])
-    machine = np.zeros(len(lines), dtype=bool)
-    for name, hit in zip(names, found, strict=True):
-        if name == "no_function_word":
-            rows = np.flatnonzero(hit & ~machine)
-            if rows.size:
-                subset = lines.take(pa.array(rows))
-                prose = pc.fill_null(pc.match_substring_regex(subset, _HAS_FUNCTION_WORD), False)
-                hit = hit.copy()
-                hit[rows] = ~np.asarray(prose.to_numpy(zero_copy_only=False), dtype=bool)
-        machine |= hit
+    """Whether each line is machine output or code.
+
+    Only the union of the patterns matters, so all but ``no_function_word`` run as one
+    RE2 alternation; ``no_function_word`` and the function-word check then run on the
+    remaining lines only.
+    """
+    patterns = [p for name, p in MACHINE_LINE_PATTERNS.items() if name != "no_function_word"]
+    (machine,) = contains_patterns(lines, ["|".join(f"(?:{p})" for p in patterns)])
+    rows = np.flatnonzero(~machine)
+    if rows.size:
+        rest = lines.take(pa.array(rows))
+        long_line = pc.match_substring_regex(rest, MACHINE_LINE_PATTERNS["no_function_word"])
+        flagged = np.flatnonzero(np.asarray(pc.fill_null(long_line, False), dtype=bool))
+        if flagged.size:
+            subset = rest.take(pa.array(flagged))
+            prose = pc.fill_null(pc.match_substring_regex(subset, _HAS_FUNCTION_WORD), False)
+            machine[rows[flagged]] = ~np.asarray(prose.to_numpy(zero_copy_only=False), dtype=bool)
     return machine
 
 

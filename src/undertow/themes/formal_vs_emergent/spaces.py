@@ -6,10 +6,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from undertow.features.affect import message_affect
 from undertow.features.bootstrap import bootstrap_ratio_ci
 from undertow.features.inequality import gini_ci
 from undertow.features.threads import message_arrays
+from undertow.features.tone import message_tone
 from undertow.model.trace import Trace
 from undertow.themes.registry import MetricSkipped, metric
 
@@ -23,10 +23,13 @@ COLUMNS = (
     "participation_gini",
     "participation_gini_lo",
     "participation_gini_hi",
-    "mean_compound",
-    "mean_compound_lo",
-    "mean_compound_hi",
+    "mean_valence",
+    "mean_valence_lo",
+    "mean_valence_hi",
     "negative_share",
+    "hostile_share",
+    "mean_vader_compound",
+    "n_with_tone",
     "n",
     "n_people",
 )
@@ -43,17 +46,21 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
     """Activity, participation Gini and tone in official vs emergent spaces.
 
     A message belongs to its space's governance (``official``/``emergent``; messages
-    in ``unknown`` or unlisted spaces are left out). Tone is the VADER-compatible
-    compound score of the message's own words
-    (:func:`undertow.features.affect.message_affect`), with a CI resampling threads.
-    Skipped unless both kinds of space carry messages.
+    in ``unknown`` or unlisted spaces are left out). Tone is read from the message's
+    prose by the label-validated measures of :func:`undertow.features.tone.message_tone`:
+    mean valence (``p_positive - p_negative``) with a CI resampling threads, and the
+    shares of messages labelled negative and hostile; messages without prose (logs,
+    patches) have no tone and are left out of these. ``mean_vader_compound`` (VADER on
+    the same prose) is kept for comparison only. Skipped unless both kinds of space
+    carry messages.
 
     Returns
     -------
     pyarrow.Table
         One row per governance: ``n_messages, n_threads, messages_per_person,
-        participation_gini`` (+ CI over people), ``mean_compound`` (+ CI),
-        ``negative_share``, ``n`` (messages), ``n_people`` (authors).
+        participation_gini`` (+ CI over people), ``mean_valence`` (+ CI),
+        ``negative_share``, ``hostile_share``, ``mean_vader_compound``,
+        ``n_with_tone`` (messages with prose), ``n`` (messages), ``n_people`` (authors).
 
     Examples
     --------
@@ -64,8 +71,8 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
     schema = pa.schema(
         [pa.field("governance", pa.string()), pa.field("n_messages", pa.int64())]
         + [pa.field("n_threads", pa.int64())]
-        + [pa.field(c, pa.float64()) for c in COLUMNS[3:11]]
-        + [pa.field("n", pa.int64()), pa.field("n_people", pa.int64())]
+        + [pa.field(c, pa.float64()) for c in COLUMNS[3:13]]
+        + [pa.field(c, pa.int64()) for c in ("n_with_tone", "n", "n_people")]
     )
     arrays = message_arrays(trace)
     if arrays.n == 0 or not trace.has("spaces"):
@@ -96,21 +103,17 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
             "messages are not in both official and emergent spaces "
             f"(found: {', '.join(sorted(present)) or 'neither'})"
         )
-    affect = message_affect(trace)
-    if affect.num_rows == messages.num_rows and affect.column("message_id").equals(
-        messages.column("message_id")
-    ):
-        where_affect = row  # one row per message, in the messages table's order
-    else:
-        where_affect = np.asarray(
-            pc.index_in(arrays.message_id, value_set=affect.column("message_id"))
-            .fill_null(0)
-            .to_numpy(zero_copy_only=False),
-            dtype=np.int64,
-        )
-    compound = np.asarray(
-        affect.column("compound").to_numpy(zero_copy_only=False), dtype=np.float64
-    )[where_affect]
+    # Tone rows are in the messages table's order (one per message).
+    tone = message_tone(trace)
+
+    def tone_values(name: str) -> np.ndarray:
+        values = pc.fill_null(pc.cast(tone.column(name), pa.float64()), np.nan)
+        return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)[row]
+
+    valence = tone_values("valence")
+    negative_flag = tone_values("is_negative")
+    hostile_flag = tone_values("is_hostile")
+    vader = tone_values("vader_compound")
     rows = []
     for code, kind in enumerate(("official", "emergent")):
         mask = kinds == code
@@ -118,19 +121,21 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
         per_person = per_person[per_person > 0]
         g, g_lo, g_hi = gini_ci(per_person, seed=seed)
         n_threads = int(np.count_nonzero(np.bincount(arrays.thread[mask])))
-        scored = mask & np.isfinite(compound)
+        scored = mask & np.isfinite(valence)
         if scored.any():
             numerator = np.bincount(
-                arrays.thread[scored], weights=compound[scored], minlength=arrays.n_threads
+                arrays.thread[scored], weights=valence[scored], minlength=arrays.n_threads
             )
             denominator = np.bincount(arrays.thread[scored], minlength=arrays.n_threads)
             used = denominator > 0
-            tone, tone_lo, tone_hi = bootstrap_ratio_ci(
+            tone_mean, tone_lo, tone_hi = bootstrap_ratio_ci(
                 numerator[used], denominator[used].astype(np.float64), seed=seed
             )
-            negative = float((compound[scored] <= -0.05).mean())
+            negative = float(negative_flag[scored].mean())
+            hostile = float(hostile_flag[scored].mean())
+            vader_mean = float(vader[scored].mean())
         else:
-            tone = tone_lo = tone_hi = negative = float("nan")
+            tone_mean = tone_lo = tone_hi = negative = hostile = vader_mean = float("nan")
         rows.append(
             {
                 "governance": kind,
@@ -140,10 +145,13 @@ def space_governance(trace: Trace, *, seed: int = 0) -> pa.Table:
                 "participation_gini": g,
                 "participation_gini_lo": g_lo,
                 "participation_gini_hi": g_hi,
-                "mean_compound": tone,
-                "mean_compound_lo": tone_lo,
-                "mean_compound_hi": tone_hi,
+                "mean_valence": tone_mean,
+                "mean_valence_lo": tone_lo,
+                "mean_valence_hi": tone_hi,
                 "negative_share": negative,
+                "hostile_share": hostile,
+                "mean_vader_compound": vader_mean,
+                "n_with_tone": int(scored.sum()),
                 "n": int(mask.sum()),
                 "n_people": int(per_person.size),
             }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from undertow.features.tone import tone_validity
 from undertow.themes.decision import Decision, severity_for
 from undertow.themes.registry import Finding, Results, finding_rule
 from undertow.themes.synthesis.power_model import dominant_actors
@@ -111,6 +112,14 @@ def power_limits_knowledge(results: Results) -> list[Finding]:
     left_out = [t for t in left_out if t != "thread_kind" or "left out" in _note(table, t)]
     if left_out:
         caveat += " Not measurable here: " + ", ".join(sorted(left_out)) + "."
+    if any(r["term"] == "uncontained_episode" for r in rows):
+        # The episode term rests on the tone measures: say how valid they are.
+        caveat += (
+            " Emotional episodes are messages whose prose is labelled hostile or negative: "
+            + tone_validity("hostility")
+            + " "
+            + tone_validity("polarity")
+        )
     evidence = ("synthesis/power_knowledge_model", "synthesis/power_model_sensitivity")
     sensitivity = results.get("power_model_sensitivity")
     if limiting:

@@ -174,18 +174,20 @@ def _fetch(expr: Any) -> pd.DataFrame:
 def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
     """Per thread: an emotional episode with no supportive reply after it (if measurable).
 
-    Covers the messages of threads whose starting message is in the trace. Affect and
-    support markers come from the language features; when they are not installed, or
-    fail on this trace, the term is left out with the reason instead of sinking the
-    whole model.
+    Covers the messages of threads whose starting message is in the trace. An episode is
+    a message whose prose is labelled hostile or negative by the label-validated tone
+    measures (:func:`undertow.features.tone.message_tone`; a message without prose has
+    no tone and is never one). Tone and support markers come from the language
+    features; when they are not installed, or fail on this trace, the term is left out
+    with the reason instead of sinking the whole model.
     """
     try:
-        from undertow.features.affect import message_affect
+        from undertow.features.tone import message_tone
 
-        affect = message_affect(trace).select(["message_id", "compound"]).combine_chunks()
+        tone = message_tone(trace).select(["is_hostile", "is_negative"]).combine_chunks()
     except Exception as exc:  # noqa: BLE001 - an optional input; the reason is reported
-        return None, f"affect scores unavailable ({type(exc).__name__})"
-    # Affect and support rows are in trace order, as are the messages: a message's row
+        return None, f"tone scores unavailable ({type(exc).__name__})"
+    # Tone and support rows are in trace order, as are the messages: a message's row
     # is its position (message ids are unique).
     messages = trace.arrow("messages").select(["message_id", "thread_id", "created_at"])
     ids = messages.column("message_id").combine_chunks()
@@ -194,11 +196,14 @@ def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
     keep = pc.fill_null(pc.is_in(thread_ids, value_set=opened), False)
     found = np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)
     if not found.any():
-        return None, "no messages with affect scores"
-    compound = np.asarray(affect.column("compound").to_numpy(), dtype=float)[found]
-    # An episode is a message in the bottom decile of valence that is also negative.
-    cutoff = min(float(np.quantile(compound, 0.1)), -0.05)
-    episode = compound <= cutoff
+        return None, "no messages in threads whose start is in the trace"
+
+    def flag(name: str) -> npt.NDArray[np.bool_]:
+        values = pc.fill_null(tone.column(name), False).to_numpy(zero_copy_only=False)
+        result: npt.NDArray[np.bool_] = np.asarray(values, dtype=bool)[found]
+        return result
+
+    episode = flag("is_hostile") | flag("is_negative")
     try:
         # Optional: the support markers of the language features, when installed.
         module = importlib.import_module("undertow.features.support")

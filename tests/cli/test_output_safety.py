@@ -1,4 +1,4 @@
-"""Outputs never touch what undertow did not write (RELIABILITY.md section 1).
+"""Outputs never touch what undertow did not write.
 
 Each case runs the CLI in-process and checks the exit code, the message and that the
 user's own files are untouched.

@@ -1,4 +1,4 @@
-"""Hostile inputs through the whole ``undertow ingest`` command (RELIABILITY.md section 1).
+"""Hostile inputs through the whole ``undertow ingest`` command.
 
 Each case builds its files in a fresh folder, runs the CLI in-process and checks:
 the exit code; for a refusal, that the message names the file (and the line or record

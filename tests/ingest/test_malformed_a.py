@@ -1,4 +1,4 @@
-"""Malformed inputs for the mbox, IRC and git adapters (RELIABILITY.md section 1).
+"""Malformed inputs for the mbox, IRC and git adapters.
 
 Every case checks: no crash, the reason code and location of each rejection or
 exclusion, and ``read == accepted + rejected + excluded`` for every source.

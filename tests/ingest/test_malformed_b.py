@@ -1,4 +1,4 @@
-"""Malformed inputs (RELIABILITY.md §1) for the Stack Exchange, Slack, Discourse and GitHub readers.
+"""Malformed inputs for the Stack Exchange, Slack, Discourse and GitHub readers.
 
 Each case feeds one trap to an adapter and checks: no crash, the reason code, the
 location (from the quarantine file for rejections, from the adapter for exclusions),

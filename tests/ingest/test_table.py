@@ -1,4 +1,4 @@
-"""Generic CSV / JSONL / Parquet ingest and the roster: the RELIABILITY.md section 1 traps."""
+"""Generic CSV / JSONL / Parquet ingest and the roster: the malformed-input traps."""
 
 from __future__ import annotations
 

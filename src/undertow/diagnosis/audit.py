@@ -1,6 +1,6 @@
 """The output audit: no e-mail address and no raw identifier may leave in any output file.
 
-RELIABILITY.md §2: the audit runs at the end of every analysis, over every file the run
+The audit runs at the end of every analysis, over every file the run
 wrote (Parquet string columns, JSON, HTML), and fails the run if anything that looks like
 an e-mail address, or any raw identifier the caller knows about, appears in it. A leak is
 reported by file, kind and count, never by the leaked value itself.

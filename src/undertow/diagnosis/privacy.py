@@ -1,6 +1,6 @@
 """Small cells that stay small: no group statistic for fewer than k people, none recoverable.
 
-RELIABILITY.md §2, applied once, to every table at the output boundary:
+Small-cell protection (docs/outputs.md), applied once, to every table at the output boundary:
 
 - a group row resting on fewer than ``k`` people is suppressed (its numbers nulled,
   ``suppressed=True``);
@@ -47,7 +47,7 @@ __all__ = [
     "suppress_small_cells",
 ]
 
-#: Default minimum group size (RELIABILITY.md §2).
+#: Default minimum group size (``--k``).
 DEFAULT_K = 5
 #: Below this, ``k`` must be lowered explicitly and the report is stamped.
 MIN_SAFE_K = 5

@@ -1,6 +1,6 @@
 """Render a diagnosis as one self-contained, script-safe HTML file.
 
-Safety (RELIABILITY.md §3): Jinja2 autoescaping everywhere; data reaches the page's
+Safety: Jinja2 autoescaping everywhere; data reaches the page's
 script only as JSON inside ``<script type="application/json">`` with ``<``, ``>``,
 ``&``, U+2028 and U+2029 escaped, so no value can close the element or start markup;
 a Content-Security-Policy allows nothing but the page's own inline style and script,

@@ -1,4 +1,4 @@
-"""S · Where is power associated with less knowledge creation? A thread-level model (METRICS.md S).
+"""S · Where is power associated with less knowledge creation? A thread-level model.
 
 Each thread that drew at least one reply from someone other than its starter is a unit.
 Its knowledge outcome — *resolved* (the trace records an outcome for it: accepted answer,
@@ -623,7 +623,7 @@ def _prepared(trace: Trace) -> _Prepared:
 @metric(
     theme="synthesis",
     columns=COLUMNS,
-    source="METRICS.md S; logistic regression with cluster-robust SEs (statsmodels), "
+    source="logistic regression with cluster-robust SEs (statsmodels), "
     "Firth's penalised logit below 10 events per term (Firth 1993; Peduzzi et al. 1996) "
     "with the same sandwich by starter; "
     "Pemberton, Mavin & Stalker (2007)",
@@ -755,7 +755,7 @@ SENSITIVITY_COLUMNS = [
 @metric(
     theme="synthesis",
     columns=SENSITIVITY_COLUMNS,
-    source="METRICS.md S; sensitivity of each association to its controls "
+    source="sensitivity of each association to its controls "
     "(the model refitted without each control in turn, and without any)",
     chart=None,
 )

@@ -128,9 +128,45 @@ def simulate(
         "knobs": {**resolved.knobs(), **_event_days(model)},
         "planted": planted,
         "not_measurable": not_measurable,
+        "background": background_effects(daily),
         "knowledge": knowledge_creation(daily),
     }
     return SimulationResult(tables=tables, truth=truth, daily=daily)
+
+
+def background_effects(daily: pa.Table) -> list[dict[str, Any]]:
+    """Effects every simulated community has, planted or not, that a finding may report.
+
+    Distress that nobody supports makes its asker give up on the thread (the chance of a
+    resolution falls to 15 %) and keeps the others out of it, in every scenario: a
+    diagnosis that threads with an uncontained episode are resolved less often reports
+    this built-in effect, not a false one. It is listed whenever the run left at least
+    one episode unsupported; it is not planted truth (recovery does not count it).
+
+    Examples
+    --------
+    >>> day = {"episodes": 5, "supported": 3}
+    >>> [e["term"] for e in background_effects(pa.Table.from_pylist([day]))]
+    ['uncontained_episode']
+    >>> background_effects(pa.Table.from_pylist([{"episodes": 2, "supported": 2}]))
+    []
+    """
+    if not daily.num_rows:
+        return []
+    episodes = int(sum(daily.column("episodes").to_pylist()))
+    supported = int(sum(daily.column("supported").to_pylist()))
+    if episodes - supported <= 0:
+        return []
+    return [
+        {
+            "kind": "power_limits_knowledge",
+            "term": "uncontained_episode",
+            "direction": "limits",
+            "unsupported_episodes": episodes - supported,
+            "why": "unsupported distress lowers the asker's chance of resolving the thread "
+            "in every scenario",
+        }
+    ]
 
 
 def knowledge_creation(daily: pa.Table) -> dict[str, float]:

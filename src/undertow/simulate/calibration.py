@@ -110,6 +110,17 @@ def _raised(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if counts_for_recovery(f)]
 
 
+def _background(finding: Finding, truth: Mapping[str, Any]) -> bool:
+    """Whether ``finding`` reports only an effect every simulated community has.
+
+    A synthesis finding whose limiting terms are all built-in effects of the simulator
+    (``truth.json`` ``background``) is true, not false, though nothing was planted.
+    """
+    terms = {e["term"] for e in truth.get("background", ()) if e["kind"] == finding.kind}
+    limiting = set(finding.details.get("limiting_terms", ())) if finding.details else set()
+    return bool(terms) and bool(limiting) and limiting <= terms
+
+
 def healthy_run(shape: str, seed: int) -> dict[str, Any]:
     """Analyse one healthy community of ``shape``: false findings, timing level, coverage."""
     from undertow.diagnosis import analyze
@@ -118,7 +129,8 @@ def healthy_run(shape: str, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     result = _simulate("healthy", seed, shape)
     diagnosis = analyze(result.trace(), seed=seed, progress=False)
-    raised = _raised(diagnosis.findings)
+    everything = _raised(diagnosis.findings)
+    raised = [f for f in everything if not _background(f, result.truth)]
     model = diagnosis.get("power_knowledge_model")
     cover: dict[str, bool] = {}
     if model is not None:
@@ -132,6 +144,7 @@ def healthy_run(shape: str, seed: int) -> dict[str, Any]:
         "raised": [f"{f.theme}/{f.kind}" for f in raised],
         "moderate": [f"{f.theme}/{f.kind}" for f in raised if f.severity in ("moderate", "severe")],
         "severe": [f"{f.theme}/{f.kind}" for f in raised if f.severity == "severe"],
+        "background": [f"{f.theme}/{f.kind}" for f in everything if f not in raised],
         "null_cover": cover,
         **_timing(diagnosis.get("formalisation_shock")),
         "seconds": time.perf_counter() - started,
@@ -160,7 +173,7 @@ def power_run(scenario: str, strength: float, seed: int, shape: str = "baseline"
     started = time.perf_counter()
     result = _simulate(scenario, seed, shape, strength)
     diagnosis = analyze(result.trace(), seed=seed, progress=False)
-    raised = _raised(diagnosis.findings)
+    raised = [f for f in _raised(diagnosis.findings) if not _background(f, result.truth)]
     planted = result.truth["planted"]
     kinds = {p["kind"] for p in planted} | {e["kind"] for e in result.truth["not_measurable"]}
     return {
@@ -248,6 +261,13 @@ def summary(
     lines += [
         f"- `{kind}`: {count}" for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1])
     ] or ["- none"]
+    background = sum(len(r.get("background", ())) for r in healthy)
+    lines += [
+        "",
+        "Not counted as false: findings that report only an effect the simulator builds into "
+        "every community (`truth.json` `background`: distress nobody supports lowers the "
+        f"chance of a resolution): {background} in {len(healthy)} healthy runs.",
+    ]
 
     lines += [
         "",

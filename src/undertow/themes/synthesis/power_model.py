@@ -108,7 +108,7 @@ TERMS = (
     _Term("concentration", "replies concentrated (+10 pts top replier share)", False),
     _Term("leader_present", "formal role holder replies", True),
     _Term("newcomer_starter", "starter is a newcomer", True),
-    _Term("uncontained_episode", "emotional episode left uncontained", True),
+    _Term("uncontained_episode", "opening emotional episode left uncontained", True),
     _Term("emergent_space", "thread in a member-created space", True),
     _Term("years", "control: period (per year)", False, control=True),
     _Term("starter_tenure", "control: starter's tenure (per doubling of days)", False, True),
@@ -172,12 +172,15 @@ def _fetch(expr: Any) -> pd.DataFrame:
 
 
 def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
-    """Per thread: an emotional episode with no supportive reply after it (if measurable).
+    """Per thread: an opening emotional episode with no supportive reply after it.
 
-    Covers the messages of threads whose starting message is in the trace. An episode is
-    a message whose prose is labelled hostile or negative by the label-validated tone
-    measures (:func:`undertow.features.tone.message_tone`; a message without prose has
-    no tone and is never one). Tone and support markers come from the language
+    Covers threads whose starting message is in the trace. The episode is the thread's
+    opening message when its prose is labelled hostile or negative by the label-validated
+    tone measures (:func:`undertow.features.tone.message_tone`; a message without prose
+    has no tone and is never one). Only the opening counts because it comes before
+    everything the outcome rests on: an episode later in a thread ("it still fails") is
+    often a consequence of the thread not being resolved, and counting it would read
+    that consequence as a cause. Tone and support markers come from the language
     features; when they are not installed, or fail on this trace, the term is left out
     with the reason instead of sinking the whole model.
     """
@@ -203,7 +206,10 @@ def _episodes(trace: Trace) -> tuple[pd.Series | None, str | None]:
         result: npt.NDArray[np.bool_] = np.asarray(values, dtype=bool)[found]
         return result
 
-    episode = flag("is_hostile") | flag("is_negative")
+    opening = np.asarray(pc.equal(ids, thread_ids).to_numpy(zero_copy_only=False), dtype=bool)[
+        found
+    ]
+    episode = (flag("is_hostile") | flag("is_negative")) & opening
     try:
         # Optional: the support markers of the language features, when installed.
         module = importlib.import_module("undertow.features.support")

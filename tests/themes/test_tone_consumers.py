@@ -16,12 +16,15 @@ ROUTINE = "The driver kills the stream and the device is dead after the error, s
 def test_power_model_episodes_follow_the_tone_labels() -> None:
     trace = make_trace(
         [
-            {"message_id": "a", "author_id": "s1", "text": "How do I set the frame rate?"},
-            {"message_id": "a1", "author_id": "h1", "parent_id": "a", "text": HOSTILE},
-            {"message_id": "b", "author_id": "s2", "text": "My camera stops streaming."},
-            {"message_id": "b1", "author_id": "h2", "parent_id": "b", "text": LOG},
-            {"message_id": "c", "author_id": "s3", "text": "The stream stops."},
-            {"message_id": "c1", "author_id": "h3", "parent_id": "c", "text": ROUTINE},
+            {"message_id": "a", "author_id": "s1", "text": HOSTILE},
+            {"message_id": "a1", "author_id": "h1", "parent_id": "a", "text": "See the FAQ."},
+            {"message_id": "b", "author_id": "s2", "text": LOG},
+            {"message_id": "b1", "author_id": "h2", "parent_id": "b", "text": "Which kernel?"},
+            {"message_id": "c", "author_id": "s3", "text": ROUTINE},
+            {"message_id": "c1", "author_id": "h3", "parent_id": "c", "text": "Try 5.10."},
+            # A hostile reply is not an opening episode: it comes after the thread began.
+            {"message_id": "d", "author_id": "s4", "text": "How do I set the frame rate?"},
+            {"message_id": "d1", "author_id": "h4", "parent_id": "d", "text": HOSTILE},
         ]
     )
     tone = {
@@ -30,14 +33,13 @@ def test_power_model_episodes_follow_the_tone_labels() -> None:
     }
     uncontained, reason = _episodes(trace)
     assert reason is None and uncontained is not None
-    # A thread has an episode exactly when one of its messages is labelled hostile or
-    # negative; a log (no prose) never makes one.
-    for thread, reply in (("a", "a1"), ("b", "b1"), ("c", "c1")):
-        labelled = any(
-            bool(tone[m]["is_hostile"] or tone[m]["is_negative"]) for m in (thread, reply)
-        )
+    # A thread has an episode exactly when its opening message is labelled hostile or
+    # negative; a log (no prose) never makes one, nor does a later message.
+    for thread in ("a", "b", "c", "d"):
+        labelled = bool(tone[thread]["is_hostile"] or tone[thread]["is_negative"])
         assert bool(uncontained[thread]) == labelled
     assert bool(uncontained["a"]) and not bool(uncontained["b"])
+    assert bool(tone["d1"]["is_hostile"]) and not bool(uncontained["d"])
 
 
 def test_space_governance_reads_valence_and_hostility() -> None:

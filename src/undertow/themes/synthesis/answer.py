@@ -25,7 +25,7 @@ PHRASES = {
     "concentration": "the replies are concentrated on one person (per +10 points of share)",
     "leader_present": "a formal role holder replies",
     "newcomer_starter": "the starter is a newcomer",
-    "uncontained_episode": "an emotional episode is left uncontained",
+    "uncontained_episode": "they open with an emotional episode left uncontained",
     "emergent_space": "the thread is in a member-created space",
 }
 

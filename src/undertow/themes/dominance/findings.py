@@ -91,6 +91,17 @@ def dominant_actor(results: Results) -> list[Finding]:
         n_smallest=int(top["replies_received"]),
     )
     silencing = _silencing_row(_rows(results.get("silencing")), person)
+    if not _complete(
+        silencing,
+        "with_actor",
+        "without_actor",
+        "difference",
+        "difference_lo",
+        "difference_hi",
+        "relative_change",
+    ):
+        # A row whose estimate was withheld (no usable interval) says nothing either way.
+        silencing = None
     ignored = {(r["dimension"], r["group"]): r for r in _rows(results.get("ignored_rate"))}
     silenced = (
         silencing is not None

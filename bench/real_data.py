@@ -47,6 +47,14 @@ SURVIVORSHIP = {"uptake_gap", "gatekeeping", "newcomers_ignored", "chilling_lead
 
 #: Judgements of moderate-or-higher findings, by dataset and finding kind, with the reason.
 JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("uvc", "dominant_actor"): (
+        "plausible",
+        "the subject is the driver author (2,033 of 7,153 messages), the hub the README "
+        "documents; reply links come from explicit In-Reply-To headers (97.2 % known); 1,039 "
+        "of the 5,145 replies answer him, and 8 sampled at random are users following up his "
+        "answers with test results, logs and device reports: a real hub, named as a "
+        "concentration of replies, not as misconduct",
+    ),
     ("uvc", "emotion_work_concentrated"): (
         "plausible",
         "the subject is the driver author (the archive's top poster, 2,033 messages); his 23 "
